@@ -1,0 +1,46 @@
+"""/healthz: is the database reachable, is the broker reachable."""
+
+from __future__ import annotations
+
+import os
+
+from django.db import DatabaseError, connections
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+def database_status(alias: str = "default") -> str:
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return "down"
+    return "up"
+
+
+def broker_status(app=None, timeout: float = 2.0) -> str:
+    from config.celery import app as default_app
+
+    app = app or default_app
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+            # The filesystem transport "connects" without touching anything: check its folder instead.
+            folder = getattr(conn.default_channel, "data_folder_out", None)
+            if folder is not None and not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+                return "down"
+    except Exception:  # kombu raises transport-specific errors; any of them means unreachable
+        return "down"
+    return "up"
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks = {"database": database_status(), "broker": broker_status()}
+    healthy = all(value == "up" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "fail", **checks}, status=200 if healthy else 503
+    )

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.health import healthz
+from trials import views as trial_views
+
+
+def _superusers_only(request) -> bool:
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = _superusers_only
+
+urlpatterns = [
+    path("", trial_views.home_page, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("sites/<str:code>/", trial_views.site_page, name="site"),
+    path("sites/<str:code>/team/", trial_views.team_page, name="site-team"),
+    path(
+        "sites/<str:code>/team/<int:membership_id>/revoke/",
+        trial_views.revoke_membership,
+        name="site-team-revoke",
+    ),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

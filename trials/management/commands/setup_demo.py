@@ -1,0 +1,24 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from trials.demo import load_demo_team
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo site and one demo user per role (development only), and print the logins."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "Refusing to create demo users with DEBUG off (use --force on a test system)."
+            )
+        site, logins = load_demo_team()
+        self.stdout.write(f"Demo site: {site}")
+        self.stdout.write("Demo logins (username / password / role):")
+        for username, password, role in logins:
+            self.stdout.write(f"  {username:<14} {password:<26} {role}")

@@ -1,0 +1,98 @@
+"""Sites, and who works at them in which role."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+import pghistory
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a known IANA time zone."), params={"value": value}
+        )
+
+
+@pghistory.track()
+class Site(models.Model):
+    code = models.CharField(
+        _("code"),
+        max_length=8,
+        unique=True,
+        help_text=_("Short upper-case code, used as the prefix of study IDs."),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    country = models.CharField(_("country"), max_length=100)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Tehran", validators=[validate_time_zone]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[A-Z][A-Z0-9]{1,7}$"),
+                name="site_code_upper_alnum",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", _("Study coordinator")
+    INVESTIGATOR = "investigator", _("Investigator")
+    MONITOR = "monitor", _("Monitor")
+    DATA_MANAGER = "data_manager", _("Data manager")
+    SITE_ADMIN = "site_admin", _("Site administrator")
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self) -> MembershipQuerySet:
+        return self.filter(is_active=True, site__is_active=True)
+
+
+@pghistory.track()
+class Membership(models.Model):
+    """A user's role at one site. A user may hold several roles, at several sites."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("user"),
+    )
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("site")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["site__code", "role"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "site", "role"], name="membership_unique_role_per_site"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} @ {self.site.code}"
