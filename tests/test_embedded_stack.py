@@ -1,0 +1,119 @@
+"""A fresh machine needs no database server: the embedded one keeps its data and stops cleanly."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from config import embedded
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_embedded_database_keeps_data_across_stop_and_start(tmp_path):
+    pgdata = tmp_path / "pgdata"
+    uri = embedded.postgres_uri(pgdata, "keepsake")
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute("CREATE TABLE visit_note (body text)")
+        conn.execute("INSERT INTO visit_note VALUES ('M06 done')")
+    assert embedded.stop_postgres(pgdata) is True
+    assert not (pgdata / "postmaster.pid").exists()
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(uri, connect_timeout=2)
+
+    uri = embedded.postgres_uri(pgdata, "keepsake")
+    with psycopg.connect(uri) as conn:
+        assert conn.execute("SELECT body FROM visit_note").fetchall() == [("M06 done",)]
+    embedded.stop_postgres(pgdata)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url: str, seconds: float) -> int:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {seconds} s")
+
+
+def _log_in(base: str, username: str, password: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token, "username": username, "password": password}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/accounts/login/", data=data, headers={"Referer": base}
+    )
+    return opener.open(request).read().decode()
+
+
+def _start_stack(env: dict, port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "scripts/run_stack.py"],
+        cwd=ROOT,
+        env=env | {"PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _stop_stack(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    return output
+
+
+@pytest.mark.slow
+def test_make_run_stack_serves_login_and_stops_everything_on_ctrl_c(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    env |= {"ECRF_VAR_DIR": str(tmp_path / "var"), "DJANGO_DEBUG": "true", "WEB_CONCURRENCY": "1"}
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = _start_stack(env, port)
+    try:
+        assert _wait_for(f"{base}/healthz", 120) == 200
+        home = _log_in(base, "coordinator", "coordinator-demo-2026")
+        assert "Neurosciences Research Center, Isfahan" in home
+    finally:
+        output = _stop_stack(process)
+    assert "Stopped." in output
+    assert not (tmp_path / "var" / "pgdata" / "postmaster.pid").exists()
+    leftovers = subprocess.run(
+        ["pgrep", "-f", str(tmp_path)], capture_output=True, text=True
+    ).stdout
+    assert leftovers == ""
+
+    # A second run finds the same database and works again.
+    process = _start_stack(env, port)
+    try:
+        assert _wait_for(f"{base}/healthz", 120) == 200
+    finally:
+        _stop_stack(process)
