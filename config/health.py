@@ -20,12 +20,18 @@ def database_status(alias: str = "default") -> str:
     return "up"
 
 
-def broker_status(app=None, timeout: float = 2.0) -> str:
-    from config.celery import app as default_app
+def broker_status(url: str | None = None, timeout: float = 2.0) -> str:
+    from django.conf import settings
+    from kombu import Connection
 
-    app = app or default_app
+    url = url or settings.CELERY_BROKER_URL
+    options = (
+        getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
+        if url == settings.CELERY_BROKER_URL
+        else {}
+    )
     try:
-        with app.connection_for_write() as conn:
+        with Connection(url, transport_options=options, connect_timeout=timeout) as conn:
             conn.ensure_connection(max_retries=1, timeout=timeout)
             # The filesystem transport "connects" without touching anything: check its folder instead.
             folder = getattr(conn.default_channel, "data_folder_out", None)

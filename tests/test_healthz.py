@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from celery import Celery
 from django.db import connections
 from django.db.utils import ConnectionHandler
 
@@ -20,8 +19,16 @@ def test_healthz_is_200_when_database_and_broker_are_up(client):
 
 
 def test_broker_that_does_not_answer_is_down():
-    closed_port = Celery(broker="redis://127.0.0.1:1/0")
-    assert health.broker_status(closed_port, timeout=1) == "down"
+    assert health.broker_status("redis://127.0.0.1:1/0", timeout=1) == "down"
+
+
+def test_filesystem_broker_without_its_folder_is_down(tmp_path, settings):
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(tmp_path / "gone"),
+        "data_folder_out": str(tmp_path / "gone"),
+    }
+    assert health.broker_status() == "down"
 
 
 def test_database_that_does_not_answer_is_down(monkeypatch):
