@@ -41,7 +41,12 @@ def _not_in_future(site: Site, day: date, field: str) -> None:
 
 
 def _locked(participant: Participant) -> Participant:
-    return Participant.objects.select_for_update().select_related("site").get(pk=participant.pk)
+    """Lock the participant's row only (`of`), not the site joined in: sites are not queued."""
+    return (
+        Participant.objects.select_for_update(of=("self",))
+        .select_related("site")
+        .get(pk=participant.pk)
+    )
 
 
 def _transition(participant: Participant, new: str, day: date, actor, reason: str = "") -> None:

@@ -127,7 +127,11 @@ def visit_date_errors(visit: Visit, actual: date) -> str | None:
 @transaction.atomic
 def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "") -> Visit:
     """Record (or correct, with a reason) the date a visit took place."""
-    visit = Visit.objects.select_for_update().select_related("participant__site").get(pk=visit.pk)
+    visit = (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("participant__site")
+        .get(pk=visit.pk)
+    )
     require(actor, permissions.ENTER_DATA, visit.participant)
     if visit.definition and visit.definition.kind in (VisitKind.PROCEDURE, VisitKind.SCREENING):
         raise ValidationError(
@@ -149,7 +153,11 @@ def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "
 
 @transaction.atomic
 def mark_visit_missed(*, actor, visit: Visit, reason: str) -> Visit:
-    visit = Visit.objects.select_for_update().select_related("participant__site").get(pk=visit.pk)
+    visit = (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("participant__site")
+        .get(pk=visit.pk)
+    )
     require(actor, permissions.ENTER_DATA, visit.participant)
     if visit.is_done:
         raise ValidationError({"missed_reason": _("This visit has a date: it was not missed.")})

@@ -89,7 +89,7 @@ def record_transplantation(
 ) -> Transplantation:
     """Record the procedure: participant → transplanted; TX done; M06 … M24 scheduled."""
     participant = (
-        Participant.objects.select_for_update()
+        Participant.objects.select_for_update(of=("self",))
         .select_related("site", "trial")
         .get(pk=participant.pk)
     )
@@ -128,7 +128,7 @@ def correct_transplantation(
 ) -> Transplantation:
     """Correct the record; a new date reschedules what is not yet done. Done visits keep dates."""
     transplantation = (
-        Transplantation.objects.select_for_update()
+        Transplantation.objects.select_for_update(of=("self", "participant"))
         .select_related("participant__site", "participant__trial")
         .get(pk=transplantation.pk)
     )
