@@ -175,7 +175,8 @@ def visit_page(request: HttpRequest, code: str, pk: int, visit_pk: int) -> HttpR
             "missed_form": missed_form,
             "may_enter": may_enter,
         },
-        status=_status(date_form, missed_form) if bound is not None else 400 if action else 200,
+        # Any POST that did not redirect failed: an unknown action or a form with errors.
+        status=400 if request.method == "POST" else 200,
     )
 
 
