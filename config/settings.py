@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "trials.context_processors.navigation",
+                "participants.context_processors.navigation",
             ],
         },
     }

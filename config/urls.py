@@ -22,6 +22,8 @@ urlpatterns = [
         trial_views.revoke_membership,
         name="site-team-revoke",
     ),
+    path("sites/<str:code>/participants/", include("visits.urls")),
+    path("sites/<str:code>/participants/", include("participants.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tests.factories import SiteFactory, member
+from trials import services
 from trials.models import Role
+from trials.protocols import PROTOCOLS
+
+# A fixed "now" for stories that need one: 10 March 2026, 08:00 UTC (11:30 in Tehran).
+NOW = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -19,6 +26,28 @@ def site_b(db):
 @pytest.fixture
 def coordinator_a(site_a):
     return member(Role.COORDINATOR, site_a, "coord_a")
+
+
+@pytest.fixture
+def coordinator_b(site_b):
+    return member(Role.COORDINATOR, site_b, "coord_b")
+
+
+@pytest.fixture
+def monitor_a(site_a):
+    return member(Role.MONITOR, site_a, "monitor_a")
+
+
+@pytest.fixture
+def trial(db):
+    return services.load_trial(protocol=PROTOCOLS["NCT02116634"])
+
+
+@pytest.fixture
+def frozen(time_machine):
+    """Stop the clock at NOW (tests may move it with `time_machine.move_to`)."""
+    time_machine.move_to(NOW, tick=False)
+    return NOW
 
 
 @pytest.fixture

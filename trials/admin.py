@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from trials.models import Membership, Site
+from trials.models import Membership, Site, Trial
 
 
 @admin.register(Site)
@@ -15,3 +15,9 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("site", "role", "is_active")
     search_fields = ("user__username", "user__email")
     list_select_related = ("user", "site")
+
+
+@admin.register(Trial)
+class TrialAdmin(admin.ModelAdmin):
+    list_display = ("nct_id", "title", "phase", "sponsor", "protocol_version")
+    readonly_fields = ("nct_id", "protocol_version")

@@ -1,14 +1,18 @@
-"""Sites, and who works at them in which role."""
+"""Trials, sites, and who works at them in which role."""
 
 from __future__ import annotations
 
 import zoneinfo
+from datetime import date, datetime
 
 import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from trials.protocols import get_protocol
 
 
 def validate_time_zone(value: str) -> None:
@@ -50,6 +54,14 @@ class Site(models.Model):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local_today(self) -> date:
+        """Today's calendar date at the site: clinical dates are site-local dates."""
+        return timezone.now().astimezone(self.zone).date()
+
+    def local_date(self, moment: datetime) -> date:
+        """The site-local calendar date of an aware datetime."""
+        return moment.astimezone(self.zone).date()
 
 
 class Role(models.TextChoices):
@@ -96,3 +108,37 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} @ {self.site.code}"
+
+
+@pghistory.track()
+class Trial(models.Model):
+    """A registered trial; its schedule and forms live in trials/protocols/<nct id>.py."""
+
+    nct_id = models.CharField(
+        _("NCT number"),
+        max_length=11,
+        unique=True,
+        help_text=_("ClinicalTrials.gov identifier, e.g. NCT02116634."),
+    )
+    title = models.CharField(_("title"), max_length=500)
+    phase = models.CharField(_("phase"), max_length=20)
+    sponsor = models.CharField(_("sponsor"), max_length=200)
+    protocol_version = models.CharField(_("protocol version"), max_length=40)
+
+    class Meta:
+        ordering = ["nct_id"]
+        verbose_name = _("trial")
+        verbose_name_plural = _("trials")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(nct_id__regex=r"^NCT[0-9]{8}$"), name="trial_nct_id_format"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nct_id} · {self.title}"
+
+    @property
+    def protocol(self):
+        """The declarative definition (trials.protocols.definitions.Protocol) of this trial."""
+        return get_protocol(self.nct_id)

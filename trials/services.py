@@ -8,7 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from trials import permissions
-from trials.models import Membership, Site
+from trials.models import Membership, Site, Trial
+from trials.protocols.definitions import Protocol
 
 
 @transaction.atomic
@@ -58,3 +59,20 @@ def ensure_user(
         user.set_password(password)
         user.save(update_fields=["password"])
     return user
+
+
+@transaction.atomic
+def load_trial(*, protocol: Protocol) -> Trial:
+    """Create or refresh the Trial row from its declarative definition (idempotent)."""
+    with pghistory.context(reason=f"load protocol {protocol.nct_id} v{protocol.version}"):
+        trial, _ = Trial.objects.update_or_create(
+            nct_id=protocol.nct_id,
+            defaults={
+                "title": protocol.title,
+                "phase": protocol.phase,
+                "sponsor": protocol.sponsor,
+                "protocol_version": protocol.version,
+            },
+        )
+    trial.full_clean()
+    return trial

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("Visits")
+
+    def ready(self) -> None:
+        """Create visits at registration and enrolment; close them at the end of study."""
+        from participants import lifecycle
+        from visits import services
+
+        lifecycle.connect(lifecycle.ON_REGISTERED, services.on_registered)
+        lifecycle.connect(lifecycle.ON_ENROLLED, services.on_enrolled)
+        lifecycle.connect(lifecycle.ON_EXITED, services.on_exited)

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from trials.demo import load_demo_team
@@ -6,7 +7,8 @@ from trials.demo import load_demo_team
 
 class Command(BaseCommand):
     help = (
-        "Create the demo site and one demo user per role (development only), and print the logins."
+        "Load the protocol, create the demo site, one demo user per role and demo participants "
+        "(development only), and print the logins."
     )
 
     def add_arguments(self, parser):
@@ -17,7 +19,10 @@ class Command(BaseCommand):
             raise CommandError(
                 "Refusing to create demo users with DEBUG off (use --force on a test system)."
             )
+        call_command("load_protocol", stdout=self.stdout)
         site, logins = load_demo_team()
+        # By name, not import: the participants and visits apps sit above trials.
+        call_command("load_demo_participants", force=force, stdout=self.stdout)
         self.stdout.write(f"Demo site: {site}")
         self.stdout.write("Demo logins (username / password / role):")
         for username, password, role in logins:

@@ -1,0 +1,64 @@
+"""The participant status lifecycle, and its explicit extension points.
+
+    screening ─┬─> screen_failed
+               └─> enrolled ─┬─> transplanted ─┬─> completed
+                             │                 ├─> withdrawn / lost_to_follow_up / died
+                             └─> withdrawn / lost_to_follow_up / died
+
+Apps above this one (visits creates the screening, baseline and follow-up visits)
+append handlers to the hook lists below in their AppConfig.ready(). These are not
+Django signals: the services in participants.services call them synchronously,
+inside their own transaction, so a handler that raises rolls the whole change back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from participants.choices import ParticipantStatus as S
+
+if TYPE_CHECKING:
+    from participants.models import Participant
+
+EXITS = frozenset({S.WITHDRAWN, S.LOST_TO_FOLLOW_UP, S.DIED})
+TERMINAL = frozenset({S.SCREEN_FAILED, S.COMPLETED, *EXITS})
+ALLOWED: dict[str, frozenset[str]] = {
+    S.SCREENING: frozenset({S.SCREEN_FAILED, S.ENROLLED}),
+    S.ENROLLED: frozenset({S.TRANSPLANTED, *EXITS}),
+    S.TRANSPLANTED: frozenset({S.COMPLETED, *EXITS}),
+}
+# Reached only through their own services (study ID allocation; the transplantation form).
+BY_SERVICE_ONLY = frozenset({S.ENROLLED, S.TRANSPLANTED})
+REASON_REQUIRED = frozenset({S.SCREEN_FAILED, *EXITS})
+
+
+def check_transition(current: str, new: str) -> None:
+    """Raise a ValidationError (on `status`) unless current → new is a legal move."""
+    if new not in ALLOWED.get(current, frozenset()):
+        raise ValidationError(
+            {
+                "status": _("A participant whose status is “%(current)s” cannot become “%(new)s”.")
+                % {"current": S(current).label, "new": S(new).label}
+            }
+        )
+
+
+Hook = Callable[["Participant"], None]
+ON_REGISTERED: list[Hook] = []
+ON_ENROLLED: list[Hook] = []
+ON_EXITED: list[Hook] = []
+
+
+def run(hooks: list[Hook], participant: Participant) -> None:
+    for hook in hooks:
+        hook(participant)
+
+
+def connect(hooks: list[Hook], hook: Hook) -> None:
+    """Append `hook` once (AppConfig.ready may run more than once in tests)."""
+    if hook not in hooks:
+        hooks.append(hook)

@@ -1,0 +1,28 @@
+"""`make run` loads the protocol, the demo team and demo participants, idempotently."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from participants.models import Participant
+from visits.choices import VisitStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_setup_demo_loads_participants_in_several_states_once():
+    call_command("setup_demo", force=True)
+    call_command("setup_demo", force=True)
+    participants = Participant.objects.filter(site__code="ISF")
+    assert participants.count() == 6
+    assert set(participants.values_list("status", flat=True)) == {
+        "screening",
+        "screen_failed",
+        "enrolled",
+        "transplanted",
+        "withdrawn",
+    }
+    overdue = participants.get(identity__full_name="Demo Overdue Hosseini")
+    m06 = overdue.visits.get(code="M06")
+    assert m06.status_on(overdue.site.local_today()) == VisitStatus.OVERDUE

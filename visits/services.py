@@ -1,0 +1,211 @@
+"""Writes for visits: the schedule created at each lifecycle event, visit dates, misses.
+
+The lifecycle hooks (`on_registered`, `on_enrolled`, `on_exited`) are connected in
+VisitsConfig.ready() and run inside the participants services' transactions.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pghistory
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils.translation import gettext as _
+
+from participants.models import Participant
+from trials import permissions
+from trials.protocols.definitions import UNSCHEDULED_CODE, CreatedOn, VisitKind
+from visits import schedule
+from visits.choices import VisitStatus
+from visits.models import Visit
+
+
+def require(actor, capability: str, participant: Participant) -> None:
+    if not permissions.can(actor, capability, participant.site):
+        raise PermissionDenied
+
+
+def anchor_date(participant: Participant) -> date | None:
+    """The transplantation date, the anchor of every scheduled visit (None before it)."""
+    transplantation = getattr(participant, "transplantation", None)
+    return transplantation.performed_on if transplantation else None
+
+
+def create_visits(participant: Participant, event: CreatedOn) -> list[Visit]:
+    """Create the protocol's visits for a lifecycle event (idempotent per visit code)."""
+    protocol = participant.trial.protocol
+    today = participant.site.local_today()
+    anchor = anchor_date(participant)
+    created = []
+    for definition in protocol.visits_created_on(event):
+        visit, is_new = Visit.objects.get_or_create(
+            participant=participant,
+            code=definition.code,
+            sequence=0,
+            defaults={"position": protocol.order_of(definition.code)},
+        )
+        if not is_new:
+            continue
+        if definition.kind == VisitKind.SCREENING:
+            visit.actual_date = participant.screened_on
+        visit.replan(schedule.plan(definition, anchor))
+        visit.refresh(today)
+        visit.save()
+        created.append(visit)
+    return created
+
+
+def on_registered(participant: Participant) -> None:
+    create_visits(participant, CreatedOn.REGISTRATION)
+
+
+def on_enrolled(participant: Participant) -> None:
+    create_visits(participant, CreatedOn.ENROLMENT)
+
+
+def on_exited(participant: Participant) -> None:
+    """After the end of study nothing more is expected; nothing may be dated after it."""
+    exited = participant.exited_on
+    if exited is None:
+        return
+    if participant.visits.filter(actual_date__gt=exited).exists():
+        raise ValidationError(
+            {"effective_date": _("A visit is recorded after this date; correct it first.")}
+        )
+    for visit in participant.visits.open():
+        if visit.target_date is None or visit.target_date > exited:
+            visit.status = VisitStatus.NOT_EXPECTED
+            visit.save(update_fields=["status", "updated_at"])
+
+
+def replan_open_visits(participant: Participant) -> None:
+    """Recompute target and window of every visit not yet done from the current anchor.
+
+    Visits never planned before (a baseline done before the transplantation was known)
+    are planned too; done visits that were already planned keep their dates.
+    """
+    protocol = participant.trial.protocol
+    anchor = anchor_date(participant)
+    today = participant.site.local_today()
+    unplanned_or_open = Q(actual_date__isnull=True) | Q(target_date__isnull=True)
+    for visit in participant.visits.filter(unplanned_or_open, sequence=0):
+        visit.replan(schedule.plan(protocol.visit(visit.code), anchor))
+        visit.refresh(today)
+        visit.save()
+
+
+def visit_date_errors(visit: Visit, actual: date) -> str | None:
+    """Why `actual` cannot be this visit's date (None if it can)."""
+    participant = visit.participant
+    kind = visit.definition.kind if visit.definition else None
+    transplanted = anchor_date(participant)
+    if actual > participant.site.local_today():
+        return _("The visit date cannot be in the future (site date %(today)s).") % {
+            "today": participant.site.local_today().isoformat()
+        }
+    if actual < participant.screened_on:
+        return _("The visit date cannot precede screening (%(date)s).") % {
+            "date": participant.screened_on.isoformat()
+        }
+    if kind == VisitKind.FOLLOW_UP and (transplanted is None or actual < transplanted):
+        return _("A follow-up visit cannot precede the transplantation (%(date)s).") % {
+            "date": transplanted.isoformat() if transplanted else "—"
+        }
+    if kind == VisitKind.BASELINE and transplanted is not None and actual >= transplanted:
+        return _("The baseline visit must precede the transplantation (%(date)s).") % {
+            "date": transplanted.isoformat()
+        }
+    if participant.exited_on is not None and actual > participant.exited_on:
+        return _("The visit date cannot be after the end of study (%(date)s).") % {
+            "date": participant.exited_on.isoformat()
+        }
+    return None
+
+
+@transaction.atomic
+def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "") -> Visit:
+    """Record (or correct, with a reason) the date a visit took place."""
+    visit = (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("participant__site")
+        .get(pk=visit.pk)
+    )
+    require(actor, permissions.ENTER_DATA, visit.participant)
+    if visit.definition and visit.definition.kind in (VisitKind.PROCEDURE, VisitKind.SCREENING):
+        raise ValidationError(
+            {"actual_date": _("This date is set by the registration or transplantation form.")}
+        )
+    error = visit_date_errors(visit, actual_date)
+    if error:
+        raise ValidationError({"actual_date": error})
+    if visit.actual_date not in (None, actual_date) and not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for changing a recorded date.")})
+    with pghistory.context(actor_id=actor.pk, reason=reason.strip() or "record visit date"):
+        visit.actual_date = actual_date
+        visit.missed_reason = ""
+        visit.status = VisitStatus.UPCOMING  # recomputed from the dates just below
+        visit.refresh(visit.participant.site.local_today())
+        visit.save()
+    return visit
+
+
+@transaction.atomic
+def mark_visit_missed(*, actor, visit: Visit, reason: str) -> Visit:
+    visit = (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("participant__site")
+        .get(pk=visit.pk)
+    )
+    require(actor, permissions.ENTER_DATA, visit.participant)
+    if visit.is_done:
+        raise ValidationError({"missed_reason": _("This visit has a date: it was not missed.")})
+    if not reason.strip():
+        raise ValidationError({"missed_reason": _("Give the reason the visit was missed.")})
+    with pghistory.context(actor_id=actor.pk, reason="visit missed"):
+        visit.status = VisitStatus.MISSED
+        visit.missed_reason = reason.strip()
+        visit.save()
+    return visit
+
+
+@transaction.atomic
+def add_unscheduled_visit(
+    *, actor, participant: Participant, actual_date: date, reason: str
+) -> Visit:
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    require(actor, permissions.ENTER_DATA, participant)
+    protocol = participant.trial.protocol
+    if not protocol.unscheduled_visits_allowed:
+        raise ValidationError(_("This protocol does not allow unscheduled visits."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for the unscheduled visit.")})
+    last = participant.visits.filter(code=UNSCHEDULED_CODE).aggregate(n=Max("sequence"))["n"]
+    visit = Visit(
+        participant=participant,
+        code=UNSCHEDULED_CODE,
+        sequence=(last or 0) + 1,
+        position=len(protocol.visits),
+        unscheduled_reason=reason.strip(),
+    )
+    error = visit_date_errors(visit, actual_date)
+    if error:
+        raise ValidationError({"actual_date": error})
+    with pghistory.context(actor_id=actor.pk, reason="unscheduled visit"):
+        visit.actual_date = actual_date
+        visit.refresh(participant.site.local_today())
+        visit.save()
+    return visit
+
+
+def refresh_statuses() -> int:
+    """Re-evaluate time-dependent statuses (upcoming → window open → overdue); for a daily job."""
+    changed = 0
+    for visit in Visit.objects.open().select_related("participant__site"):
+        new = visit.status_on(visit.participant.site.local_today())
+        if new != visit.status:
+            visit.status = new
+            visit.save(update_fields=["status", "updated_at"])
+            changed += 1
+    return changed

@@ -1,0 +1,160 @@
+"""Writes for the transplantation: recording it schedules the follow-ups; correcting its
+date reschedules every visit not yet done, with the reason in the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from participants import services as participant_services
+from participants.choices import ParticipantStatus
+from participants.models import Participant
+from trials import permissions
+from trials.protocols.definitions import CreatedOn, VisitKind
+from visits.models import Transplantation
+from visits.services import create_visits, replan_open_visits, require
+
+FIELDS = (
+    "route",
+    "injection_level",
+    "cell_dose",
+    "viability_percent",
+    "volume_ml",
+    "cell_lot",
+    "needle_type",
+    "needle_gauge",
+    "operator",
+    "immediate_complications",
+)
+
+
+def _performed_on(participant: Participant, performed_at: datetime):
+    if performed_at.tzinfo is None:
+        raise ValueError("performed_at must be timezone-aware")
+    performed_on = participant.site.local_date(performed_at)
+    if performed_on > participant.site.local_today():
+        raise ValidationError({"performed_date": _("The transplantation cannot be in the future.")})
+    return performed_on
+
+
+def _check_against_done_visits(participant: Participant, performed_on) -> None:
+    done = participant.visits.filter(actual_date__isnull=False)
+    for visit in done.exclude(code__in=_procedure_codes(participant)):
+        kind = visit.definition.kind if visit.definition else None
+        if kind == VisitKind.BASELINE and visit.actual_date >= performed_on:
+            raise ValidationError(
+                {
+                    "performed_date": _(
+                        "The baseline visit (%(date)s) must precede the transplantation."
+                    )
+                    % {"date": visit.actual_date.isoformat()}
+                }
+            )
+        if kind == VisitKind.FOLLOW_UP and visit.actual_date < performed_on:
+            raise ValidationError(
+                {
+                    "performed_date": _(
+                        "Visit %(code)s (%(date)s) would precede the transplantation."
+                    )
+                    % {"code": visit.code, "date": visit.actual_date.isoformat()}
+                }
+            )
+
+
+def _save_clean(transplantation: Transplantation) -> None:
+    transplantation.full_clean()
+    transplantation.save()
+
+
+def _date_tx_visit(participant: Participant) -> None:
+    """The TX visit is the procedure itself: done on the transplantation date, always."""
+    today = participant.site.local_today()
+    for visit in participant.visits.filter(code__in=_procedure_codes(participant)):
+        visit.actual_date = participant.transplantation.performed_on
+        visit.refresh(today)
+        visit.save()
+
+
+def _procedure_codes(participant: Participant) -> list[str]:
+    return [v.code for v in participant.trial.protocol.visits if v.kind == VisitKind.PROCEDURE]
+
+
+@transaction.atomic
+def record_transplantation(
+    *, actor, participant: Participant, performed_at: datetime, data: dict
+) -> Transplantation:
+    """Record the procedure: participant → transplanted; TX done; M06 … M24 scheduled."""
+    participant = (
+        Participant.objects.select_for_update(of=("self",))
+        .select_related("site", "trial")
+        .get(pk=participant.pk)
+    )
+    require(actor, permissions.ENTER_DATA, participant)
+    if Transplantation.objects.filter(participant=participant).exists():
+        raise ValidationError(_("The transplantation is already recorded; correct it instead."))
+    if participant.status != ParticipantStatus.ENROLLED:
+        raise ValidationError(
+            _("Only an enrolled participant can be transplanted (status: %(status)s).")
+            % {"status": participant.get_status_display()}
+        )
+    performed_on = _performed_on(participant, performed_at)
+    _check_against_done_visits(participant, performed_on)
+    with pghistory.context(actor_id=actor.pk, reason="record transplantation"):
+        transplantation = Transplantation(
+            participant=participant,
+            performed_at=performed_at,
+            performed_on=performed_on,
+            recorded_by=actor,
+            **{name: data[name] for name in FIELDS},
+        )
+        _save_clean(transplantation)
+        participant.transplantation = transplantation
+        participant_services.record_transplanted(
+            actor=actor, participant=participant, performed_on=performed_on
+        )
+        create_visits(participant, CreatedOn.TRANSPLANTATION)
+        _date_tx_visit(participant)
+        replan_open_visits(participant)
+    return transplantation
+
+
+@transaction.atomic
+def correct_transplantation(
+    *, actor, transplantation: Transplantation, performed_at: datetime, data: dict, reason: str
+) -> Transplantation:
+    """Correct the record; a new date reschedules what is not yet done. Done visits keep dates."""
+    transplantation = (
+        Transplantation.objects.select_for_update(of=("self", "participant"))
+        .select_related("participant__site", "participant__trial")
+        .get(pk=transplantation.pk)
+    )
+    participant = transplantation.participant
+    require(actor, permissions.ENTER_DATA, participant)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for the correction.")})
+    performed_on = _performed_on(participant, performed_at)
+    moved = performed_on != transplantation.performed_on
+    if moved:
+        _check_against_done_visits(participant, performed_on)
+        if participant.exited_on is not None and performed_on > participant.exited_on:
+            raise ValidationError(
+                {"performed_date": _("The transplantation cannot be after the end of study.")}
+            )
+    with pghistory.context(actor_id=actor.pk, reason=reason.strip()):
+        transplantation.performed_at = performed_at
+        transplantation.performed_on = performed_on
+        for name in FIELDS:
+            setattr(transplantation, name, data[name])
+        _save_clean(transplantation)
+        if moved:
+            participant.transplantation = transplantation
+            participant_services.move_transplanted_date(
+                participant=participant, performed_on=performed_on
+            )
+            _date_tx_visit(participant)
+            replan_open_visits(participant)
+    return transplantation

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from visits import views
+
+urlpatterns = [
+    path("", views.participant_list, name="participant-list"),
+    path("<int:pk>/", views.participant_page, name="participant-detail"),
+    path("<int:pk>/transplantation/", views.transplantation_page, name="transplantation"),
+    path("<int:pk>/visits/unscheduled/", views.unscheduled_visit_page, name="visit-unscheduled"),
+    path("<int:pk>/visits/<int:visit_pk>/", views.visit_page, name="visit-detail"),
+]
