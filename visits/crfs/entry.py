@@ -1,0 +1,118 @@
+"""Saving a case report form: one service for every instrument.
+
+One transaction: lock the record row, refuse a stale version (optimistic
+concurrency: the other person's save stays, this person's input goes back to
+them with what changed), refuse changes to a locked form, ask for a reason for
+any change after completion, check completeness, compute and store the derived
+scores, and record the reason in the audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from visits.crfs.base import REASON_REQUIRED, FormRecord, FormStatus
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    saved: Any
+    submitted: Any
+
+
+class StaleFormError(Exception):
+    """Someone saved the form after this person opened it."""
+
+    def __init__(self, record: FormRecord, changes: list[Change]):
+        self.record = record
+        self.changes = changes
+        super().__init__(f"{record.form_code} was saved by someone else (version {record.version})")
+
+
+def _differences(record: FormRecord, answers: dict[str, Any], missing: dict[str, str]) -> list[Change]:
+    changes = [
+        Change(name, getattr(record, name), value)
+        for name, value in answers.items()
+        if getattr(record, name) != value
+    ]
+    old_missing = record.missing_reasons or {}
+    for name in sorted(set(old_missing) | set(missing)):
+        if old_missing.get(name) != missing.get(name):
+            changes.append(Change(f"{name} (missing reason)", old_missing.get(name), missing.get(name)))
+    return changes
+
+
+def save_form(
+    *,
+    record_class: type[FormRecord],
+    visit,
+    user,
+    answers: dict[str, Any],
+    missing_reasons: dict[str, str] | None = None,
+    expected_version: int,
+    complete: bool,
+    reason: str = "",
+) -> FormRecord:
+    """Create or update `record_class`'s record for `visit`. Raises StaleFormError or ValidationError."""
+    missing = {k: v for k, v in (missing_reasons or {}).items() if v}
+    unknown = set(answers) - set(record_class.answer_fields())
+    if unknown:
+        raise ValueError(f"not answers of {record_class.form_code}: {sorted(unknown)}")
+    reason = reason.strip()
+    with transaction.atomic():
+        record = record_class.objects.select_for_update().filter(visit=visit).first()
+        if record is None:
+            if expected_version != 0:
+                raise StaleFormError(record_class(visit=visit, version=0), [])
+            record = record_class(visit=visit, version=0, updated_by=user)
+        elif record.version != expected_version:
+            raise StaleFormError(record, _differences(record, answers, missing))
+        if record.is_locked:
+            raise ValidationError(_("This form is locked; it cannot be changed."))
+
+        changes = _differences(record, answers, missing)
+        new_status = FormStatus.COMPLETE if complete else FormStatus.IN_PROGRESS
+        status_changes = new_status != record.status and not (
+            complete and record.status in REASON_REQUIRED
+        )
+        if record.pk and not changes and not status_changes:
+            return record  # nothing to save: no new version, no audit noise
+        if record.pk and record.status in REASON_REQUIRED and not reason:
+            raise ValidationError(
+                {"reason_for_change": _("This form is complete: give a reason for the change.")}
+            )
+
+        for name, value in answers.items():
+            setattr(record, name, value)
+        record.missing_reasons = missing
+        if complete:
+            errors = {name: _("Answer this, or give a reason it is missing.") for name in record.unanswered()}
+            errors.update(record.completion_errors())
+            if errors:
+                raise ValidationError(errors)
+        try:
+            record.compute_derived()
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+
+        if complete:
+            # An edit after verification or signature clears them: the record is complete again.
+            if record.status not in REASON_REQUIRED or changes:
+                record.status = FormStatus.COMPLETE
+            record.completed_at = record.completed_at or timezone.now()
+        else:
+            record.status = FormStatus.IN_PROGRESS
+            record.completed_at = None
+        record.version += 1
+        record.updated_by = user
+        with pghistory.context(reason=reason or None, actor_id=user.pk, form=record.form_code):
+            record.save()
+    return record
