@@ -196,3 +196,10 @@ class Transplantation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant} · {self.performed_on}"
+
+
+# The case report forms live one module per instrument (visits/crfs/); importing them
+# here is what registers their models with this app.
+from visits.crfs.alsfrs_r import AlsfrsR  # noqa: E402
+
+__all__ = ["AlsfrsR", "Transplantation", "Visit", "VisitQuerySet"]

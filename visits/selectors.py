@@ -110,3 +110,26 @@ def participant_record(participant: Participant) -> Participant:
         .prefetch_related("status_changes__changed_by")
         .get(pk=participant.pk)
     )
+
+
+def forms_of_visit(visit: Visit) -> list[dict]:
+    """The visit's expected forms with their entry status: one query per instrument, not per visit size."""
+    from visits.crfs import registry
+
+    rows = []
+    for code in visit.expected_forms():
+        spec = registry.get(code)
+        record = (
+            spec.model.objects.filter(visit=visit).only("status", "version").first()
+            if spec
+            else None
+        )
+        rows.append(
+            {
+                "code": code,
+                "label": str(FORM_CATALOGUE[code].label),
+                "has_entry": spec is not None,
+                "record": record,
+            }
+        )
+    return rows

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from visits import views
+from visits.crfs import views as crf_views
 
 urlpatterns = [
     path("", views.participant_list, name="participant-list"),
@@ -8,4 +9,9 @@ urlpatterns = [
     path("<int:pk>/transplantation/", views.transplantation_page, name="transplantation"),
     path("<int:pk>/visits/unscheduled/", views.unscheduled_visit_page, name="visit-unscheduled"),
     path("<int:pk>/visits/<int:visit_pk>/", views.visit_page, name="visit-detail"),
+    path(
+        "<int:pk>/visits/<int:visit_pk>/forms/<str:form_code>/",
+        crf_views.entry_page,
+        name="crf-entry",
+    ),
 ]

@@ -171,6 +171,7 @@ def visit_page(request: HttpRequest, code: str, pk: int, visit_pk: int) -> HttpR
             "visit": visit,
             "status": visit.status_on(today),
             "forms_expected": selectors.timeline_forms(visit),
+            "visit_forms": selectors.forms_of_visit(visit),
             "date_form": date_form,
             "missed_form": missed_form,
             "may_enter": may_enter,

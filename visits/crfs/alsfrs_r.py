@@ -626,7 +626,9 @@ class AlsfrsR(FormRecord):
     mitos_stage = models.PositiveSmallIntegerField(_("MiToS stage"), null=True, blank=True)
     delta_fs = models.FloatField(_("ΔFS (points per month)"), null=True, blank=True)
     delta_fs_onset_imputed = models.BooleanField(_("ΔFS onset date imputed"), null=True, blank=True)
-    instrument_version = models.CharField(_("instrument version"), max_length=60, default=INSTRUMENT_VERSION)
+    instrument_version = models.CharField(
+        _("instrument version"), max_length=60, default=INSTRUMENT_VERSION
+    )
     scoring_version = models.CharField(_("scoring version"), max_length=200, blank=True)
 
     class Meta:
@@ -645,18 +647,51 @@ class AlsfrsR(FormRecord):
             ),
         ]
 
+    def derived_values(self) -> list[tuple[str, object]]:
+        names = (
+            "total",
+            "bulbar",
+            "fine_motor",
+            "gross_motor",
+            "respiratory",
+            "kings_stage",
+            "mitos_stage",
+            "delta_fs",
+        )
+        return [
+            (
+                str(self._meta.get_field(n).verbose_name),
+                getattr(self, n) if getattr(self, n) != "" else None,
+            )
+            for n in names
+        ]
+
     def item_answers(self) -> dict[str, int | None]:
         return {code: getattr(self, name) for code, name in FIELD_BY_CODE.items()}
 
     def completion_errors(self) -> dict[str, str]:
         answered = self.item_answers()
-        errors = validation_errors({c: v for c, v in answered.items() if v is not None or c in ("5a", "5b")})
+        errors = validation_errors(
+            {c: v for c, v in answered.items() if v is not None or c in ("5a", "5b")}
+        )
         if "5" in errors and not self.missing_reasons.get(FIELD_BY_CODE["5a"]):
-            return {FIELD_BY_CODE["5a"]: str(_("Answer 5a (no gastrostomy) or 5b (with gastrostomy), not both."))}
+            return {
+                FIELD_BY_CODE["5a"]: str(
+                    _("Answer 5a (no gastrostomy) or 5b (with gastrostomy), not both.")
+                )
+            }
         return {}
 
     def compute_derived(self) -> None:
-        for name in ("total", "bulbar", "fine_motor", "gross_motor", "respiratory", "mitos_stage", "delta_fs"):
+        for name in (
+            "total",
+            "bulbar",
+            "fine_motor",
+            "gross_motor",
+            "respiratory",
+            "mitos_stage",
+            "delta_fs",
+        ):
             setattr(self, name, None)
         self.kings_stage, self.delta_fs_onset_imputed, self.scoring_version = "", None, ""
         items = self.item_answers()
@@ -674,26 +709,55 @@ class AlsfrsR(FormRecord):
         self.kings_stage = scores.kings.label
         self.mitos_stage = scores.mitos.stage
         self.scoring_version = f"{KINGS_ALGORITHM_VERSION}; {MITOS_ALGORITHM_VERSION}"
-        onset = self.visit.participant_onset() if hasattr(self.visit, "participant_onset") else None
+        onset = _onset_of(self.visit.participant)
         assessed_on = self.visit.actual_date
-        if onset is not None and assessed_on is not None and self.visit.is_baseline_like():
+        # ΔFS describes progression before treatment: computed at screening and baseline only.
+        if (
+            onset is not None
+            and assessed_on is not None
+            and self.visit.code in PRE_TREATMENT_VISITS
+        ):
             try:
                 dfs = delta_fs(scores.total, onset, assessed_on)
             except ValueError:
-                return
+                return  # onset not before the assessment: no ΔFS rather than a wrong one
             self.delta_fs = round(dfs.value, 4)
             self.delta_fs_onset_imputed = dfs.onset_imputed
             self.scoring_version += f"; {DELTA_FS_VERSION}"
+
+
+PRE_TREATMENT_VISITS = ("SCR", "BL")
+
+
+def _onset_of(participant) -> PartialDate | None:
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        history = participant.als_history
+    except ObjectDoesNotExist:
+        return None
+    if history.onset_date is None:
+        return None
+    return PartialDate(history.onset_date, history.onset_precision or "day")
 
 
 class AlsfrsRForm(FormRecordForm):
     class Meta:
         model = AlsfrsR
         fields = list(FIELD_BY_CODE.values())
-        widgets = {name: forms.RadioSelect for name in FIELD_BY_CODE.values()}
+        widgets = {
+            name: forms.RadioSelect(attrs={"class": "form-check-input"})
+            for name in FIELD_BY_CODE.values()
+        }
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get(FIELD_BY_CODE["5a"]) is not None and cleaned.get(FIELD_BY_CODE["5b"]) is not None:
-            self.add_error(FIELD_BY_CODE["5b"], _("Answer 5a (no gastrostomy) or 5b (with gastrostomy), not both."))
+        if (
+            cleaned.get(FIELD_BY_CODE["5a"]) is not None
+            and cleaned.get(FIELD_BY_CODE["5b"]) is not None
+        ):
+            self.add_error(
+                FIELD_BY_CODE["5b"],
+                _("Answer 5a (no gastrostomy) or 5b (with gastrostomy), not both."),
+            )
         return cleaned

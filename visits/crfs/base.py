@@ -92,6 +92,10 @@ class FormRecord(models.Model):
     def compute_derived(self) -> None:
         """Fill the stored derived values from the answers (pure scoring functions)."""
 
+    def derived_values(self) -> list[tuple[str, object]]:
+        """(label, value) of the stored derived scores, for the entry page."""
+        return []
+
     @property
     def is_locked(self) -> bool:
         return self.status == FormStatus.LOCKED
@@ -133,7 +137,9 @@ class FormRecordForm(forms.ModelForm):
                 initial=reasons.get(name, ""),
             )
         self.fields["version"].initial = instance.version if instance and instance.pk else 0
-        self.fields["mark_complete"].initial = bool(instance and instance.status != FormStatus.IN_PROGRESS)
+        self.fields["mark_complete"].initial = bool(
+            instance and instance.status != FormStatus.IN_PROGRESS
+        )
 
     def missing_field(self, name: str):
         return self[name + MISSING_SUFFIX]

@@ -37,7 +37,9 @@ class StaleFormError(Exception):
         super().__init__(f"{record.form_code} was saved by someone else (version {record.version})")
 
 
-def _differences(record: FormRecord, answers: dict[str, Any], missing: dict[str, str]) -> list[Change]:
+def _differences(
+    record: FormRecord, answers: dict[str, Any], missing: dict[str, str]
+) -> list[Change]:
     changes = [
         Change(name, getattr(record, name), value)
         for name, value in answers.items()
@@ -46,7 +48,9 @@ def _differences(record: FormRecord, answers: dict[str, Any], missing: dict[str,
     old_missing = record.missing_reasons or {}
     for name in sorted(set(old_missing) | set(missing)):
         if old_missing.get(name) != missing.get(name):
-            changes.append(Change(f"{name} (missing reason)", old_missing.get(name), missing.get(name)))
+            changes.append(
+                Change(f"{name} (missing reason)", old_missing.get(name), missing.get(name))
+            )
     return changes
 
 
@@ -94,7 +98,10 @@ def save_form(
             setattr(record, name, value)
         record.missing_reasons = missing
         if complete:
-            errors = {name: _("Answer this, or give a reason it is missing.") for name in record.unanswered()}
+            errors = {
+                name: _("Answer this, or give a reason it is missing.")
+                for name in record.unanswered()
+            }
             errors.update(record.completion_errors())
             if errors:
                 raise ValidationError(errors)
