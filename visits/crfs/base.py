@@ -127,7 +127,14 @@ class FormRecordForm(forms.ModelForm):
         model = self._meta.model
         for name in model.answer_fields():
             if name in self.fields:
-                self.fields[name].required = False
+                field = self.fields[name]
+                field.required = False
+                if isinstance(field.widget, forms.RadioSelect) and hasattr(field, "choices"):
+                    # The blank radio clears an answer; say so instead of Django's "---------".
+                    field.choices = [
+                        ("", _("Not answered")) if value == "" else (value, label)
+                        for value, label in field.choices
+                    ]
         reasons = (instance.missing_reasons if instance is not None else {}) or {}
         for name in model.required_answers:
             self.fields[name + MISSING_SUFFIX] = forms.ChoiceField(
