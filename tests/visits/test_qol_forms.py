@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.visits.html_form import PageForm
 from visits.crfs.base import FormRecord
 from visits.crfs.qol import (
     ALSAQ5_FIELDS,
@@ -288,3 +289,20 @@ def test_free_text_fields_are_declared_for_de_identified_exports():
     assert FormRecord.free_text_fields == ()
     assert Alsaq40.free_text_fields == ()
     assert Seiqol.free_text_fields == tuple(f"cue_{n}_name" for n in range(1, 6))
+
+
+@pytest.mark.parametrize(
+    ("form_code", "answers", "model"),
+    [("alsaq40", FULL, Alsaq40), ("seiqol", cue_answers(), Seiqol)],
+)
+def test_the_page_posts_back_what_it_shows(
+    client_for, coordinator_a, m06, form_code, answers, model
+):
+    client = client_for(coordinator_a)
+    assert post(client, m06, form_code, answers, version=0, complete=True).status_code == 302
+    as_shown = PageForm.read(client.get(url(m06, form_code)).text)
+    assert as_shown["item_40" if form_code == "alsaq40" else "cue_5_name"] == str(
+        answers["item_40" if form_code == "alsaq40" else "cue_5_name"]
+    )
+    assert client.post(url(m06, form_code), as_shown).status_code == 302
+    assert model.objects.get(visit=m06).version == 1  # unchanged: no new version
