@@ -5,6 +5,7 @@ MUNIX and the per-muscle needle findings on one page, saved in one service call
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -358,3 +359,24 @@ def test_completion_needs_the_visit_date(client_for, coordinator_a, site_a, tria
     assert response.status_code == 400
     assert "the EMG study date is the visit date" in response.text
     assert not Emg.objects.exists()
+
+
+def test_a_service_save_without_rows_leaves_them_and_scores_from_the_stored_ones(
+    client_for, coordinator_a, m06
+):
+    """save_form(children=None), e.g. from a script: the stored rows stay and still count."""
+    from visits.crfs.entry import save_form
+
+    assert post(client_for(coordinator_a), m06, CMAP, FINDINGS, version=0).status_code == 302
+    record = save_form(
+        record_class=Emg,
+        visit=m06,
+        user=coordinator_a,
+        answers={"cmap_median": Decimal("3.00")},
+        expected_version=1,
+        complete=False,
+    )
+    record.refresh_from_db()
+    assert record.version == 2 and record.findings.count() == len(FINDINGS)
+    assert_summary_stored(record, FINDINGS)
+    assert record.cervical_awaji_lmn is True

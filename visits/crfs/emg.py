@@ -499,7 +499,15 @@ class Emg(FormRecord):
             "munix_sum",
             *(f"{region}_{suffix}" for region in Region for suffix, _a in REGION_SUMMARY_FIELDS),
         ]
-        return [(str(self._meta.get_field(n).verbose_name), getattr(self, n)) for n in names]
+        return [
+            (str(self._meta.get_field(n).verbose_name), _shown(getattr(self, n))) for n in names
+        ]
+
+
+def _shown(value: object) -> object:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return value
 
 
 # Rows are also deleted (a muscle cleared on the page): the audit keeps deletions too.
