@@ -2,7 +2,7 @@
 // chooses that answer and moves to the next item, so a whole scale is typed, not clicked.
 (function () {
   "use strict";
-  function items(form) { return Array.from(form.querySelectorAll("fieldset.crf-item")); }
+  function items(form) { return Array.from(form.querySelectorAll(".crf-item")); }
   function focusItem(item) {
     if (!item) return;
     const target = item.querySelector("input[type=radio]:checked") || item.querySelector("input, select, textarea");
@@ -11,7 +11,7 @@
   document.addEventListener("keydown", function (event) {
     const radio = event.target;
     if (!(radio instanceof HTMLInputElement) || radio.type !== "radio") return;
-    const item = radio.closest("fieldset.crf-item");
+    const item = radio.closest(".crf-item");
     const form = radio.closest("form.crf-form");
     if (!item || !form || event.ctrlKey || event.altKey || event.metaKey) return;
     if (!/^[0-9]$/.test(event.key)) return;
