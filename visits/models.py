@@ -196,3 +196,26 @@ class Transplantation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant} · {self.performed_on}"
+
+
+# The reminder models live in their own module but belong to this app.
+from visits.reminders.models import (  # noqa: E402
+    CalendarFeed,
+    Channel,
+    Notification,
+    Reminder,
+    ReminderKind,
+    ReminderPreference,
+)
+
+__all__ = [
+    "CalendarFeed",
+    "Channel",
+    "Notification",
+    "Reminder",
+    "ReminderKind",
+    "ReminderPreference",
+    "Transplantation",
+    "Visit",
+    "VisitQuerySet",
+]
