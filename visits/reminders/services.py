@@ -17,7 +17,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -177,11 +176,14 @@ def sync_all(*, participants: Iterable[Participant] | None = None) -> int:
 # --- The scan: claim due rows, dispatch one send per id after commit.
 
 
-def _dispatch_all(dispatch: Callable[[int], None], ids: list[int]) -> None:
-    """Dispatch each id; on the first failure (broker down) stop: the claims time out and
-    a later scan dispatches them again."""
-    for pk in ids:
-        dispatch(pk)
+def _dispatcher(dispatch: Callable[[int], None], ids: list[int]) -> Callable[[], None]:
+    def dispatch_claimed() -> None:
+        """Dispatch each id; on the first failure (broker down) stop: the claims time out
+        and a later scan dispatches them again."""
+        for pk in ids:
+            dispatch(pk)
+
+    return dispatch_claimed
 
 
 def claim_batch(*, now: datetime, size: int, dispatch: Callable[[int], None]) -> list[int]:
@@ -199,7 +201,7 @@ def claim_batch(*, now: datetime, size: int, dispatch: Callable[[int], None]) ->
     )
     if ids:
         Reminder.objects.filter(pk__in=ids).update(claimed_at=now)
-        transaction.on_commit(partial(_dispatch_all, dispatch, ids), robust=True)
+        transaction.on_commit(_dispatcher(dispatch, ids), robust=True)
     return ids
 
 
