@@ -59,7 +59,7 @@ def test_reminders_come_from_the_protocol_offsets_in_site_time(aug31, coordinato
         "overdue": _at(date(2026, 3, 29)),  # the day after the window closes
     }
     assert due["window_opens"] == datetime(2026, 1, 31, 4, 30, tzinfo=UTC)
-    # One row per visit × kind × recipient × channel; BL and TX (done) have none.
+    # One row per visit x kind x recipient x channel; BL and TX (done) have none.
     assert Reminder.objects.count() == 4 * 4 * 2
     assert set(Reminder.objects.values_list("recipient", flat=True)) == {coordinator_a.pk}
     assert not Reminder.objects.filter(visit__code__in=["SCR", "BL", "TX"]).exists()
@@ -82,7 +82,7 @@ def test_the_m06_window_opens_reminder_is_sent_on_31_january_at_0800_tehran(
     assert email.to == [coordinator_a.email]
     assert "M06" in email.subject and aug31.study_id in email.subject
     assert "opens today (2026-01-31)" in email.body
-    assert "2026-01-31 – 2026-03-28" in email.body and "2026-02-28" in email.body
+    assert "2026-01-31 \u2013 2026-03-28" in email.body and "2026-02-28" in email.body
     assert f"http://127.0.0.1:8000/sites/ISF/participants/{aug31.pk}/visits/" in email.body
     html, mimetype = email.alternatives[0]
     assert mimetype == "text/html" and aug31.study_id in html
@@ -196,7 +196,9 @@ def test_overdue_escalates_to_the_sites_investigators(aug31, time_machine, site_
     assert all("overdue" in e.body for e in mail.outbox)
 
 
-def test_a_late_schedule_announces_only_the_current_state(time_machine, coordinator_a, site_a, trial):
+def test_a_late_schedule_announces_only_the_current_state(
+    time_machine, coordinator_a, site_a, trial
+):
     """Transplantation entered 7 months late: M06 gets its overdue reminder, not four at once."""
     time_machine.move_to(datetime(2026, 3, 10, 8, 0, tzinfo=UTC), tick=False)
     participant = transplanted_participant(coordinator_a, site_a, trial, on=date(2025, 8, 1))
