@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -186,18 +186,26 @@ def _dispatcher(dispatch: Callable[[int], None], ids: list[int]) -> Callable[[],
     return dispatch_claimed
 
 
+def due_reminders(now: datetime) -> QuerySet[Reminder]:
+    """Pending, due, and not claimed (or claimed longer ago than the timeout): the scan's rows.
+
+    Served by the partial index `reminder_due_scan` (due_at WHERE sent_at IS NULL AND
+    cancelled_at IS NULL): sent and cancelled rows, the vast majority, are not in it.
+    """
+    return (
+        Reminder.objects.filter(sent_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - claim_timeout()))
+        .order_by("due_at")
+    )
+
+
 def claim_batch(*, now: datetime, size: int, dispatch: Callable[[int], None]) -> list[int]:
     """Claim up to `size` due reminders in the caller's transaction; dispatch after commit.
 
     Rows locked by a concurrent scan are skipped, so two scans never claim the same row.
     """
-    stale = now - claim_timeout()
     ids = list(
-        Reminder.objects.filter(sent_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-        .order_by("due_at")
-        .select_for_update(skip_locked=True)
-        .values_list("pk", flat=True)[:size]
+        due_reminders(now).select_for_update(skip_locked=True).values_list("pk", flat=True)[:size]
     )
     if ids:
         Reminder.objects.filter(pk__in=ids).update(claimed_at=now)
