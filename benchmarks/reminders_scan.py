@@ -183,7 +183,9 @@ def main() -> int:
         assert len(claimed) == DUE and sorted(dispatched) == sorted(claimed)
         started = time.perf_counter()
         again = services.claim_due(dispatch=dispatched.append, now=NOW)
-        print(f"next scan (nothing due): {len(again)} in {(time.perf_counter() - started) * 1000:.1f} ms")
+        print(
+            f"next scan (nothing due): {len(again)} in {(time.perf_counter() - started) * 1000:.1f} ms"
+        )
         return 0
     finally:
         from django.db import connections

@@ -18,7 +18,9 @@ def main() -> int:
         print(f"\n=== {bench.name} ===", flush=True)
         started = time.perf_counter()
         result = subprocess.run([sys.executable, str(bench)], cwd=HERE.parent, check=False)
-        print(f"=== {bench.name}: exit {result.returncode} in {time.perf_counter() - started:.1f} s")
+        print(
+            f"=== {bench.name}: exit {result.returncode} in {time.perf_counter() - started:.1f} s"
+        )
         if result.returncode:
             failed.append(bench.name)
     if failed:
