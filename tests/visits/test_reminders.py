@@ -81,7 +81,7 @@ def test_the_m06_window_opens_reminder_is_sent_on_31_january_at_0800_tehran(
     [email] = mail.outbox
     assert email.to == [coordinator_a.email]
     assert "M06" in email.subject and aug31.study_id in email.subject
-    assert "opens today (2026-01-31)" in email.body
+    assert "The window of visit M06 is open from 2026-01-31 to 2026-03-28." in email.body
     assert "2026-01-31 \u2013 2026-03-28" in email.body and "2026-02-28" in email.body
     assert f"http://127.0.0.1:8000/sites/ISF/participants/{aug31.pk}/visits/" in email.body
     html, mimetype = email.alternatives[0]

@@ -41,10 +41,15 @@ def _headline(reminder: Reminder) -> str:
         "closes": visit.window_end.isoformat(),
         "target": visit.target_date.isoformat(),
     }
+    # Worded to stay true when a reminder goes out late (after a broker or worker outage).
     texts = {
         ReminderKind.BEFORE_WINDOW: _("The window of visit %(visit)s opens on %(opens)s."),
-        ReminderKind.WINDOW_OPENS: _("The window of visit %(visit)s opens today (%(opens)s)."),
-        ReminderKind.TARGET_DATE: _("Today (%(target)s) is the target date of visit %(visit)s."),
+        ReminderKind.WINDOW_OPENS: _(
+            "The window of visit %(visit)s is open from %(opens)s to %(closes)s."
+        ),
+        ReminderKind.TARGET_DATE: _(
+            "The target date of visit %(visit)s is %(target)s; its window closes on %(closes)s."
+        ),
         ReminderKind.OVERDUE: _("Visit %(visit)s is overdue: its window closed on %(closes)s."),
     }
     return texts[ReminderKind(reminder.kind)] % values
