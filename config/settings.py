@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config import embedded
@@ -76,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "trials.context_processors.navigation",
                 "participants.context_processors.navigation",
+                "visits.reminders.context_processors.notifications",
             ],
         },
     }
@@ -118,10 +121,28 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+# The one beat schedule (no database scheduler): the reminder scan every few minutes, and
+# the daily status refresh just after midnight in Tehran (20:35 UTC = 00:05 Asia/Tehran).
+CELERY_BEAT_SCHEDULE: dict = {
+    "scan-due-reminders": {
+        "task": "visits.reminders.scan_due",
+        "schedule": env.int("ECRF_REMINDER_SCAN_SECONDS", default=120),
+    },
+    "refresh-visit-statuses": {
+        "task": "visits.refresh_statuses",
+        "schedule": crontab(hour=20, minute=35),
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(embedded.VAR_DIR / "celerybeat-schedule")
 )
+
+# --- Reminders: due at this hour in each site's time zone; a claim not sent within the
+# timeout is claimed again by a later scan (a lost dispatch makes a reminder late, not lost).
+REMINDER_LOCAL_HOUR = env.int("ECRF_REMINDER_LOCAL_HOUR", default=8)
+if not 0 <= REMINDER_LOCAL_HOUR <= 23:
+    raise ImproperlyConfigured("ECRF_REMINDER_LOCAL_HOUR must be an hour from 0 to 23.")
+REMINDER_CLAIM_TIMEOUT_MINUTES = env.int("ECRF_REMINDER_CLAIM_TIMEOUT_MINUTES", default=15)
 
 # --- Authentication and passwords.
 AUTH_PASSWORD_VALIDATORS = [

@@ -2,7 +2,9 @@
 
 Idempotent: a demo participant is recognised by its (fictitious) name and skipped if present.
 Dates are relative to the site's today so the demo always shows live statuses
-(one participant transplanted ~7 months ago, so M06 is overdue).
+(one participant transplanted ~7 months ago, so M06 is overdue). The transplanted
+participants' reminders are already due (M06 overdue, M12 target date), so the
+`make run` worker sends them at its first scan: console e-mails and in-app notifications.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from participants.models import Participant
 from trials.models import Site, Trial
 from visits import services as visit_services
 from visits import transplantation
+from visits.reminders import services as reminders
 from visits.schedule import add_months
 
 TX_DATA = {
@@ -140,4 +143,6 @@ def load_demo_participants(*, actor, site: Site, trial: Trial) -> list[Participa
             participant.refresh_from_db()
             step(actor, participant)
         made.append(participant)
+    # Demo data made before reminders existed gets its reminders too (idempotent).
+    reminders.sync_all(participants=Participant.objects.filter(site=site).order_by("pk"))
     return made

@@ -198,17 +198,31 @@ class Transplantation(models.Model):
         return f"{self.participant} · {self.performed_on}"
 
 
-# The case report forms live one module per instrument (visits/crfs/); importing them
-# here is what registers their models with this app.
+# The case report forms live one module per instrument (visits/crfs/) and the reminders in
+# their own package; importing them here is what registers their models with this app.
 from visits.crfs.alsfrs_r import AlsfrsR  # noqa: E402
 from visits.crfs.emg import Emg, EmgMuscleFinding  # noqa: E402
 from visits.crfs.qol import Alsaq40, Seiqol  # noqa: E402
+from visits.reminders.models import (  # noqa: E402
+    CalendarFeed,
+    Channel,
+    Notification,
+    Reminder,
+    ReminderKind,
+    ReminderPreference,
+)
 
 __all__ = [
     "Alsaq40",
     "AlsfrsR",
+    "CalendarFeed",
+    "Channel",
     "Emg",
     "EmgMuscleFinding",
+    "Notification",
+    "Reminder",
+    "ReminderKind",
+    "ReminderPreference",
     "Seiqol",
     "Transplantation",
     "Visit",

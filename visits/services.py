@@ -1,5 +1,7 @@
 """Writes for visits: the schedule created at each lifecycle event, visit dates, misses.
 
+Every service that changes a visit's dates or status recomputes the participant's
+reminders explicitly (visits.reminders.services.sync_participant), in its transaction.
 The lifecycle hooks (`on_registered`, `on_enrolled`, `on_exited`) are connected in
 VisitsConfig.ready() and run inside the participants services' transactions.
 """
@@ -20,6 +22,7 @@ from trials.protocols.definitions import UNSCHEDULED_CODE, CreatedOn, VisitKind
 from visits import schedule
 from visits.choices import VisitStatus
 from visits.models import Visit
+from visits.reminders import services as reminders
 
 
 def require(actor, capability: str, participant: Participant) -> None:
@@ -148,6 +151,7 @@ def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "
         visit.status = VisitStatus.UPCOMING  # recomputed from the dates just below
         visit.refresh(visit.participant.site.local_today())
         visit.save()
+        reminders.sync_participant(visit.participant)  # a done visit's pending ones: cancelled
     return visit
 
 
@@ -167,6 +171,7 @@ def mark_visit_missed(*, actor, visit: Visit, reason: str) -> Visit:
         visit.status = VisitStatus.MISSED
         visit.missed_reason = reason.strip()
         visit.save()
+        reminders.sync_participant(visit.participant)
     return visit
 
 

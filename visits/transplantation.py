@@ -1,5 +1,6 @@
-"""Writes for the transplantation: recording it schedules the follow-ups; correcting its
-date reschedules every visit not yet done, with the reason in the audit trail."""
+"""Writes for the transplantation: recording it schedules the follow-ups and their reminders;
+correcting its date reschedules every visit not yet done (and its pending reminders), with
+the reason in the audit trail."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from participants.models import Participant
 from trials import permissions
 from trials.protocols.definitions import CreatedOn, VisitKind
 from visits.models import Transplantation
+from visits.reminders import services as reminders
 from visits.services import create_visits, replan_open_visits, require
 
 FIELDS = (
@@ -119,6 +121,7 @@ def record_transplantation(
         create_visits(participant, CreatedOn.TRANSPLANTATION)
         _date_tx_visit(participant)
         replan_open_visits(participant)
+        reminders.sync_participant(participant)
     return transplantation
 
 
@@ -157,4 +160,5 @@ def correct_transplantation(
             )
             _date_tx_visit(participant)
             replan_open_visits(participant)
+            reminders.sync_participant(participant)  # pending ones move; sent ones are kept
     return transplantation

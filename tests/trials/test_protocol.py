@@ -12,7 +12,7 @@ from django.core.management.base import SystemCheckError
 from trials.models import Site, Trial
 from trials.protocols import PROTOCOLS, get_protocol
 from trials.protocols.checks import check_protocols, problems
-from trials.protocols.definitions import Window
+from trials.protocols.definitions import PlannedDate, ReminderDef, ReminderKind, Window
 from trials.protocols.forms import FORM_CATALOGUE
 
 PROTOCOL = get_protocol("NCT02116634")
@@ -35,6 +35,32 @@ def test_the_trial_protocol_defines_the_registered_schedule():
     assert PROTOCOL.unscheduled_visits_allowed
     assert problems(PROTOCOL) == []
     assert check_protocols() == []
+
+
+def test_follow_ups_carry_their_reminder_offsets():
+    reminders = {r.kind: r for r in PROTOCOL.visit("M06").reminders}
+    assert reminders[ReminderKind.BEFORE_WINDOW] == ReminderDef(
+        ReminderKind.BEFORE_WINDOW, PlannedDate.WINDOW_START, offset_days=-14
+    )
+    assert reminders[ReminderKind.OVERDUE].escalate
+    assert (
+        reminders[ReminderKind.OVERDUE].relative_to,
+        reminders[ReminderKind.OVERDUE].offset_days,
+    ) == (
+        PlannedDate.WINDOW_END,
+        1,
+    )
+    assert PROTOCOL.visit("BL").reminders == () and PROTOCOL.visit("SCR").reminders == ()
+
+
+def test_inconsistent_reminders_are_rejected():
+    twice = ReminderDef(ReminderKind.TARGET_DATE, PlannedDate.TARGET)
+    assert "visit M06: a reminder kind is listed twice" in problems(
+        _with_visit("M06", reminders=(twice, twice))
+    )
+    assert "visit SCR: only a scheduled visit can have reminders" in problems(
+        _with_visit("SCR", reminders=(twice,))
+    )
 
 
 def test_definitions_are_frozen():

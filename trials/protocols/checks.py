@@ -50,6 +50,11 @@ def problems(protocol: Protocol) -> list[str]:
             found.append(f"visit {visit.code}: window starts after it ends")
         if visit.anchor is not None and visit.window is None:
             found.append(f"visit {visit.code}: a scheduled visit needs a window")
+        if visit.reminders and (visit.anchor is None or visit.window is None):
+            found.append(f"visit {visit.code}: only a scheduled visit can have reminders")
+        kinds = [r.kind for r in visit.reminders]
+        if len(set(kinds)) != len(kinds):
+            found.append(f"visit {visit.code}: a reminder kind is listed twice")
     for form in protocol.unscheduled_forms:
         if form not in FORM_CATALOGUE:
             found.append(f"unscheduled visits: unknown form code {form!r}")

@@ -52,6 +52,37 @@ class Window:
     end_days: int
 
 
+class ReminderKind(StrEnum):
+    """What a reminder announces about a visit (stored as the Reminder.kind code)."""
+
+    BEFORE_WINDOW = "before_window"
+    WINDOW_OPENS = "window_opens"
+    TARGET_DATE = "target_date"
+    OVERDUE = "overdue"
+
+
+class PlannedDate(StrEnum):
+    """The planned date of a visit a reminder is counted from."""
+
+    WINDOW_START = "window_start"
+    TARGET = "target"
+    WINDOW_END = "window_end"
+
+
+@dataclass(frozen=True)
+class ReminderDef:
+    """A reminder due `offset_days` after (+) or before (-) a planned date of the visit.
+
+    It is due at the configured local hour (ECRF_REMINDER_LOCAL_HOUR) in the site's
+    time zone; `escalate` sends it to the site's investigators as well as its coordinators.
+    """
+
+    kind: ReminderKind
+    relative_to: PlannedDate
+    offset_days: int = 0
+    escalate: bool = False
+
+
 @dataclass(frozen=True)
 class VisitDef:
     code: str
@@ -62,6 +93,7 @@ class VisitDef:
     anchor: Anchor | None = None
     offset_months: int = 0
     window: Window | None = None
+    reminders: tuple[ReminderDef, ...] = ()
 
     @property
     def is_scheduled(self) -> bool:

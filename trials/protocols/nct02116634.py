@@ -11,11 +11,29 @@ from __future__ import annotations
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from trials.protocols.definitions import Anchor, CreatedOn, Protocol, VisitDef, VisitKind, Window
+from trials.protocols.definitions import (
+    Anchor,
+    CreatedOn,
+    PlannedDate,
+    Protocol,
+    ReminderDef,
+    ReminderKind,
+    VisitDef,
+    VisitKind,
+    Window,
+)
 
 OUTCOMES = ("alsfrs_r", "fvc", "emg", "alsaq40", "seiqol", "vitals")
 SAFETY = ("adverse_events", "conmeds")
 FOLLOW_UP_WINDOW = Window(start_days=-28, end_days=28)
+# Coordinators hear of each follow-up 14 days before its window opens, when it opens and on
+# the target date; the day after the window closes without a visit, investigators hear too.
+FOLLOW_UP_REMINDERS = (
+    ReminderDef(ReminderKind.BEFORE_WINDOW, PlannedDate.WINDOW_START, offset_days=-14),
+    ReminderDef(ReminderKind.WINDOW_OPENS, PlannedDate.WINDOW_START),
+    ReminderDef(ReminderKind.TARGET_DATE, PlannedDate.TARGET),
+    ReminderDef(ReminderKind.OVERDUE, PlannedDate.WINDOW_END, offset_days=1, escalate=True),
+)
 
 
 def _follow_up(months: int) -> VisitDef:
@@ -27,6 +45,7 @@ def _follow_up(months: int) -> VisitDef:
         anchor=Anchor.TRANSPLANTATION,
         offset_months=months,
         window=FOLLOW_UP_WINDOW,
+        reminders=FOLLOW_UP_REMINDERS,
         forms=(*OUTCOMES, *SAFETY),
     )
 

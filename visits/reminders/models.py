@@ -1,0 +1,168 @@
+"""Reminder rows (the schedule), in-app notifications, preferences and calendar feed tokens.
+
+Imported at the end of visits.models so that they belong to the `visits` app. Not tracked
+by pghistory: these are operational rows (claimed and sent many times a day), not trial data.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from trials.models import Site
+from trials.protocols.definitions import ReminderKind as KindCode
+
+
+class ReminderKind(models.TextChoices):
+    BEFORE_WINDOW = KindCode.BEFORE_WINDOW.value, _("Visit window opens soon")
+    WINDOW_OPENS = KindCode.WINDOW_OPENS.value, _("Visit window opens")
+    TARGET_DATE = KindCode.TARGET_DATE.value, _("Visit target date")
+    OVERDUE = KindCode.OVERDUE.value, _("Visit overdue")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    IN_APP = "in_app", _("In-app notification")
+
+
+class Reminder(models.Model):
+    """One reminder of one visit to one person through one channel, due at `due_at`.
+
+    Pending: sent_at and cancelled_at are NULL. A scan claims due pending rows (claimed_at);
+    the send task sets sent_at under a row lock. Sent rows are never changed again;
+    rows that no longer apply are cancelled, never deleted.
+    """
+
+    visit = models.ForeignKey(
+        "visits.Visit", on_delete=models.CASCADE, related_name="reminders", verbose_name=_("visit")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ReminderKind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("recipient"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    due_at = models.DateTimeField(_("due"))
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["visit", "kind", "recipient", "channel"], name="reminder_unique_per_channel"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sent_at__isnull=True) | models.Q(cancelled_at__isnull=True),
+                name="reminder_not_sent_and_cancelled",
+            ),
+        ]
+        indexes = [
+            # The scan: pending rows by due time; sent and cancelled rows stay out of the index.
+            models.Index(
+                fields=["due_at"],
+                name="reminder_due_scan",
+                condition=models.Q(sent_at__isnull=True, cancelled_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} · visit {self.visit_id} → user {self.recipient_id} ({self.channel})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.sent_at is None and self.cancelled_at is None
+
+
+class Notification(models.Model):
+    """An in-app message, written in the recipient's language when it was sent."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+")
+    reminder = models.OneToOneField(
+        Reminder, on_delete=models.SET_NULL, null=True, blank=True, related_name="notification"
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [
+            models.Index(
+                fields=["user", "site"],
+                name="notification_unread",
+                condition=models.Q(read_at__isnull=True),
+            ),
+            models.Index(fields=["user", "-created_at"], name="notification_by_user"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class ReminderPreference(models.Model):
+    """A user's reminder language and the kinds of reminder they do not want."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_preference"
+    )
+    language = models.CharField(
+        _("language of reminders"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Empty: the site's default language."),
+    )
+    muted_kinds = ArrayField(
+        models.CharField(max_length=20, choices=ReminderKind.choices),
+        default=list,
+        blank=True,
+        verbose_name=_("muted kinds"),
+    )
+
+    class Meta:
+        verbose_name = _("reminder preference")
+        verbose_name_plural = _("reminder preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.language or settings.LANGUAGE_CODE}"
+
+
+def new_calendar_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class CalendarFeed(models.Model):
+    """The secret token of a user's .ics feed; regenerating it revokes the old URL."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
+    created_at = models.DateTimeField(_("created"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user}"
