@@ -185,7 +185,7 @@ def test_alsaq40_page_opens_and_saves_with_a_constant_number_of_queries(
     assert save_all == save_one
 
     # Opening: the same count with forty answers as with one.
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         open_all = counted(lambda: client.get(url(m06, "alsaq40")))
     Alsaq40.objects.filter(visit=m06).update(**dict.fromkeys(FULL) | {"item_01": 1})
     open_one = counted(lambda: client.get(url(m06, "alsaq40")))
