@@ -25,10 +25,16 @@ class FormSpec:
 
 @cache
 def entry_forms() -> dict[str, FormSpec]:
-    from visits.crfs import alsfrs_r
+    from visits.crfs import alsfrs_r, eligibility
 
     specs = [
         FormSpec("alsfrs_r", alsfrs_r.AlsfrsR, alsfrs_r.AlsfrsRForm),
+        FormSpec(
+            "eligibility",
+            eligibility.Eligibility,
+            eligibility.EligibilityForm,
+            "visits/crfs/eligibility.html",
+        ),
     ]
     return {spec.code: spec for spec in specs}
 
