@@ -69,7 +69,8 @@ TX_DATA = {
 }
 
 
-def register(actor, site: Site, trial, *, screened_on: date, name: str = "Test Person"):
+def register(actor, site: Site, trial, *, screened_on: date, name: str = "Test Person", **history):
+    """Register through the service; `history` overrides ALS history fields."""
     from participants import services
 
     return services.register_participant(
@@ -94,7 +95,8 @@ def register(actor, site: Site, trial, *, screened_on: date, name: str = "Test P
             "family_history": "no",
             "riluzole": True,
             "edaravone": False,
-        },
+        }
+        | history,
     )
 
 

@@ -322,20 +322,21 @@ def screening_log_page(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "visits/screening_log.html", {"site": site, "log": log})
 
 
+# Stable variable names (the export's conventions), not translated labels.
 CSV_COLUMNS = (
-    ("screening_number", _("screening number")),
-    ("study_id", _("study ID")),
-    ("screened_on", _("screening date")),
-    ("consent_signed_on", _("consent signed")),
-    ("eligibility", _("eligibility decision")),
-    ("failed_criteria", _("failed criteria")),
-    ("override", _("eligibility overridden")),
-    ("status", _("status")),
-    ("status_date", _("status date")),
-    ("status_reason", _("reason")),
-    ("enrolled_on", _("enrolment date")),
-    ("transplanted", _("transplanted")),
-    ("exited_on", _("end of study date")),
+    "screening_number",
+    "study_id",
+    "screened_on",
+    "consent_signed_on",
+    "eligibility",
+    "failed_criteria",
+    "eligibility_overridden",
+    "status",
+    "status_date",
+    "status_reason",
+    "enrolled_on",
+    "transplanted",
+    "exited_on",
 )
 
 
@@ -347,7 +348,7 @@ def screening_log_csv(request: HttpRequest, code: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="screening-log-{site.code}.csv"'
     writer = csv.writer(response)
-    writer.writerow([name for name, _label in CSV_COLUMNS])
+    writer.writerow(CSV_COLUMNS)
     for p in log.rows:
         writer.writerow(
             [
