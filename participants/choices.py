@@ -58,3 +58,27 @@ class YesNoUnknown(models.TextChoices):
     YES = "yes", _("Yes")
     NO = "no", _("No")
     UNKNOWN = "unknown", _("Unknown")
+
+
+class WithdrawnBy(models.TextChoices):
+    PARTICIPANT = "participant", _("By the participant")
+    INVESTIGATOR = "investigator", _("By the investigator")
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", _("Phone call")
+    SMS = "sms", _("Text message")
+    EMAIL = "email", _("E-mail")
+    LETTER = "letter", _("Letter")
+    HOME_VISIT = "home_visit", _("Home visit")
+    NEXT_OF_KIN = "next_of_kin", _("Through next of kin")
+    OTHER = "other", _("Other")
+
+
+class ContactOutcome(models.TextChoices):
+    NO_ANSWER = "no_answer", _("No answer")
+    MESSAGE_LEFT = "message_left", _("Message left, no reply")
+    WRONG_CONTACT = "wrong_contact", _("Wrong or disconnected number / address")
+    REACHED_DECLINED = "reached_declined", _("Reached, declined to attend")
+    REACHED = "reached", _("Reached")
+    OTHER = "other", _("Other")

@@ -5,10 +5,19 @@ from __future__ import annotations
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from participants import partial_dates
-from participants.models import AlsHistory, Demographics, Participant, ParticipantIdentity
+from participants.choices import ContactMethod, ContactOutcome, WithdrawnBy, YesNoUnknown
+from participants.models import (
+    AlsHistory,
+    ConsentVersion,
+    Demographics,
+    Participant,
+    ParticipantIdentity,
+)
+from trials import permissions
 from trials.forms import DateInput
 from trials.models import Trial
 
@@ -88,11 +97,37 @@ class EnrolForm(forms.Form):
         self.helper.form_tag = False
 
 
+def _yes_no(value):
+    return {"True": True, "False": False}.get(value, value)
+
+
 class StatusChangeForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"))
-    effective_date = forms.DateField(label=_("Effective date"), widget=DateInput())
+    effective_date = forms.DateField(
+        label=_("Effective date"),
+        widget=DateInput(),
+        help_text=_("For a death, the date of death."),
+    )
     reason = forms.CharField(
         label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    withdrawn_by = forms.ChoiceField(
+        label=_("Withdrawal decided"),
+        choices=[("", "—"), *WithdrawnBy.choices],
+        required=False,
+    )
+    follow_up_allowed = forms.TypedChoiceField(
+        label=_("May follow-up data still be collected?"),
+        choices=[("", "—"), ("True", _("Yes")), ("False", _("No"))],
+        coerce=_yes_no,
+        empty_value=None,
+        required=False,
+    )
+    death_cause = forms.CharField(label=_("Cause of death"), max_length=300, required=False)
+    death_als_related = forms.ChoiceField(
+        label=_("Death related to ALS"),
+        choices=[("", "—"), *YesNoUnknown.choices],
+        required=False,
     )
 
     def __init__(self, *args, participant: Participant, **kwargs):
@@ -100,5 +135,67 @@ class StatusChangeForm(forms.Form):
         self.fields["status"].choices = [
             (s.value, s.label) for s in participant.manual_next_statuses()
         ]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            "status",
+            "effective_date",
+            "reason",
+            Fieldset(_("Withdrawal"), "withdrawn_by", "follow_up_allowed"),
+            Fieldset(_("Death"), "death_cause", "death_als_related"),
+        )
+
+    def details(self) -> dict:
+        names = ("withdrawn_by", "follow_up_allowed", "death_cause", "death_als_related")
+        return {name: self.cleaned_data.get(name) for name in names}
+
+
+class ConsentForm(forms.Form):
+    version = forms.ModelChoiceField(
+        label=_("Consent form version"), queryset=ConsentVersion.objects.none()
+    )
+    signed_on = forms.DateField(label=_("Date signed"), widget=DateInput())
+    taken_by = forms.ModelChoiceField(
+        label=_("Consent taken by"), queryset=get_user_model().objects.none()
+    )
+
+    def __init__(self, *args, participant: Participant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = ConsentVersion.objects.filter(
+            trial=participant.trial
+        ).order_by("-active_from")
+        self.fields["version"].label_from_instance = lambda v: (
+            _("Version %(version)s (approved %(approved)s, in use from %(start)s)")
+            % {
+                "version": v.version,
+                "approved": v.approval_date.isoformat(),
+                "start": v.active_from.isoformat(),
+            }
+        )
+        self.fields["taken_by"].queryset = (
+            get_user_model()
+            .objects.filter(
+                memberships__site=participant.site,
+                memberships__is_active=True,
+                memberships__role__in=permissions.roles_with(permissions.ENROL),
+            )
+            .distinct()
+            .order_by("username")
+        )
+        self.fields["taken_by"].label_from_instance = lambda u: (
+            u.get_full_name() or u.get_username()
+        )
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class ContactAttemptForm(forms.Form):
+    attempted_on = forms.DateField(label=_("Date"), widget=DateInput())
+    method = forms.ChoiceField(label=_("Method"), choices=ContactMethod.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
+    notes = forms.CharField(label=_("Notes"), max_length=300, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False

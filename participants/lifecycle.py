@@ -5,8 +5,8 @@
                              │                 ├─> withdrawn / lost_to_follow_up / died
                              └─> withdrawn / lost_to_follow_up / died
 
-Apps above this one (visits creates the screening, baseline and follow-up visits)
-append handlers to the hook lists below in their AppConfig.ready(). These are not
+Apps above this one (visits creates the screening, baseline and follow-up visits,
+and checks eligibility before enrolment) append handlers to the hook lists below in their AppConfig.ready(). These are not
 Django signals: the services in participants.services call them synchronously,
 inside their own transaction, so a handler that raises rolls the whole change back.
 """
@@ -51,6 +51,9 @@ Hook = Callable[["Participant"], None]
 ON_REGISTERED: list[Hook] = []
 ON_ENROLLED: list[Hook] = []
 ON_EXITED: list[Hook] = []
+# Run by enrol_participant before the study ID is allocated; a check refuses enrolment
+# by raising ValidationError (visits checks the eligibility decision of the screening visit).
+ENROLMENT_CHECKS: list[Hook] = []
 
 
 def run(hooks: list[Hook], participant: Participant) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from participants.models import Participant
+from participants.models import Consent, Participant
 from trials import permissions
 
 
@@ -19,3 +19,10 @@ def get_participant_or_404(
     if participant is None:
         raise Http404
     return participant
+
+
+def consents_of(participant: Participant) -> list[Consent]:
+    """Every consent the participant signed, oldest first, with version and taker."""
+    return list(
+        Consent.objects.filter(participant=participant).select_related("version", "taken_by")
+    )

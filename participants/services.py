@@ -7,7 +7,9 @@ StatusChange, and calls the lifecycle hooks (participants.lifecycle) last.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,10 +17,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from participants import lifecycle
+from participants.choices import ContactMethod, ContactOutcome, WithdrawnBy, YesNoUnknown
 from participants.choices import ParticipantStatus as S
 from participants.models import (
     AlsHistory,
+    Consent,
+    ConsentVersion,
+    ContactAttempt,
     Demographics,
+    EndOfStudy,
     Participant,
     ParticipantIdentity,
     SiteSequence,
@@ -144,6 +151,8 @@ def enrol_participant(*, actor, participant: Participant, enrolled_on: date) -> 
     participant = _locked(participant)
     lifecycle.check_transition(participant.status, S.ENROLLED)
     _not_in_future(participant.site, enrolled_on, "effective_date")
+    _check_consent_for_enrolment(participant, enrolled_on)
+    lifecycle.run(lifecycle.ENROLMENT_CHECKS, participant)
     with pghistory.context(actor_id=actor.pk, reason="enrol participant"):
         number = SiteSequence.objects.next_value(participant.site, SequenceKind.STUDY_ID)
         participant.study_id = format_study_id(participant.site.code, number)
@@ -154,11 +163,53 @@ def enrol_participant(*, actor, participant: Participant, enrolled_on: date) -> 
     return participant
 
 
+def _end_of_study_errors(
+    participant: Participant, to_status: str, effective_date: date, details: Mapping[str, Any]
+) -> dict[str, str]:
+    """What an end of study of kind `to_status` still lacks (field → message)."""
+    errors: dict[str, str] = {}
+    if to_status == S.WITHDRAWN:
+        if details.get("withdrawn_by") not in WithdrawnBy.values:
+            errors["withdrawn_by"] = _("Say who decided the withdrawal.")
+        if details.get("follow_up_allowed") not in (True, False):
+            errors["follow_up_allowed"] = _("Say whether follow-up data may still be collected.")
+    elif to_status == S.DIED:
+        if not str(details.get("death_cause") or "").strip():
+            errors["death_cause"] = _("Give the cause of death (or “unknown”).")
+        if details.get("death_als_related") not in YesNoUnknown.values:
+            errors["death_als_related"] = _("Say whether the death was related to ALS.")
+    elif to_status == S.LOST_TO_FOLLOW_UP:
+        attempts = participant.contact_attempts.filter(attempted_on__lte=effective_date)
+        if attempts.count() < MIN_CONTACT_ATTEMPTS:
+            errors["effective_date"] = _(
+                "Record at least %(n)d attempt to contact the participant before declaring "
+                "them lost to follow-up."
+            ) % {"n": MIN_CONTACT_ATTEMPTS}
+    return errors
+
+
+MIN_CONTACT_ATTEMPTS = 1
+END_OF_STUDY = frozenset({S.COMPLETED, *lifecycle.EXITS})
+
+
 @transaction.atomic
 def change_status(
-    *, actor, participant: Participant, to_status: str, effective_date: date, reason: str
+    *,
+    actor,
+    participant: Participant,
+    to_status: str,
+    effective_date: date,
+    reason: str,
+    details: Mapping[str, Any] | None = None,
 ) -> Participant:
-    """Screen failure, completion, withdrawal, loss to follow-up or death, with date and reason."""
+    """Screen failure, completion, withdrawal, loss to follow-up or death, with date and reason.
+
+    The end of study is recorded with its details: a withdrawal says who decided it and
+    whether follow-up data may still be collected (`withdrawn_by`, `follow_up_allowed`),
+    a death its cause and whether it was ALS-related (`death_cause`, `death_als_related`;
+    the date of death is the effective date), and loss to follow-up needs the attempts to
+    reach the participant recorded first (record_contact_attempt).
+    """
     _require(actor, permissions.ENROL, participant.site)
     participant = _locked(participant)
     if to_status in lifecycle.BY_SERVICE_ONLY:
@@ -170,13 +221,163 @@ def change_status(
     if to_status in lifecycle.REASON_REQUIRED and not reason:
         raise ValidationError({"reason": _("Give the reason for this change.")})
     _not_in_future(participant.site, effective_date, "effective_date")
+    details = details or {}
+    if to_status in END_OF_STUDY:
+        errors = _end_of_study_errors(participant, to_status, effective_date, details)
+        if errors:
+            raise ValidationError(errors)
     with pghistory.context(actor_id=actor.pk, reason=reason or f"status {to_status}"):
         _transition(participant, to_status, effective_date, actor, reason)
         if to_status in lifecycle.TERMINAL:
             participant.exited_on = effective_date
         participant.save()
+        if to_status in END_OF_STUDY:
+            withdrawn = to_status == S.WITHDRAWN
+            died = to_status == S.DIED
+            end = EndOfStudy(
+                participant=participant,
+                outcome=to_status,
+                ended_on=effective_date,
+                reason=reason,
+                withdrawn_by=details.get("withdrawn_by", "") if withdrawn else "",
+                follow_up_allowed=details.get("follow_up_allowed") if withdrawn else None,
+                death_cause=str(details.get("death_cause", "")).strip() if died else "",
+                death_als_related=details.get("death_als_related", "") if died else "",
+                recorded_by=actor,
+            )
+            _save_clean(end)
+            participant.end_of_study = end
         lifecycle.run(lifecycle.ON_EXITED, participant)
     return participant
+
+
+@transaction.atomic
+def record_contact_attempt(
+    *,
+    actor,
+    participant: Participant,
+    attempted_on: date,
+    method: str,
+    outcome: str,
+    notes: str = "",
+) -> ContactAttempt:
+    """One attempt to reach a participant who does not come (phone, letter, next of kin …)."""
+    _require(actor, permissions.ENTER_DATA, participant.site)
+    participant = _locked(participant)
+    if participant.has_ended:
+        raise ValidationError(_("The participant's study has ended."))
+    _not_in_future(participant.site, attempted_on, "attempted_on")
+    if attempted_on < participant.screened_on:
+        raise ValidationError({"attempted_on": _("This date precedes screening.")})
+    if method not in ContactMethod.values:
+        raise ValidationError({"method": _("Choose how the participant was contacted.")})
+    if outcome not in ContactOutcome.values:
+        raise ValidationError({"outcome": _("Choose the outcome of the attempt.")})
+    with pghistory.context(actor_id=actor.pk, reason="contact attempt"):
+        attempt = ContactAttempt(
+            participant=participant,
+            attempted_on=attempted_on,
+            method=method,
+            outcome=outcome,
+            notes=notes.strip(),
+            recorded_by=actor,
+        )
+        _save_clean(attempt)
+    return attempt
+
+
+# --- Informed consent ---------------------------------------------------------
+
+
+def current_consent_version(trial: Trial, day: date) -> ConsentVersion | None:
+    """The version in use on `day`: the most recently activated of the active ones."""
+    return (
+        ConsentVersion.objects.filter(trial=trial).active_on(day).order_by("-active_from").first()
+    )
+
+
+def _check_consent_for_enrolment(participant: Participant, day: date) -> None:
+    consents = participant.consents.filter(signed_on__lte=day)
+    if not consents.exists():
+        raise ValidationError(
+            _("Informed consent is not recorded: record the signed consent before enrolment.")
+        )
+    current = current_consent_version(participant.trial, day)
+    if current is not None and not consents.filter(version=current).exists():
+        raise ValidationError(
+            _(
+                "The participant has not signed the consent form in use (version %(version)s): "
+                "record the re-consent before enrolment."
+            )
+            % {"version": current.version}
+        )
+
+
+@transaction.atomic
+def add_consent_version(
+    *,
+    trial: Trial,
+    version: str,
+    approval_date: date,
+    active_from: date,
+    retire_previous: bool = True,
+) -> ConsentVersion:
+    """A newly approved consent form version; the one in use until then ends the day before."""
+    with pghistory.context(reason=f"consent version {version}"):
+        if retire_previous:
+            for old in ConsentVersion.objects.filter(trial=trial, active_to__isnull=True).filter(
+                active_from__lt=active_from
+            ):
+                old.active_to = date.fromordinal(active_from.toordinal() - 1)
+                _save_clean(old)
+        new = ConsentVersion(
+            trial=trial, version=version, approval_date=approval_date, active_from=active_from
+        )
+        _save_clean(new)
+    return new
+
+
+@transaction.atomic
+def record_consent(
+    *, actor, participant: Participant, version: ConsentVersion, signed_on: date, taken_by
+) -> Consent:
+    """A signed consent (or re-consent) of `version`, taken by a member of the study team."""
+    _require(actor, permissions.ENROL, participant.site)
+    participant = _locked(participant)
+    if participant.has_ended and not participant.follow_up_continues:
+        raise ValidationError(_("The participant's study has ended."))
+    if version.trial_id != participant.trial_id:
+        raise ValidationError({"version": _("This consent form belongs to another trial.")})
+    _not_in_future(participant.site, signed_on, "signed_on")
+    if not version.is_active_on(signed_on):
+        raise ValidationError(
+            {
+                "signed_on": _(
+                    "Version %(version)s was not in use on this date (in use from %(start)s to %(end)s)."
+                )
+                % {
+                    "version": version.version,
+                    "start": version.active_from.isoformat(),
+                    "end": version.active_to.isoformat() if version.active_to else "…",
+                }
+            }
+        )
+    if not permissions.can(taken_by, permissions.ENROL, participant.site):
+        raise ValidationError(
+            {"taken_by": _("Consent is taken by a coordinator or investigator of this site.")}
+        )
+    if participant.consents.filter(version=version).exists():
+        raise ValidationError({"version": _("The participant has already signed this version.")})
+    with pghistory.context(actor_id=actor.pk, reason=f"consent v{version.version}"):
+        consent = Consent(
+            participant=participant,
+            version=version,
+            signed_on=signed_on,
+            taken_by=taken_by,
+            recorded_by=actor,
+        )
+        _save_clean(consent)
+    return consent
 
 
 def record_transplanted(*, actor, participant: Participant, performed_on: date) -> None:

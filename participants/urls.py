@@ -6,4 +6,6 @@ urlpatterns = [
     path("register/", views.register_page, name="participant-register"),
     path("<int:pk>/enrol/", views.enrol_page, name="participant-enrol"),
     path("<int:pk>/status/", views.status_page, name="participant-status"),
+    path("<int:pk>/consent/", views.consent_page, name="participant-consent"),
+    path("<int:pk>/contact-attempts/", views.contact_attempt_page, name="participant-contact"),
 ]

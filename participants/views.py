@@ -18,6 +18,8 @@ from participants import selectors, services
 from participants.forms import (
     DEMOGRAPHICS_FIELDS,
     IDENTITY_FIELDS,
+    ConsentForm,
+    ContactAttemptForm,
     EnrolForm,
     RegistrationForm,
     StatusChangeForm,
@@ -105,6 +107,7 @@ def status_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
                 to_status=form.cleaned_data["status"],
                 effective_date=form.cleaned_data["effective_date"],
                 reason=form.cleaned_data["reason"],
+                details=form.details(),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -115,5 +118,74 @@ def status_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         request,
         "participants/status.html",
         {"site": participant.site, "participant": participant, "form": form},
+        status=_status(form),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    participant = selectors.get_participant_or_404(request.user, code, pk, permissions.ENROL)
+    today = participant.site.local_today()
+    current = services.current_consent_version(participant.trial, today)
+    form = ConsentForm(
+        request.POST or None,
+        participant=participant,
+        initial={"signed_on": today, "version": current, "taken_by": request.user},
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            services.record_consent(
+                actor=request.user,
+                participant=participant,
+                version=form.cleaned_data["version"],
+                signed_on=form.cleaned_data["signed_on"],
+                taken_by=form.cleaned_data["taken_by"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Consent recorded."))
+            return redirect("participant-detail", code=code, pk=participant.pk)
+    return render(
+        request,
+        "participants/consent.html",
+        {
+            "site": participant.site,
+            "participant": participant,
+            "form": form,
+            "consents": selectors.consents_of(participant),
+            "current_version": current,
+        },
+        status=_status(form),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_attempt_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    participant = selectors.get_participant_or_404(request.user, code, pk, permissions.ENTER_DATA)
+    form = ContactAttemptForm(
+        request.POST or None, initial={"attempted_on": participant.site.local_today()}
+    )
+    if form.is_bound and form.is_valid():
+        try:
+            services.record_contact_attempt(
+                actor=request.user, participant=participant, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Contact attempt recorded."))
+            return redirect("participant-detail", code=code, pk=participant.pk)
+    return render(
+        request,
+        "participants/contact_attempt.html",
+        {
+            "site": participant.site,
+            "participant": participant,
+            "form": form,
+            "attempts": participant.contact_attempts.all(),
+        },
         status=_status(form),
     )

@@ -69,7 +69,8 @@ TX_DATA = {
 }
 
 
-def register(actor, site: Site, trial, *, screened_on: date, name: str = "Test Person"):
+def register(actor, site: Site, trial, *, screened_on: date, name: str = "Test Person", **history):
+    """Register through the service; `history` overrides ALS history fields."""
     from participants import services
 
     return services.register_participant(
@@ -94,13 +95,139 @@ def register(actor, site: Site, trial, *, screened_on: date, name: str = "Test P
             "family_history": "no",
             "riluzole": True,
             "edaravone": False,
-        },
+        }
+        | history,
     )
 
 
-def enrol(actor, participant, on: date):
+CONSENT_VERSION = "1.0"
+CONSENT_VERSION_START = date(2014, 1, 1)
+
+
+def consent_version(trial):
+    """The trial's consent form version 1.0 (created once, in use since 2014)."""
+    from participants import services
+    from participants.models import ConsentVersion
+
+    existing = ConsentVersion.objects.filter(trial=trial, version=CONSENT_VERSION).first()
+    return existing or services.add_consent_version(
+        trial=trial,
+        version=CONSENT_VERSION,
+        approval_date=CONSENT_VERSION_START,
+        active_from=CONSENT_VERSION_START,
+    )
+
+
+def consent(actor, participant, on: date | None = None):
+    """Record the signed consent of the version in use on `on` (default: the screening date)."""
     from participants import services
 
+    on = on or participant.screened_on
+    version = services.current_consent_version(participant.trial, on) or consent_version(
+        participant.trial
+    )
+    return services.record_consent(
+        actor=actor, participant=participant, version=version, signed_on=on, taken_by=actor
+    )
+
+
+ALSFRS_NORMAL = {
+    "q1_speech": 4,
+    "q2_salivation": 4,
+    "q3_swallowing": 4,
+    "q4_handwriting": 4,
+    "q5a_cutting_no_gastrostomy": 4,
+    "q6_dressing_hygiene": 4,
+    "q7_turning_in_bed": 4,
+    "q8_walking": 4,
+    "q9_climbing_stairs": 4,
+    "q10_dyspnoea": 4,
+    "q11_orthopnoea": 4,
+    "q12_respiratory_insufficiency": 4,
+}
+EXCLUSIONS_ABSENT = {
+    "ex_pregnancy_lactation": False,
+    "ex_vascular_disease": False,
+    "ex_diabetes": False,
+    "ex_systemic_disease": False,
+    "ex_recent_hospitalisation": False,
+    "ex_short_survival": False,
+    "ex_cell_culture_hypersensitivity": False,
+}
+
+
+def checklist_answers(participant, **changes) -> dict:
+    """Checklist answers that pass every recorded criterion, with `changes` applied."""
+    return {
+        "el_escorial": "probable",
+        "progression_6_months": True,
+        "polysomnography_date": participant.screened_on,
+        "polysomnography_result": "normal",
+        **EXCLUSIONS_ABSENT,
+    } | changes
+
+
+def save_crf(actor, visit, model, answers: dict, *, complete: bool = True, reason: str = ""):
+    """Save a form through the entry service (the version is read from the database)."""
+    from visits.crfs.entry import save_form
+
+    current = model.objects.filter(visit=visit).values_list("version", flat=True).first()
+    return save_form(
+        record_class=model,
+        visit=visit,
+        user=actor,
+        answers=answers,
+        expected_version=current or 0,
+        complete=complete,
+        reason=reason,
+    )
+
+
+def screening_forms(actor, participant, *, alsfrs: dict | None = None, **checklist):
+    """The screening ALSFRS-R and the eligibility checklist (consent must be recorded)."""
+    from visits.crfs.alsfrs_r import AlsfrsR
+    from visits.crfs.eligibility import Eligibility
+
+    scr = participant.visits.get(code="SCR")
+    save_crf(actor, scr, AlsfrsR, ALSFRS_NORMAL | (alsfrs or {}))
+    return save_crf(actor, scr, Eligibility, checklist_answers(participant, **checklist))
+
+
+def investigator_of(site):
+    """The site's investigator (made once): signs eligibility overrides in fixtures."""
+    user = UserFactory(username=f"investigator_{site.code.lower()}")
+    Membership.objects.get_or_create(user=user, site=site, role=Role.INVESTIGATOR)
+    return user
+
+
+def screen_eligible(actor, participant):
+    """Consent, screening ALSFRS-R and checklist; what the checklist cannot resolve yet is
+    overridden by the site's investigator. Until the spirometry model (visits.crfs.fvc.Fvc)
+    is merged, "FVC ≥ 50 % predicted" is unknown for everyone, so that is the override."""
+    from visits.crfs.eligibility import Decision
+    from visits.screening import override_eligibility
+
+    if not participant.consents.exists():
+        consent(actor, participant)
+    record = screening_forms(actor, participant)
+    if record.decision != Decision.ELIGIBLE:
+        assert record.decision == Decision.INCOMPLETE, record.failed_criteria
+        override_eligibility(
+            actor=investigator_of(participant.site),
+            participant=participant,
+            reason="FVC ≥ 50 % predicted on the paper spirometry report (test fixture)",
+            password=PASSWORD,
+        )
+    return record
+
+
+def enrol(actor, participant, on: date):
+    """Enrol through the service; a participant in screening is screened eligible first."""
+    from participants import services
+    from visits.crfs.eligibility import screening_checklist
+
+    if participant.status == "screening" and screening_checklist(participant) is None:
+        screen_eligible(actor, participant)
     return services.enrol_participant(actor=actor, participant=participant, enrolled_on=on)
 
 

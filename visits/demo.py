@@ -14,12 +14,43 @@ from decimal import Decimal
 
 from participants import services as participant_services
 from participants.choices import ParticipantStatus
-from participants.models import Participant
-from trials.models import Site, Trial
+from participants.models import ConsentVersion, Participant
+from trials.demo import demo_password
+from trials.models import Membership, Role, Site, Trial
+from visits import screening, transplantation
 from visits import services as visit_services
-from visits import transplantation
+from visits.crfs.alsfrs_r import AlsfrsR
+from visits.crfs.eligibility import Decision, Eligibility
+from visits.crfs.entry import save_form
 from visits.reminders import services as reminders
 from visits.schedule import add_months
+
+ALSFRS_SCREENING = {
+    "q1_speech": 4,
+    "q2_salivation": 4,
+    "q3_swallowing": 4,
+    "q4_handwriting": 3,
+    "q5a_cutting_no_gastrostomy": 3,
+    "q6_dressing_hygiene": 3,
+    "q7_turning_in_bed": 4,
+    "q8_walking": 3,
+    "q9_climbing_stairs": 3,
+    "q10_dyspnoea": 4,
+    "q11_orthopnoea": 4,
+    "q12_respiratory_insufficiency": 4,
+}
+CHECKLIST = {
+    "el_escorial": "probable",
+    "progression_6_months": True,
+    "polysomnography_result": "normal",
+    "ex_pregnancy_lactation": False,
+    "ex_vascular_disease": False,
+    "ex_diabetes": False,
+    "ex_systemic_disease": False,
+    "ex_recent_hospitalisation": False,
+    "ex_short_survival": False,
+    "ex_cell_culture_hypersensitivity": False,
+}
 
 TX_DATA = {
     "route": "both",
@@ -73,6 +104,59 @@ def _transplant(actor, participant: Participant, on: date) -> None:
     )
 
 
+def _consent_version(trial: Trial, today: date) -> ConsentVersion:
+    existing = ConsentVersion.objects.filter(trial=trial, version="1.0").first()
+    start = date(today.year - 5, 1, 1)
+    return existing or participant_services.add_consent_version(
+        trial=trial, version="1.0", approval_date=start, active_from=start
+    )
+
+
+def _save(actor, visit, model, answers: dict) -> object:
+    return save_form(
+        record_class=model,
+        visit=visit,
+        user=actor,
+        answers=answers,
+        expected_version=0,
+        complete=True,
+    )
+
+
+def _screen(actor, participant: Participant, *, alsfrs: dict | None = None) -> Eligibility:
+    """Consent, the screening ALSFRS-R and the eligibility checklist."""
+    version = _consent_version(participant.trial, participant.site.local_today())
+    participant_services.record_consent(
+        actor=actor,
+        participant=participant,
+        version=version,
+        signed_on=participant.screened_on,
+        taken_by=actor,
+    )
+    scr = participant.visits.get(code="SCR")
+    _save(actor, scr, AlsfrsR, ALSFRS_SCREENING | (alsfrs or {}))
+    answers = CHECKLIST | {"polysomnography_date": participant.screened_on}
+    return _save(actor, scr, Eligibility, answers)
+
+
+def _override_unresolved(participant: Participant) -> None:
+    """The demo has no spirometry form yet: the investigator signs off the FVC criterion."""
+    investigator = (
+        Membership.objects.active()
+        .filter(site=participant.site, role=Role.INVESTIGATOR)
+        .select_related("user")
+        .first()
+    )
+    if investigator is None:
+        raise RuntimeError("the demo needs an investigator at the site (setup_demo)")
+    screening.override_eligibility(
+        actor=investigator.user,
+        participant=participant,
+        reason="FVC 78 % predicted on the paper spirometry report (demo)",
+        password=demo_password(investigator.user.username),
+    )
+
+
 def _scenarios(today: date):
     """(name, screened_on, steps) — each step a callable(actor, participant)."""
     tx_7m = add_months(today, -7) - timedelta(days=10)
@@ -80,20 +164,39 @@ def _scenarios(today: date):
     tx_3m = add_months(today, -3)
 
     def enrol(days_ago):
-        return lambda a, p: participant_services.enrol_participant(
-            actor=a, participant=p, enrolled_on=today - timedelta(days_ago)
-        )
+        def step(a, p):
+            record = _screen(a, p)
+            if record.decision != Decision.ELIGIBLE:
+                _override_unresolved(p)
+            participant_services.enrol_participant(
+                actor=a, participant=p, enrolled_on=today - timedelta(days_ago)
+            )
+
+        return step
+
+    def screened(a, p):
+        _screen(a, p)
+
+    def screen_failed(days_ago):
+        def step(a, p):
+            _screen(a, p, alsfrs={"q3_swallowing": 2})
+            screening.record_screen_failure(
+                actor=a, participant=p, effective_date=today - timedelta(days_ago)
+            )
+
+        return step
 
     def transplant(on):
         return lambda a, p: _transplant(a, p, on)
 
-    def exit_(status, days_ago, reason):
+    def exit_(status, days_ago, reason, **details):
         return lambda a, p: participant_services.change_status(
             actor=a,
             participant=p,
             to_status=status,
             effective_date=today - timedelta(days_ago),
             reason=reason,
+            details=details,
         )
 
     def m06_done(a, p):
@@ -101,12 +204,10 @@ def _scenarios(today: date):
         visit_services.record_visit_date(actor=a, visit=m06, actual_date=m06.target_date)
 
     return [
-        ("Demo Screening Ahmadi", today - timedelta(5), []),
-        (
-            "Demo ScreenFail Karimi",
-            today - timedelta(40),
-            [exit_(ParticipantStatus.SCREEN_FAILED, 30, "FVC below 50 % of predicted")],
-        ),
+        # Consented and screened: the checklist waits for the spirometry (FVC).
+        ("Demo Screening Ahmadi", today - timedelta(5), [screened]),
+        # Swallowing (ALSFRS-R item 3) 2 < 3: a screen failure naming that criterion.
+        ("Demo ScreenFail Karimi", today - timedelta(40), [screen_failed(30)]),
         ("Demo Enrolled Rahimi", today - timedelta(30), [enrol(20)]),
         (
             "Demo Overdue Hosseini",
@@ -124,7 +225,13 @@ def _scenarios(today: date):
             [
                 enrol((today - tx_3m).days + 30),
                 transplant(tx_3m),
-                exit_(ParticipantStatus.WITHDRAWN, 10, "Moved abroad"),
+                exit_(
+                    ParticipantStatus.WITHDRAWN,
+                    10,
+                    "Moved abroad",
+                    withdrawn_by="participant",
+                    follow_up_allowed=False,
+                ),
             ],
         ),
     ]

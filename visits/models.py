@@ -201,6 +201,7 @@ class Transplantation(models.Model):
 # The case report forms live one module per instrument (visits/crfs/) and the reminders in
 # their own package; importing them here is what registers their models with this app.
 from visits.crfs.alsfrs_r import AlsfrsR  # noqa: E402
+from visits.crfs.eligibility import Eligibility, EligibilityOverride  # noqa: E402
 from visits.crfs.emg import Emg, EmgMuscleFinding  # noqa: E402
 from visits.crfs.qol import Alsaq40, Seiqol  # noqa: E402
 from visits.reminders.models import (  # noqa: E402
@@ -217,6 +218,8 @@ __all__ = [
     "AlsfrsR",
     "CalendarFeed",
     "Channel",
+    "Eligibility",
+    "EligibilityOverride",
     "Emg",
     "EmgMuscleFinding",
     "Notification",

@@ -69,18 +69,30 @@ def on_enrolled(participant: Participant) -> None:
 
 
 def on_exited(participant: Participant) -> None:
-    """After the end of study nothing more is expected; nothing may be dated after it."""
+    """After the end of study nothing more is expected and nothing may be dated after it;
+    except that a participant withdrawn with follow-up allowed keeps the follow-up visits."""
     exited = participant.exited_on
     if exited is None:
         return
-    if participant.visits.filter(actual_date__gt=exited).exists():
+    follow_up = participant.follow_up_continues
+    if not follow_up and participant.visits.filter(actual_date__gt=exited).exists():
         raise ValidationError(
             {"effective_date": _("A visit is recorded after this date; correct it first.")}
         )
     for visit in participant.visits.open():
+        visit.participant = participant
+        if follow_up and _continues_after_exit(visit):
+            continue
         if visit.target_date is None or visit.target_date > exited:
             visit.status = VisitStatus.NOT_EXPECTED
             visit.save(update_fields=["status", "updated_at"])
+
+
+def _continues_after_exit(visit: Visit) -> bool:
+    """Visits a withdrawn participant who allows follow-up still attends."""
+    return visit.is_unscheduled or (
+        visit.definition is not None and visit.definition.kind == VisitKind.FOLLOW_UP
+    )
 
 
 def replan_open_visits(participant: Participant) -> None:
@@ -120,7 +132,11 @@ def visit_date_errors(visit: Visit, actual: date) -> str | None:
         return _("The baseline visit must precede the transplantation (%(date)s).") % {
             "date": transplanted.isoformat()
         }
-    if participant.exited_on is not None and actual > participant.exited_on:
+    if (
+        participant.exited_on is not None
+        and actual > participant.exited_on
+        and not (participant.follow_up_continues and _continues_after_exit(visit))
+    ):
         return _("The visit date cannot be after the end of study (%(date)s).") % {
             "date": participant.exited_on.isoformat()
         }
@@ -181,6 +197,11 @@ def add_unscheduled_visit(
 ) -> Visit:
     participant = Participant.objects.select_for_update().get(pk=participant.pk)
     require(actor, permissions.ENTER_DATA, participant)
+    if participant.has_ended and not participant.follow_up_continues:
+        raise ValidationError(
+            _("The participant's study ended on %(date)s: no new visits can be added.")
+            % {"date": participant.exited_on.isoformat() if participant.exited_on else "—"}
+        )
     protocol = participant.trial.protocol
     if not protocol.unscheduled_visits_allowed:
         raise ValidationError(_("This protocol does not allow unscheduled visits."))

@@ -73,6 +73,14 @@ class Participant(models.Model):
     def has_ended(self) -> bool:
         return self.status in lifecycle.TERMINAL
 
+    @property
+    def follow_up_continues(self) -> bool:
+        """Withdrawn, but follow-up data may still be collected: follow-up visits stay expected."""
+        if self.status != ParticipantStatus.WITHDRAWN:
+            return False
+        end = getattr(self, "end_of_study", None)
+        return bool(end and end.follow_up_allowed)
+
     def allowed_next_statuses(self) -> list[ParticipantStatus]:
         return [ParticipantStatus(s) for s in lifecycle.ALLOWED.get(self.status, ())]
 

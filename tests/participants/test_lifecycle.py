@@ -14,6 +14,7 @@ from tests.factories import enrol, register, transplanted_participant
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 3, 10)
+WITHDRAWAL = {"withdrawn_by": "participant", "follow_up_allowed": False}
 
 
 def test_registration_assigns_a_screening_number_and_opens_screening(
@@ -67,6 +68,7 @@ def test_illegal_status_transitions_are_refused_with_a_clear_message(
             to_status=S.WITHDRAWN,
             effective_date=TODAY - timedelta(days=7),
             reason="Moved away",
+            details=WITHDRAWAL,
         )
     with pytest.raises(ValidationError) as refused:
         services.change_status(
@@ -111,7 +113,12 @@ def test_withdrawal_needs_a_reason_and_a_date_not_in_the_future(
         register(coordinator_a, site_a, trial, screened_on=TODAY - timedelta(days=3)),
         TODAY - timedelta(days=2),
     )
-    kwargs = {"actor": coordinator_a, "participant": participant, "to_status": S.WITHDRAWN}
+    kwargs = {
+        "actor": coordinator_a,
+        "participant": participant,
+        "to_status": S.WITHDRAWN,
+        "details": WITHDRAWAL,
+    }
     with pytest.raises(ValidationError) as no_reason:
         services.change_status(**kwargs, effective_date=TODAY, reason="  ")
     assert "reason" in no_reason.value.message_dict
@@ -137,6 +144,7 @@ def test_death_after_transplantation_closes_future_visits_only(
         to_status=S.DIED,
         effective_date=date(2026, 1, 10),
         reason="Respiratory failure",
+        details={"death_cause": "Respiratory failure", "death_als_related": "yes"},
     )
     statuses = dict(died.visits.values_list("code", "status"))
     assert statuses["M06"] == "overdue"  # due before death: stays open to be marked missed

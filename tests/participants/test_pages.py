@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from participants.models import Participant
-from tests.factories import enrol, register, transplanted_participant
+from tests.factories import enrol, register, screen_eligible, transplanted_participant
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 3, 10)
@@ -179,6 +179,7 @@ def test_enrol_and_status_pages(frozen, client_for, coordinator_a, site_a, trial
     participant = register(
         coordinator_a, site_a, trial, screened_on=TODAY - timedelta(days=3), name="P"
     )
+    screen_eligible(coordinator_a, participant)
     client = client_for(coordinator_a)
     enrol_url = reverse("participant-enrol", args=["ISF", participant.pk])
     bad = client.post(enrol_url, {"effective_date": "2026-03-20"})
@@ -197,7 +198,14 @@ def test_enrol_and_status_pages(frozen, client_for, coordinator_a, site_a, trial
     illegal = client.post(status_url, {"status": "completed", "effective_date": "2026-03-10"})
     assert illegal.status_code == 400 and "status" in illegal.context["form"].errors
     done = client.post(
-        status_url, {"status": "withdrawn", "effective_date": "2026-03-10", "reason": "Declined"}
+        status_url,
+        {
+            "status": "withdrawn",
+            "effective_date": "2026-03-10",
+            "reason": "Declined",
+            "withdrawn_by": "participant",
+            "follow_up_allowed": "False",
+        },
     )
     assert done.status_code == 302
     participant.refresh_from_db()

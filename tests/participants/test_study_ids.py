@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from participants.models import Participant, SiteSequence
 from participants.study_ids import format_study_id, is_valid_study_id, luhn_check_digit
-from tests.factories import SiteFactory, enrol, member, register
+from tests.factories import SiteFactory, enrol, member, register, screen_eligible
 from trials import services
 from trials.models import Role
 from trials.protocols import PROTOCOLS
@@ -56,6 +56,8 @@ def test_fifty_parallel_enrolments_get_fifty_distinct_ids():
         register(coordinator, site, trial, screened_on=date(2026, 1, 5), name=f"P{i}")
         for i in range(50)
     ]
+    for participant in screened:  # consent and eligibility first: only enrolment races
+        screen_eligible(coordinator, participant)
     barrier = threading.Barrier(50)
     failures: list[BaseException] = []
 

@@ -26,3 +26,18 @@ def test_setup_demo_loads_participants_in_several_states_once():
     overdue = participants.get(identity__full_name="Demo Overdue Hosseini")
     m06 = overdue.visits.get(code="M06")
     assert m06.status_on(overdue.site.local_today()) == VisitStatus.OVERDUE
+
+
+def test_demo_shows_screening_with_consent_checklist_and_a_named_screen_failure():
+    call_command("setup_demo", force=True)
+    from visits.crfs.eligibility import Eligibility
+
+    screening = Participant.objects.get(identity__full_name="Demo Screening Ahmadi")
+    assert screening.consents.count() == 1
+    checklist = Eligibility.objects.get(visit__participant=screening)
+    assert checklist.status == "complete" and checklist.outcomes["alsfrs_swallowing"] == "pass"
+    failed = Participant.objects.get(identity__full_name="Demo ScreenFail Karimi")
+    assert failed.status == "screen_failed"
+    assert "swallowing" in failed.status_changes.last().reason
+    enrolled = Participant.objects.get(identity__full_name="Demo Enrolled Rahimi")
+    assert Eligibility.objects.get(visit__participant=enrolled).current_override() is not None

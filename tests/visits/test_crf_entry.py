@@ -103,7 +103,7 @@ def test_an_answer_and_a_missing_reason_together_are_refused(client_for, coordin
     )
     assert response.status_code == 400
     assert "either an answer or a reason it is missing, not both" in response.text
-    assert not AlsfrsR.objects.exists()
+    assert not AlsfrsR.objects.filter(visit=m06).exists()
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ def test_bad_input_answers_with_a_field_error_and_saves_nothing(
     response = client_for(coordinator_a).post(url(m06), {"version": 0, field: value})
     assert response.status_code == 400
     assert "Select a valid choice" in response.text
-    assert not AlsfrsR.objects.exists()
+    assert not AlsfrsR.objects.filter(visit=m06).exists()
 
 
 def test_5a_and_5b_together_are_refused(client_for, coordinator_a, m06):
@@ -129,7 +129,7 @@ def test_5a_and_5b_together_are_refused(client_for, coordinator_a, m06):
     response = post(client_for(coordinator_a), m06, answers, version=0, complete=True)
     assert response.status_code == 400
     assert "not both" in response.text
-    assert not AlsfrsR.objects.exists()
+    assert not AlsfrsR.objects.filter(visit=m06).exists()
 
 
 def test_gastrostomy_form_uses_5b_and_stages_4a(client_for, coordinator_a, m06):
@@ -197,7 +197,7 @@ def test_monitor_reads_but_cannot_save(client_for, monitor_a, coordinator_a, m06
     page = client.get(url(m06))
     assert page.status_code == 200 and "disabled" in page.text
     assert post(client, m06, {"q1_speech": 4}, version=0).status_code == 404
-    assert not AlsfrsR.objects.exists()
+    assert not AlsfrsR.objects.filter(visit=m06).exists()
 
 
 def test_other_sites_and_unexpected_forms_are_404(client_for, coordinator_b, m06):

@@ -174,6 +174,13 @@ def test_visit_dates_are_checked_against_transplantation_today_and_exit(
     assert "future" in refused(visits["M12"], date(2026, 3, 11))
     assert "must precede the transplantation" in refused(visits["BL"], date(2025, 3, 10))
     assert "registration or transplantation form" in refused(visits["TX"], date(2025, 3, 11))
+    participant_services.record_contact_attempt(
+        actor=coordinator_a,
+        participant=participant,
+        attempted_on=date(2025, 11, 20),
+        method="phone",
+        outcome="no_answer",
+    )
     participant_services.change_status(
         actor=coordinator_a,
         participant=participant,

@@ -95,6 +95,11 @@ class FormRecord(models.Model):
         """Form-specific rules for completion beyond `unanswered` (e.g. exactly one of 5a/5b)."""
         return {}
 
+    @classmethod
+    def initial_answers(cls, visit) -> dict[str, object]:
+        """Suggested answers for a form not yet started (e.g. carried over from registration)."""
+        return {}
+
     def compute_derived(self) -> None:
         """Fill the stored derived values from the answers (pure scoring functions)."""
 

@@ -18,7 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from participants.models import Consent
 from visits.crfs.base import REASON_REQUIRED, FormRecord, FormStatus
+
+# Saved at registration (identity, demographics, ALS history), not through this service;
+# every form saved here is a study procedure and needs the signed consent first.
+CONSENT_NOT_NEEDED: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,13 @@ def save_form(
     if unknown:
         raise ValueError(f"not answers of {record_class.form_code}: {sorted(unknown)}")
     reason = reason.strip()
+    if record_class.form_code not in CONSENT_NOT_NEEDED and not has_consent(visit.participant_id):
+        raise ValidationError(
+            _(
+                "Informed consent is not recorded for this participant: no study form can be "
+                "saved before the signed consent is entered."
+            )
+        )
     with transaction.atomic():
         record = record_class.objects.select_for_update().filter(visit=visit).first()
         if record is None:
@@ -146,4 +158,18 @@ def save_form(
             if children is not None:
                 record.save_children(children)
         record.pending_children = None
+        _refresh_dependents(record, user=user, reason=reason)
     return record
+
+
+def has_consent(participant_id: int) -> bool:
+    return Consent.objects.filter(participant_id=participant_id).exists()
+
+
+def _refresh_dependents(record: FormRecord, *, user, reason: str) -> None:
+    """Forms derived from this one are re-derived now, in the same transaction (no signals)."""
+    from visits.crfs import eligibility
+
+    if record.form_code in eligibility.SOURCE_FORMS:
+        cause = f"{record.form_code} saved" + (f" ({reason})" if reason else "")
+        eligibility.refresh_from_sources(record.visit, user=user, cause=cause)

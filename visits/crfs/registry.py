@@ -25,13 +25,19 @@ class FormSpec:
 
 @cache
 def entry_forms() -> dict[str, FormSpec]:
-    from visits.crfs import alsfrs_r, emg, qol
+    from visits.crfs import alsfrs_r, eligibility, emg, qol
 
     specs = [
         FormSpec("alsfrs_r", alsfrs_r.AlsfrsR, alsfrs_r.AlsfrsRForm),
         FormSpec("emg", emg.Emg, emg.EmgForm, "visits/crfs/emg.html"),
         FormSpec("alsaq40", qol.Alsaq40, qol.Alsaq40Form, "visits/crfs/alsaq40.html"),
         FormSpec("seiqol", qol.Seiqol, qol.SeiqolForm, "visits/crfs/seiqol.html"),
+        FormSpec(
+            "eligibility",
+            eligibility.Eligibility,
+            eligibility.EligibilityForm,
+            "visits/crfs/eligibility.html",
+        ),
     ]
     return {spec.code: spec for spec in specs}
 

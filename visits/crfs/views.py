@@ -14,7 +14,7 @@ from participants.selectors import get_participant_or_404
 from trials import permissions
 from trials.forms import add_service_errors
 from visits.crfs import registry
-from visits.crfs.entry import StaleFormError, save_form
+from visits.crfs.entry import StaleFormError, has_consent, save_form
 from visits.models import Visit
 
 
@@ -47,7 +47,12 @@ def entry_page(
     if request.method == "POST" and not may_enter:
         raise Http404
     record = spec.model.objects.filter(visit=visit).select_related("updated_by").first()
-    form = spec.form_class(request.POST or None, instance=record)
+    consented = has_consent(participant.pk)
+    form = spec.form_class(
+        request.POST or None,
+        instance=record,
+        initial=spec.model.initial_answers(visit) if record is None else None,
+    )
     conflict = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -101,6 +106,7 @@ def entry_page(
             "conflict": conflict,
             "answer_names": [name for name in form.fields if name in spec.model.answer_fields()],
             "may_enter": may_enter,
+            "consented": consented,
         },
         status=400 if request.method == "POST" else 200,
     )

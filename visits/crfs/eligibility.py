@@ -1,0 +1,716 @@
+"""Eligibility checklist of the screening visit (NCT02116634): every inclusion and
+exclusion criterion as its own answer, the measured ones derived from their source.
+
+Rules as implemented
+--------------------
+Each criterion evaluates to PASS, FAIL or UNKNOWN ("passes" means: an inclusion
+criterion is met, or an exclusion criterion does not apply).
+
+- El Escorial: the category (definite / probable / probable laboratory-supported /
+  possible) is recorded on the checklist; any recorded category passes (the
+  registry says "ALS according to El Escorial criteria" without restricting it).
+- Sporadic: derived from the family history of the ALS history: "yes" fails,
+  "no" and "unknown" pass (sporadic = no known familial ALS).
+- Spinal onset: derived from the onset region: upper or lower limb pass; bulbar,
+  respiratory and generalised onset fail.
+- Under 3 years from onset: derived from the onset date and its precision and the
+  screening visit date. A partial onset date stands for a period (a month, a year):
+  the criterion passes only if every day of the period is under 3 calendar years
+  before screening, fails only if every day is 3 years or more before, and is
+  UNKNOWN when the period straddles the limit (a more precise onset, or an
+  investigator's override, resolves it). "Under 3 years" is: screening date <
+  onset + 3 calendar years (29 Feb + 3 years = 28 Feb).
+- Progression over the past 6 months: recorded (yes passes).
+- ALSFRS-R swallowing (item 3) >= 3, cutting food (5a, or 5b when that is the item-5
+  answer) >= 2, walking (item 8) >= 2: derived from the screening visit's ALSFRS-R;
+  UNKNOWN while the item is not entered.
+- FVC >= 50 % of predicted: derived from the screening visit's spirometry
+  (visits.crfs.fvc.Fvc.percent_predicted); UNKNOWN while it is not entered.
+- Normal polysomnography: date and result recorded; "normal" passes.
+- Signed informed consent: derived from the consent records (participants app).
+- Exclusions, each recorded yes/no: "no" passes, "yes" fails.
+
+Decision: SCREEN_FAILURE if any criterion fails (all failed criteria listed);
+otherwise INCOMPLETE while any is UNKNOWN; otherwise ELIGIBLE. An investigator's
+override (reason + signature) covers the failed and unknown criteria it lists; it
+stops covering as soon as another criterion fails or becomes unknown.
+
+The functions above the storage section are pure (no ORM) and typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+RULES_VERSION = "NCT02116634 eligibility 1.0"
+ONSET_LIMIT_YEARS = 3
+SWALLOWING_MIN = 3
+CUTTING_MIN = 2
+WALKING_MIN = 2
+FVC_MIN_PERCENT = 50.0
+SPINAL_REGIONS = frozenset({"upper_limb", "lower_limb"})
+
+
+class Outcome(StrEnum):
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+class Decision(StrEnum):
+    ELIGIBLE = "eligible"
+    SCREEN_FAILURE = "screen_failure"
+    INCOMPLETE = "incomplete"
+
+
+DECISION_LABELS: Mapping[str, Promise] = {
+    Decision.ELIGIBLE: _("Eligible"),
+    Decision.SCREEN_FAILURE: _("Screen failure"),
+    Decision.INCOMPLETE: _("Incomplete"),
+}
+
+
+class Kind(StrEnum):
+    INCLUSION = "inclusion"
+    EXCLUSION = "exclusion"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    code: str
+    kind: Kind
+    label: str | Promise
+    derived: bool = False
+
+
+CRITERIA: tuple[Criterion, ...] = (
+    Criterion("el_escorial", Kind.INCLUSION, _("ALS by the (revised) El Escorial criteria")),
+    Criterion("sporadic", Kind.INCLUSION, _("Sporadic ALS (no familial ALS)"), derived=True),
+    Criterion("spinal_onset", Kind.INCLUSION, _("Spinal (limb) onset"), derived=True),
+    Criterion(
+        "onset_under_3_years", Kind.INCLUSION, _("Under 3 years from symptom onset"), derived=True
+    ),
+    Criterion("progression_6_months", Kind.INCLUSION, _("Progression over the past 6 months")),
+    Criterion(
+        "alsfrs_swallowing", Kind.INCLUSION, _("ALSFRS-R swallowing (item 3) ≥ 3"), derived=True
+    ),
+    Criterion(
+        "alsfrs_cutting", Kind.INCLUSION, _("ALSFRS-R cutting food (item 5a/5b) ≥ 2"), derived=True
+    ),
+    Criterion("alsfrs_walking", Kind.INCLUSION, _("ALSFRS-R walking (item 8) ≥ 2"), derived=True),
+    Criterion("fvc_50", Kind.INCLUSION, _("FVC ≥ 50 % of predicted"), derived=True),
+    Criterion("polysomnography", Kind.INCLUSION, _("Normal polysomnography")),
+    Criterion("consent", Kind.INCLUSION, _("Signed informed consent"), derived=True),
+    Criterion("pregnancy_lactation", Kind.EXCLUSION, _("Pregnancy or lactation")),
+    Criterion("vascular_disease", Kind.EXCLUSION, _("Vascular disease")),
+    Criterion("diabetes", Kind.EXCLUSION, _("Diabetes")),
+    Criterion(
+        "systemic_disease",
+        Kind.EXCLUSION,
+        _("Systemic disease (cancer, autoimmune, liver or haematological disease)"),
+    ),
+    Criterion(
+        "recent_hospitalisation",
+        Kind.EXCLUSION,
+        _("Hospitalisation for a serious illness in the last 2 months"),
+    ),
+    Criterion("short_survival", Kind.EXCLUSION, _("Expected survival under 2 years")),
+    Criterion(
+        "cell_culture_hypersensitivity",
+        Kind.EXCLUSION,
+        _("Hypersensitivity to any component of the cell culture"),
+    ),
+)
+CRITERIA_BY_CODE: Mapping[str, Criterion] = {c.code: c for c in CRITERIA}
+EXCLUSION_CODES: tuple[str, ...] = tuple(c.code for c in CRITERIA if c.kind == Kind.EXCLUSION)
+
+
+def at_least(value: float | None, minimum: float) -> Outcome:
+    if value is None:
+        return Outcome.UNKNOWN
+    return Outcome.PASS if value >= minimum else Outcome.FAIL
+
+
+def yes_passes(value: bool | None) -> Outcome:
+    if value is None:
+        return Outcome.UNKNOWN
+    return Outcome.PASS if value else Outcome.FAIL
+
+
+def exclusion(applies: bool | None) -> Outcome:
+    if applies is None:
+        return Outcome.UNKNOWN
+    return Outcome.FAIL if applies else Outcome.PASS
+
+
+def plus_years(day: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def period_of(onset: date, precision: str) -> tuple[date, date]:
+    """First and last day a partial date (stored as its first day) stands for."""
+    if precision == "year":
+        return date(onset.year, 1, 1), date(onset.year, 12, 31)
+    if precision == "month":
+        first = onset.replace(day=1)
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return first, date.fromordinal(following.toordinal() - 1)
+    return onset, onset
+
+
+def onset_within(
+    onset: date | None, precision: str | None, screened_on: date | None, years: int
+) -> Outcome:
+    """Under `years` from onset at screening, for a full or partial onset date."""
+    if onset is None or screened_on is None:
+        return Outcome.UNKNOWN
+    earliest, latest = period_of(onset, precision or "day")
+    if screened_on < plus_years(earliest, years):
+        return Outcome.PASS  # even the earliest possible onset is recent enough
+    if screened_on >= plus_years(latest, years):
+        return Outcome.FAIL  # even the latest possible onset is too long ago
+    return Outcome.UNKNOWN
+
+
+def spinal_onset(region: str | None) -> Outcome:
+    if not region:
+        return Outcome.UNKNOWN
+    return Outcome.PASS if region in SPINAL_REGIONS else Outcome.FAIL
+
+
+def sporadic(family_history: str | None) -> Outcome:
+    if not family_history:
+        return Outcome.UNKNOWN
+    return Outcome.FAIL if family_history == "yes" else Outcome.PASS
+
+
+def polysomnography(result: str | None) -> Outcome:
+    if not result:
+        return Outcome.UNKNOWN
+    return Outcome.PASS if result == "normal" else Outcome.FAIL
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the decision needs: typed answers and the source values of derived ones."""
+
+    el_escorial: str | None = None
+    family_history: str | None = None
+    onset_region: str | None = None
+    onset_date: date | None = None
+    onset_precision: str | None = None
+    screened_on: date | None = None
+    progression_6_months: bool | None = None
+    swallowing: int | None = None
+    cutting: int | None = None
+    walking: int | None = None
+    fvc_percent: float | None = None
+    polysomnography_result: str | None = None
+    consent_signed: bool | None = None
+    exclusions: Mapping[str, bool | None] | None = None
+
+
+def evaluate(inputs: Inputs) -> dict[str, Outcome]:
+    """The outcome of every criterion, in CRITERIA order."""
+    exclusions = inputs.exclusions or {}
+    outcomes = {
+        "el_escorial": Outcome.PASS if inputs.el_escorial else Outcome.UNKNOWN,
+        "sporadic": sporadic(inputs.family_history),
+        "spinal_onset": spinal_onset(inputs.onset_region),
+        "onset_under_3_years": onset_within(
+            inputs.onset_date, inputs.onset_precision, inputs.screened_on, ONSET_LIMIT_YEARS
+        ),
+        "progression_6_months": yes_passes(inputs.progression_6_months),
+        "alsfrs_swallowing": at_least(inputs.swallowing, SWALLOWING_MIN),
+        "alsfrs_cutting": at_least(inputs.cutting, CUTTING_MIN),
+        "alsfrs_walking": at_least(inputs.walking, WALKING_MIN),
+        "fvc_50": at_least(inputs.fvc_percent, FVC_MIN_PERCENT),
+        "polysomnography": polysomnography(inputs.polysomnography_result),
+        "consent": yes_passes(inputs.consent_signed),
+    }
+    outcomes.update({code: exclusion(exclusions.get(code)) for code in EXCLUSION_CODES})
+    return {c.code: outcomes[c.code] for c in CRITERIA}
+
+
+@dataclass(frozen=True)
+class Result:
+    decision: Decision
+    failed: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+    @property
+    def not_passing(self) -> tuple[str, ...]:
+        return self.failed + self.unknown
+
+
+def decide(outcomes: Mapping[str, Outcome]) -> Result:
+    """Eligible only when every criterion passes; any failure is a screen failure."""
+    failed = tuple(c.code for c in CRITERIA if outcomes.get(c.code) == Outcome.FAIL)
+    unknown = tuple(
+        c.code for c in CRITERIA if outcomes.get(c.code, Outcome.UNKNOWN) == Outcome.UNKNOWN
+    )
+    if failed:
+        return Result(Decision.SCREEN_FAILURE, failed, unknown)
+    if unknown:
+        return Result(Decision.INCOMPLETE, failed, unknown)
+    return Result(Decision.ELIGIBLE, (), ())
+
+
+def override_covers(overridden: tuple[str, ...] | list[str], result: Result) -> bool:
+    """An override holds while every criterion not passing is one it lists."""
+    return result.decision != Decision.ELIGIBLE and set(result.not_passing) <= set(overridden)
+
+
+def labels(codes: tuple[str, ...] | list[str]) -> list[str]:
+    return [str(CRITERIA_BY_CODE[code].label) for code in codes if code in CRITERIA_BY_CODE]
+
+
+# --- Storage and entry ---------------------------------------------------------
+# Imported here, below the pure decision, so the functions above stay usable without Django.
+
+import pghistory  # noqa: E402
+from django import forms  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.exceptions import ObjectDoesNotExist, ValidationError  # noqa: E402
+from django.db import models  # noqa: E402
+
+from participants.choices import ElEscorial  # noqa: E402
+from trials.forms import DateInput  # noqa: E402
+from visits.crfs.base import FormRecord, FormRecordForm, FormStatus  # noqa: E402
+
+# Forms whose saving re-derives the checklist of the same (screening) visit.
+SOURCE_FORMS = frozenset({"alsfrs_r", "fvc"})
+
+YES_NO = [(True, _("Yes")), (False, _("No"))]
+
+
+class PolysomnographyResult(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    ABNORMAL = "abnormal", _("Abnormal")
+
+
+class GoldCoast(models.TextChoices):
+    YES = "yes", _("ALS by the Gold Coast criteria")
+    NO = "no", _("Not ALS by the Gold Coast criteria")
+
+
+def _yes_no(label) -> models.BooleanField:
+    return models.BooleanField(label, null=True, blank=True, choices=YES_NO)
+
+
+def _fvc_model():
+    """The spirometry model, written in parallel (visits.crfs.fvc.Fvc); None until it exists."""
+    from visits.crfs import fvc
+
+    return getattr(fvc, "Fvc", None)
+
+
+@pghistory.track()
+class Eligibility(FormRecord):
+    form_code = "eligibility"
+    required_answers = (
+        "el_escorial",
+        "progression_6_months",
+        "polysomnography_date",
+        "polysomnography_result",
+        "ex_pregnancy_lactation",
+        "ex_vascular_disease",
+        "ex_diabetes",
+        "ex_systemic_disease",
+        "ex_recent_hospitalisation",
+        "ex_short_survival",
+        "ex_cell_culture_hypersensitivity",
+    )
+    optional_answers = ("gold_coast_als",)
+
+    # Recorded answers.
+    # NULL is "not answered" in every form record (its missing reason is stored apart).
+    el_escorial = models.CharField(  # noqa: DJ001
+        _("El Escorial category"), max_length=20, choices=ElEscorial.choices, null=True, blank=True
+    )
+    # NULL is "not answered" in every form record (its missing reason is stored apart).
+    gold_coast_als = models.CharField(  # noqa: DJ001
+        _("Gold Coast criteria (optional)"),
+        max_length=3,
+        choices=GoldCoast.choices,
+        null=True,
+        blank=True,
+    )
+    progression_6_months = _yes_no(_("Documented progression over the past 6 months"))
+    polysomnography_date = models.DateField(_("polysomnography date"), null=True, blank=True)
+    # NULL is "not answered" in every form record (its missing reason is stored apart).
+    polysomnography_result = models.CharField(  # noqa: DJ001
+        _("polysomnography result"),
+        max_length=10,
+        choices=PolysomnographyResult.choices,
+        null=True,
+        blank=True,
+    )
+    ex_pregnancy_lactation = _yes_no(_("Pregnancy or lactation"))
+    ex_vascular_disease = _yes_no(_("Vascular disease"))
+    ex_diabetes = _yes_no(_("Diabetes"))
+    ex_systemic_disease = _yes_no(
+        _("Systemic disease (cancer, autoimmune, liver or haematological disease)")
+    )
+    ex_recent_hospitalisation = _yes_no(
+        _("Hospitalisation for a serious illness in the last 2 months")
+    )
+    ex_short_survival = _yes_no(_("Expected survival under 2 years"))
+    ex_cell_culture_hypersensitivity = _yes_no(
+        _("Hypersensitivity to any component of the cell culture")
+    )
+
+    # Source values of the derived criteria, as they were when last derived.
+    screened_on = models.DateField(_("screening date"), null=True, blank=True)
+    family_history = models.CharField(_("family history of ALS"), max_length=10, blank=True)
+    onset_region = models.CharField(_("onset region"), max_length=20, blank=True)
+    onset_date = models.DateField(_("symptom onset"), null=True, blank=True)
+    onset_precision = models.CharField(_("onset precision"), max_length=5, blank=True)
+    alsfrs_swallowing = models.PositiveSmallIntegerField(
+        _("ALSFRS-R item 3 (swallowing)"), null=True, blank=True
+    )
+    alsfrs_cutting = models.PositiveSmallIntegerField(
+        _("ALSFRS-R item 5 (cutting food)"), null=True, blank=True
+    )
+    alsfrs_cutting_item = models.CharField(_("item 5 answered as"), max_length=2, blank=True)
+    alsfrs_walking = models.PositiveSmallIntegerField(
+        _("ALSFRS-R item 8 (walking)"), null=True, blank=True
+    )
+    fvc_percent_predicted = models.FloatField(_("FVC % predicted"), null=True, blank=True)
+    fvc_equation = models.CharField(_("FVC reference equation"), max_length=100, blank=True)
+    consent_signed_on = models.DateField(_("consent signed"), null=True, blank=True)
+    consent_version = models.CharField(_("consent version"), max_length=20, blank=True)
+
+    # The decision.
+    outcomes = models.JSONField(_("criterion outcomes"), default=dict, blank=True)
+    decision = models.CharField(
+        _("decision"),
+        max_length=20,
+        choices=[(d.value, DECISION_LABELS[d]) for d in Decision],
+        default=Decision.INCOMPLETE,
+    )
+    failed_criteria = models.JSONField(_("failed criteria"), default=list, blank=True)
+    unknown_criteria = models.JSONField(_("unresolved criteria"), default=list, blank=True)
+    rules_version = models.CharField(_("rules version"), max_length=60, default=RULES_VERSION)
+
+    class Meta:
+        verbose_name = _("eligibility")
+        verbose_name_plural = _("eligibility checklists")
+
+    @classmethod
+    def initial_answers(cls, visit) -> dict[str, object]:
+        """The El Escorial category given at registration (ALS history) as a starting point."""
+        try:
+            return {"el_escorial": visit.participant.als_history.el_escorial}
+        except ObjectDoesNotExist:
+            return {}
+
+    def completion_errors(self) -> dict[str, str]:
+        errors = {}
+        today = self.visit.participant.site.local_today()
+        if self.polysomnography_date and self.polysomnography_date > today:
+            errors["polysomnography_date"] = str(_("This date is in the future at the site."))
+        return errors
+
+    # -- derivation -----------------------------------------------------------
+
+    def read_sources(self) -> None:
+        """Copy the source values of the derived criteria from their records."""
+        from participants.models import Consent
+        from visits.crfs.alsfrs_r import AlsfrsR
+
+        participant = self.visit.participant
+        self.screened_on = self.visit.actual_date
+        try:
+            history = participant.als_history
+        except ObjectDoesNotExist:
+            history = None
+        self.family_history = history.family_history if history else ""
+        self.onset_region = history.onset_region if history else ""
+        self.onset_date = history.onset_date if history else None
+        self.onset_precision = history.onset_precision if history else ""
+
+        alsfrs = AlsfrsR.objects.filter(visit=self.visit).first()
+        self.alsfrs_swallowing = alsfrs.q3_swallowing if alsfrs else None
+        self.alsfrs_walking = alsfrs.q8_walking if alsfrs else None
+        self.alsfrs_cutting, self.alsfrs_cutting_item = None, ""
+        if alsfrs and alsfrs.q5b_cutting_gastrostomy is not None:
+            self.alsfrs_cutting, self.alsfrs_cutting_item = alsfrs.q5b_cutting_gastrostomy, "5b"
+        elif alsfrs and alsfrs.q5a_cutting_no_gastrostomy is not None:
+            self.alsfrs_cutting, self.alsfrs_cutting_item = alsfrs.q5a_cutting_no_gastrostomy, "5a"
+
+        self.fvc_percent_predicted, self.fvc_equation = None, ""
+        fvc_model = _fvc_model()
+        if fvc_model is not None:
+            spirometry = fvc_model.objects.filter(visit=self.visit).first()
+            if spirometry is not None and spirometry.percent_predicted is not None:
+                self.fvc_percent_predicted = float(spirometry.percent_predicted)
+                self.fvc_equation = str(getattr(spirometry, "equation", "") or "")
+
+        first = (
+            Consent.objects.filter(participant=participant)
+            .select_related("version")
+            .order_by("signed_on", "pk")
+            .first()
+        )
+        self.consent_signed_on = first.signed_on if first else None
+        self.consent_version = first.version.version if first else ""
+
+    def inputs(self) -> Inputs:
+        return Inputs(
+            el_escorial=self.el_escorial,
+            family_history=self.family_history or None,
+            onset_region=self.onset_region or None,
+            onset_date=self.onset_date,
+            onset_precision=self.onset_precision or None,
+            screened_on=self.screened_on,
+            progression_6_months=self.progression_6_months,
+            swallowing=self.alsfrs_swallowing,
+            cutting=self.alsfrs_cutting,
+            walking=self.alsfrs_walking,
+            fvc_percent=self.fvc_percent_predicted,
+            polysomnography_result=self.polysomnography_result,
+            consent_signed=self.consent_signed_on is not None or None,
+            exclusions={code: getattr(self, f"ex_{code}") for code in EXCLUSION_CODES},
+        )
+
+    def compute_derived(self) -> None:
+        self.read_sources()
+        outcomes = evaluate(self.inputs())
+        result = decide(outcomes)
+        self.outcomes = {code: str(outcome) for code, outcome in outcomes.items()}
+        self.decision = result.decision
+        self.failed_criteria = list(result.failed)
+        self.unknown_criteria = list(result.unknown)
+        self.rules_version = RULES_VERSION
+
+    def result(self) -> Result:
+        return Result(
+            Decision(self.decision), tuple(self.failed_criteria), tuple(self.unknown_criteria)
+        )
+
+    # -- display --------------------------------------------------------------
+
+    def source_text(self, code: str) -> str:
+        """The source value a derived criterion was taken from, as shown on the page."""
+        from participants.choices import OnsetRegion, YesNoUnknown
+        from participants.partial_dates import format_partial_date
+
+        none = str(_("not entered"))
+        if code == "sporadic":
+            value = self.family_history
+            label = YesNoUnknown(value).label if value in YesNoUnknown.values else none
+            return str(_("ALS history: family history %(value)s")) % {"value": label}
+        if code == "spinal_onset":
+            value = self.onset_region
+            label = OnsetRegion(value).label if value in OnsetRegion.values else none
+            return str(_("ALS history: onset region %(value)s")) % {"value": label}
+        if code == "onset_under_3_years":
+            return str(_("ALS history: onset %(onset)s; screening %(screened)s")) % {
+                "onset": format_partial_date(self.onset_date, self.onset_precision) or none,
+                "screened": self.screened_on.isoformat() if self.screened_on else none,
+            }
+        if code in ("alsfrs_swallowing", "alsfrs_cutting", "alsfrs_walking"):
+            value = getattr(self, code)
+            item = {"alsfrs_swallowing": "3", "alsfrs_walking": "8"}.get(
+                code, self.alsfrs_cutting_item or "5"
+            )
+            return str(_("Screening ALSFRS-R item %(item)s = %(value)s")) % {
+                "item": item,
+                "value": none if value is None else value,
+            }
+        if code == "fvc_50":
+            if self.fvc_percent_predicted is None:
+                return str(_("unknown — FVC not entered"))
+            return str(_("Screening spirometry: %(value).1f %% predicted %(equation)s")) % {
+                "value": self.fvc_percent_predicted,
+                "equation": f"({self.fvc_equation})" if self.fvc_equation else "",
+            }
+        if code == "consent":
+            if self.consent_signed_on is None:
+                return str(_("no consent recorded"))
+            return str(_("Version %(version)s signed %(date)s")) % {
+                "version": self.consent_version,
+                "date": self.consent_signed_on.isoformat(),
+            }
+        return ""
+
+    def criteria_rows(self) -> list[dict]:
+        """One row per criterion for the page: label, kind, outcome, source."""
+        rows = []
+        for criterion in CRITERIA:
+            outcome = self.outcomes.get(criterion.code, Outcome.UNKNOWN)
+            rows.append(
+                {
+                    "code": criterion.code,
+                    "label": criterion.label,
+                    "kind": criterion.kind,
+                    "derived": criterion.derived,
+                    "outcome": outcome,
+                    "source": self.source_text(criterion.code) if criterion.derived else "",
+                }
+            )
+        return rows
+
+    def failed_labels(self) -> list[str]:
+        return labels(self.failed_criteria)
+
+    def unknown_labels(self) -> list[str]:
+        return labels(self.unknown_criteria)
+
+    @property
+    def decision_label(self) -> str:
+        return str(DECISION_LABELS[Decision(self.decision)])
+
+    def current_override(self) -> EligibilityOverride | None:
+        """The investigator's override, if it still covers every criterion not passing."""
+        try:
+            override = self.override
+        except ObjectDoesNotExist:
+            return None
+        return override if override_covers(override.criteria, self.result()) else None
+
+
+@pghistory.track()
+class EligibilityOverride(models.Model):
+    """An investigator's signed decision to accept a participant the checklist does not."""
+
+    eligibility = models.OneToOneField(
+        Eligibility, on_delete=models.PROTECT, related_name="override", primary_key=True
+    )
+    criteria = models.JSONField(_("criteria overridden"))
+    reason = models.TextField(_("reason"))
+    investigator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("investigator"),
+    )
+    signed_at = models.DateTimeField(_("signed"))
+    eligibility_version = models.PositiveIntegerField(_("checklist version signed"))
+
+    class Meta:
+        verbose_name = _("eligibility override")
+        verbose_name_plural = _("eligibility overrides")
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="override_has_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.eligibility} · override by {self.investigator}"
+
+    def criteria_labels(self) -> list[str]:
+        return labels(self.criteria)
+
+
+def refresh_from_sources(visit, *, user, cause: str) -> Eligibility | None:
+    """Re-derive the checklist of `visit` after a source form was saved (called by
+    visits.crfs.entry.save_form inside its transaction). Saves a new version, with
+    the cause in the audit trail, only if a source value or the decision changed."""
+    record = Eligibility.objects.select_for_update().filter(visit=visit).first()
+    if record is None or record.is_locked:
+        return record
+    record.visit = visit
+    before = _snapshot(record)
+    record.compute_derived()
+    if _snapshot(record) == before:
+        return record
+    if record.status in (FormStatus.VERIFIED, FormStatus.SIGNED):
+        record.status = FormStatus.COMPLETE  # a changed decision is no longer what was signed
+    record.version += 1
+    record.updated_by = user
+    with pghistory.context(
+        reason=f"eligibility re-derived: {cause}", actor_id=user.pk, form=record.form_code
+    ):
+        record.save()
+    return record
+
+
+_DERIVED = (
+    "screened_on",
+    "family_history",
+    "onset_region",
+    "onset_date",
+    "onset_precision",
+    "alsfrs_swallowing",
+    "alsfrs_cutting",
+    "alsfrs_cutting_item",
+    "alsfrs_walking",
+    "fvc_percent_predicted",
+    "fvc_equation",
+    "consent_signed_on",
+    "consent_version",
+    "outcomes",
+    "decision",
+    "failed_criteria",
+    "unknown_criteria",
+)
+
+
+def _snapshot(record: Eligibility) -> tuple:
+    return tuple(getattr(record, name) for name in _DERIVED)
+
+
+class EligibilityForm(FormRecordForm):
+    class Meta:
+        model = Eligibility
+        fields = list(Eligibility.required_answers + Eligibility.optional_answers)
+        widgets = {
+            "polysomnography_date": DateInput(),
+            **{
+                name: forms.RadioSelect(attrs={"class": "form-check-input"})
+                for name in Eligibility.required_answers + Eligibility.optional_answers
+                if name != "polysomnography_date"
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.TypedChoiceField) and field.choices:
+                # Radio buttons: no "---------" choice (leaving it unanswered is the blank).
+                field.choices = [(v, label) for v, label in field.choices if v != ""]
+
+
+def check_enrolment(participant) -> None:
+    """Refuse enrolment unless the screening checklist is complete and eligible, or an
+    investigator's override covers it (connected to participants.lifecycle.ENROLMENT_CHECKS)."""
+    record = screening_checklist(participant)
+    if record is None or record.status == FormStatus.IN_PROGRESS:
+        raise ValidationError(
+            _(
+                "The eligibility checklist of the screening visit is not complete: "
+                "complete it before enrolment."
+            )
+        )
+    if record.decision == Decision.ELIGIBLE or record.current_override() is not None:
+        return
+    raise ValidationError(
+        _(
+            "The participant is not eligible (%(criteria)s). Only an eligible participant, "
+            "or one whose eligibility an investigator has overridden, can be enrolled."
+        )
+        % {"criteria": "; ".join(record.failed_labels() or record.unknown_labels())}
+    )
+
+
+def screening_checklist(participant) -> Eligibility | None:
+    """The eligibility checklist of the participant's screening visit (with its override)."""
+    from trials.protocols.definitions import VisitKind
+
+    codes = [v.code for v in participant.trial.protocol.visits if v.kind == VisitKind.SCREENING]
+    return (
+        Eligibility.objects.filter(visit__participant=participant, visit__code__in=codes)
+        .select_related("visit", "override__investigator")
+        .first()
+    )
