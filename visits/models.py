@@ -201,5 +201,7 @@ class Transplantation(models.Model):
 # The case report forms live one module per instrument (visits/crfs/); importing them
 # here is what registers their models with this app.
 from visits.crfs.alsfrs_r import AlsfrsR  # noqa: E402
+from visits.crfs.fvc import Fvc  # noqa: E402
+from visits.crfs.vitals import Vitals  # noqa: E402
 
-__all__ = ["AlsfrsR", "Transplantation", "Visit", "VisitQuerySet"]
+__all__ = ["AlsfrsR", "Fvc", "Transplantation", "Visit", "VisitQuerySet", "Vitals"]

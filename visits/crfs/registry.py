@@ -25,10 +25,12 @@ class FormSpec:
 
 @cache
 def entry_forms() -> dict[str, FormSpec]:
-    from visits.crfs import alsfrs_r
+    from visits.crfs import alsfrs_r, fvc, vitals
 
     specs = [
         FormSpec("alsfrs_r", alsfrs_r.AlsfrsR, alsfrs_r.AlsfrsRForm),
+        FormSpec("fvc", fvc.Fvc, fvc.FvcForm, "visits/crfs/fvc.html"),
+        FormSpec("vitals", vitals.Vitals, vitals.VitalsForm, "visits/crfs/vitals.html"),
     ]
     return {spec.code: spec for spec in specs}
 
