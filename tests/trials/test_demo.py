@@ -7,6 +7,8 @@ from django.core.management import call_command
 
 from participants.models import Participant
 from visits.choices import VisitStatus
+from visits.models import AlsfrsR
+from visits.seed import SYNTHETIC_ID_PREFIX
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +16,9 @@ pytestmark = pytest.mark.django_db
 def test_setup_demo_loads_participants_in_several_states_once():
     call_command("setup_demo", force=True)
     call_command("setup_demo", force=True)
-    participants = Participant.objects.filter(site__code="ISF")
+    participants = Participant.objects.filter(site__code="ISF").exclude(
+        identity__national_id__startswith=SYNTHETIC_ID_PREFIX
+    )
     assert participants.count() == 6
     assert set(participants.values_list("status", flat=True)) == {
         "screening",
@@ -26,3 +30,13 @@ def test_setup_demo_loads_participants_in_several_states_once():
     overdue = participants.get(identity__full_name="Demo Overdue Hosseini")
     m06 = overdue.visits.get(code="M06")
     assert m06.status_on(overdue.site.local_today()) == VisitStatus.OVERDUE
+
+
+def test_setup_demo_seeds_twenty_synthetic_participants_with_scores_once():
+    call_command("setup_demo", force=True)
+    call_command("setup_demo", force=True)
+    synthetic = Participant.objects.filter(
+        site__code="ISF", identity__national_id__startswith=SYNTHETIC_ID_PREFIX
+    )
+    assert synthetic.count() == 20
+    assert AlsfrsR.objects.filter(visit__participant__in=synthetic, total__isnull=False).exists()
