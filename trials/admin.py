@@ -19,5 +19,12 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Trial)
 class TrialAdmin(admin.ModelAdmin):
-    list_display = ("nct_id", "title", "phase", "sponsor", "protocol_version")
+    list_display = (
+        "nct_id",
+        "title",
+        "phase",
+        "sponsor",
+        "protocol_version",
+        "spirometry_equation",
+    )
     readonly_fields = ("nct_id", "protocol_version")

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from trials.choices import SpirometryEquation
 from trials.protocols import get_protocol
 
 
@@ -124,6 +125,16 @@ class Trial(models.Model):
     phase = models.CharField(_("phase"), max_length=20)
     sponsor = models.CharField(_("sponsor"), max_length=200)
     protocol_version = models.CharField(_("protocol version"), max_length=40)
+    spirometry_equation = models.CharField(
+        _("spirometry reference equation"),
+        max_length=40,
+        choices=SpirometryEquation.choices,
+        default=SpirometryEquation.GLI_GLOBAL_2022,
+        help_text=_(
+            "Predicted FVC, z-score and LLN of this study's spirometry. A change applies to "
+            "forms saved afterwards; each stored result keeps the equation that produced it."
+        ),
+    )
 
     class Meta:
         ordering = ["nct_id"]

@@ -203,7 +203,9 @@ class Transplantation(models.Model):
 from visits.crfs.alsfrs_r import AlsfrsR  # noqa: E402
 from visits.crfs.eligibility import Eligibility, EligibilityOverride  # noqa: E402
 from visits.crfs.emg import Emg, EmgMuscleFinding  # noqa: E402
+from visits.crfs.fvc import Fvc  # noqa: E402
 from visits.crfs.qol import Alsaq40, Seiqol  # noqa: E402
+from visits.crfs.vitals import Vitals  # noqa: E402
 from visits.reminders.models import (  # noqa: E402
     CalendarFeed,
     Channel,
@@ -222,6 +224,7 @@ __all__ = [
     "EligibilityOverride",
     "Emg",
     "EmgMuscleFinding",
+    "Fvc",
     "Notification",
     "Reminder",
     "ReminderKind",
@@ -230,4 +233,5 @@ __all__ = [
     "Transplantation",
     "Visit",
     "VisitQuerySet",
+    "Vitals",
 ]

@@ -31,6 +31,12 @@ def test_bmi_categories_at_175_cm(weight, category):
     assert vitals.bmi(weight, 175).category is category
 
 
+def test_bmi_boundary_is_exact_despite_binary_floating_point():
+    # 64 / 1.6^2 is exactly 25 (overweight); in floats 1.6 ** 2 == 2.5600000000000005.
+    assert vitals.bmi(64, 160).category is BmiCategory.OVERWEIGHT
+    assert vitals.bmi(64, 160).value == 25
+
+
 @pytest.mark.parametrize(("weight", "height"), [(19.9, 170), (251, 170), (70, 99), (70, 231)])
 def test_implausible_values_refused(weight, height):
     with pytest.raises(ValueError, match="outside"):

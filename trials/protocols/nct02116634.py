@@ -65,7 +65,15 @@ PROTOCOL = Protocol(
             label=_("Screening"),
             kind=VisitKind.SCREENING,
             created_on=CreatedOn.REGISTRATION,
-            forms=("eligibility", "consent", "demographics", "als_history", "alsfrs_r", "fvc"),
+            forms=(
+                "eligibility",
+                "consent",
+                "demographics",
+                "als_history",
+                "alsfrs_r",
+                "fvc",
+                "vitals",
+            ),
         ),
         VisitDef(
             code="BL",

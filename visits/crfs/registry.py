@@ -25,10 +25,12 @@ class FormSpec:
 
 @cache
 def entry_forms() -> dict[str, FormSpec]:
-    from visits.crfs import alsfrs_r, eligibility, emg, qol
+    from visits.crfs import alsfrs_r, eligibility, emg, fvc, qol, vitals
 
     specs = [
         FormSpec("alsfrs_r", alsfrs_r.AlsfrsR, alsfrs_r.AlsfrsRForm),
+        FormSpec("fvc", fvc.Fvc, fvc.FvcForm, "visits/crfs/fvc.html"),
+        FormSpec("vitals", vitals.Vitals, vitals.VitalsForm, "visits/crfs/vitals.html"),
         FormSpec("emg", emg.Emg, emg.EmgForm, "visits/crfs/emg.html"),
         FormSpec("alsaq40", qol.Alsaq40, qol.Alsaq40Form, "visits/crfs/alsaq40.html"),
         FormSpec("seiqol", qol.Seiqol, qol.SeiqolForm, "visits/crfs/seiqol.html"),

@@ -35,13 +35,14 @@ def entry_page(
     participant = get_participant_or_404(request.user, code, pk)
     visit = Visit.objects.filter(participant=participant, pk=visit_pk).first()
     spec = registry.get(form_code)
+    if visit is not None:
+        visit.participant = participant  # with its site and trial, already loaded
     if (
         visit is None
         or spec is None
         or (form_code not in visit.expected_forms() and not visit.is_unscheduled)
     ):
         raise Http404
-    visit.participant = participant
     site = participant.site
     may_enter = permissions.can(request.user, permissions.ENTER_DATA, site)
     if request.method == "POST" and not may_enter:

@@ -14,14 +14,16 @@ Rules as implemented
 --------------------
 - Weight must be 20-250 kg and height 100-230 cm (the FVC form uses the same
   height bounds); anything else is refused with the reason.
-- BMI = weight (kg) / (height (m))^2; values are returned unrounded, the model
-  rounds when it stores them.
+- BMI = weight (kg) / (height (m))^2, computed in decimal arithmetic so a category
+  boundary (25.0 exactly) is not missed by binary rounding; values are returned
+  unrounded, the model stores them rounded half up to 0.1.
 - Weight change % = (current - baseline) / baseline x 100; negative = loss.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 WEIGHT_RANGE_KG = (20.0, 250.0)
@@ -50,15 +52,22 @@ class Bmi:
     category: BmiCategory
 
 
-def bmi(weight_kg: float, height_cm: float) -> Bmi:
+def bmi_decimal(weight_kg: float | Decimal, height_cm: float | Decimal) -> Decimal:
+    """weight / height^2 in decimal arithmetic, so 64 kg at 160 cm is exactly 25 (in binary
+    floating point 1.6^2 is 2.5600000000000005 and the quotient falls just below 25)."""
     weight = _check(weight_kg, WEIGHT_RANGE_KG, "weight", "kg")
-    height_m = _check(height_cm, HEIGHT_RANGE_CM, "height", "cm") / 100
-    value = weight / height_m**2
-    if value < 18.5:
+    height = _check(height_cm, HEIGHT_RANGE_CM, "height", "cm")
+    return Decimal(repr(weight)) / (Decimal(repr(height)) / 100) ** 2
+
+
+def bmi(weight_kg: float | Decimal, height_cm: float | Decimal) -> Bmi:
+    exact = bmi_decimal(weight_kg, height_cm)
+    value = float(exact)
+    if exact < Decimal("18.5"):
         category = BmiCategory.UNDERWEIGHT
-    elif value < 25:
+    elif exact < 25:
         category = BmiCategory.NORMAL
-    elif value < 30:
+    elif exact < 30:
         category = BmiCategory.OVERWEIGHT
     else:
         category = BmiCategory.OBESE
@@ -70,3 +79,260 @@ def weight_change_percent(current_kg: float, baseline_kg: float) -> float:
     current = _check(current_kg, WEIGHT_RANGE_KG, "weight", "kg")
     baseline = _check(baseline_kg, WEIGHT_RANGE_KG, "baseline weight", "kg")
     return (current - baseline) / baseline * 100
+
+
+# --- Plausibility of the vital signs ---------------------------------------------
+# Bounds outside which a value is refused as a typing error rather than stored; they are
+# wide on purpose (an ALS patient with respiratory failure may well have SpO2 80 %).
+
+
+@dataclass(frozen=True)
+class Range:
+    low: float
+    high: float
+    unit: str
+    label: str
+
+
+PLAUSIBLE: dict[str, Range] = {
+    "weight_kg": Range(*WEIGHT_RANGE_KG, "kg", "Weight"),
+    "height_cm": Range(*HEIGHT_RANGE_CM, "cm", "Height"),
+    "systolic_bp": Range(60, 260, "mmHg", "Systolic blood pressure"),
+    "diastolic_bp": Range(30, 160, "mmHg", "Diastolic blood pressure"),
+    "heart_rate": Range(30, 220, "/min", "Heart rate"),
+    "respiratory_rate": Range(6, 60, "/min", "Respiratory rate"),
+    "temperature_c": Range(34.0, 42.0, "°C", "Temperature"),
+    "spo2_percent": Range(50, 100, "%", "SpO2"),
+}
+
+
+def plausibility_errors(values: dict[str, object]) -> dict[str, str]:
+    """{field: reason} for values outside their plausible range (None = not answered),
+    and a diastolic pressure that is not below the systolic."""
+    errors: dict[str, str] = {}
+    for name, bounds in PLAUSIBLE.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        number = float(value)  # type: ignore[arg-type]
+        if not bounds.low <= number <= bounds.high:
+            errors[name] = (
+                f"{bounds.label} {value} {bounds.unit} is outside the plausible range "
+                f"{bounds.low:g}-{bounds.high:g} {bounds.unit}"
+            )
+    systolic, diastolic = values.get("systolic_bp"), values.get("diastolic_bp")
+    if (
+        systolic is not None
+        and diastolic is not None
+        and "systolic_bp" not in errors
+        and "diastolic_bp" not in errors
+        and float(diastolic) >= float(systolic)  # type: ignore[arg-type]
+    ):
+        errors["diastolic_bp"] = (
+            f"Diastolic pressure {diastolic} mmHg must be below the systolic ({systolic} mmHg)"
+        )
+    return errors
+
+
+# --- Storage and entry ---------------------------------------------------------
+# Imported here, below the pure code, so the functions above stay usable without Django.
+
+import pghistory  # noqa: E402
+from django.core.exceptions import ObjectDoesNotExist, ValidationError  # noqa: E402
+from django.db import models  # noqa: E402
+from django.utils.translation import gettext_lazy as _  # noqa: E402
+
+from trials.protocols.definitions import VisitKind  # noqa: E402
+from visits.crfs.base import FormRecord, FormRecordForm  # noqa: E402
+
+
+def _range_check(name: str) -> models.CheckConstraint:
+    bounds = PLAUSIBLE[name]
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{name}__isnull": True})
+        | models.Q(**{f"{name}__gte": bounds.low, f"{name}__lte": bounds.high}),
+        name=f"vitals_{name}_plausible",
+    )
+
+
+class HeightSource(models.TextChoices):
+    MEASURED = "measured", _("Measured at this visit")
+    DEMOGRAPHICS = "demographics", _("From the demographics")
+
+
+# Height is measured before treatment; later an ALS patient may no longer stand for it.
+HEIGHT_REQUIRED_AT = (VisitKind.SCREENING, VisitKind.BASELINE)
+
+
+@pghistory.track()
+class Vitals(FormRecord):
+    """Vital signs and weight at one visit; BMI and weight change from baseline stored."""
+
+    form_code = "vitals"
+    required_answers = (
+        "weight_kg",
+        "height_cm",
+        "systolic_bp",
+        "diastolic_bp",
+        "heart_rate",
+        "respiratory_rate",
+        "temperature_c",
+        "spo2_percent",
+    )
+
+    weight_kg = models.DecimalField(
+        _("weight (kg)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    height_cm = models.DecimalField(
+        _("height (cm)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_(
+            "Required at screening and baseline. Optional later: when empty, BMI uses the "
+            "height in the demographics."
+        ),
+    )
+    systolic_bp = models.PositiveSmallIntegerField(
+        _("systolic blood pressure (mmHg)"), null=True, blank=True
+    )
+    diastolic_bp = models.PositiveSmallIntegerField(
+        _("diastolic blood pressure (mmHg)"), null=True, blank=True
+    )
+    heart_rate = models.PositiveSmallIntegerField(_("heart rate (/min)"), null=True, blank=True)
+    respiratory_rate = models.PositiveSmallIntegerField(
+        _("respiratory rate (/min)"), null=True, blank=True
+    )
+    temperature_c = models.DecimalField(
+        _("temperature (°C)"), max_digits=3, decimal_places=1, null=True, blank=True
+    )
+    spo2_percent = models.PositiveSmallIntegerField(_("SpO2 (%)"), null=True, blank=True)
+
+    bmi = models.DecimalField(
+        _("BMI (kg/m²)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    bmi_category = models.CharField(
+        _("BMI category (WHO)"),
+        max_length=12,
+        blank=True,
+        choices=[(c.value, c.value) for c in BmiCategory],
+    )
+    height_cm_used = models.DecimalField(
+        _("height used for BMI (cm)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    height_source = models.CharField(
+        _("height source"), max_length=12, blank=True, choices=HeightSource.choices
+    )
+    baseline_weight_kg = models.DecimalField(
+        _("baseline weight (kg)"), max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    weight_change_percent = models.FloatField(
+        _("weight change from baseline (%)"), null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("vital signs and weight")
+        verbose_name_plural = _("vital signs and weight")
+        constraints = [
+            *(_range_check(name) for name in PLAUSIBLE),
+            models.CheckConstraint(
+                condition=models.Q(systolic_bp__isnull=True)
+                | models.Q(diastolic_bp__isnull=True)
+                | models.Q(diastolic_bp__lt=models.F("systolic_bp")),
+                name="vitals_diastolic_below_systolic",
+            ),
+        ]
+
+    def _kind(self) -> str | None:
+        definition = self.visit.definition
+        return definition.kind if definition else None
+
+    def unanswered(self) -> list[str]:
+        missing = super().unanswered()
+        if self._kind() not in HEIGHT_REQUIRED_AT:
+            missing = [name for name in missing if name != "height_cm"]  # optional at follow-up
+        return missing
+
+    def _demographics_height(self) -> Decimal | None:
+        try:
+            return self.visit.participant.demographics.height_cm
+        except ObjectDoesNotExist:
+            return None
+
+    def _baseline_weight(self) -> Decimal | None:
+        """The weight recorded at the baseline visit, for visits after it."""
+        protocol = self.visit.participant.trial.protocol
+        baseline_codes = [v.code for v in protocol.visits if v.kind == VisitKind.BASELINE]
+        if not baseline_codes or self.visit.code in baseline_codes:
+            return None
+        if self.visit.position <= min(protocol.order_of(code) for code in baseline_codes):
+            return None  # screening comes before the baseline
+        return (
+            Vitals.objects.filter(
+                visit__participant_id=self.visit.participant_id,
+                visit__code__in=baseline_codes,
+                weight_kg__isnull=False,
+            )
+            .values_list("weight_kg", flat=True)
+            .first()
+        )
+
+    def compute_derived(self) -> None:
+        self.bmi = self.height_cm_used = self.baseline_weight_kg = None
+        self.weight_change_percent = None
+        self.bmi_category = self.height_source = ""
+        errors = plausibility_errors(self.answers())
+        if errors:
+            raise ValidationError(errors)
+        if self.weight_kg is None:
+            return
+        height, source = self.height_cm, HeightSource.MEASURED
+        if height is None:
+            height, source = self._demographics_height(), HeightSource.DEMOGRAPHICS
+        if height is not None:
+            result = bmi(self.weight_kg, height)
+            self.bmi = bmi_decimal(self.weight_kg, height).quantize(
+                Decimal("0.1"), rounding=ROUND_HALF_UP
+            )
+            self.bmi_category = result.category.value
+            self.height_cm_used, self.height_source = height, source
+        baseline = self._baseline_weight()
+        if baseline is not None:
+            self.baseline_weight_kg = baseline
+            self.weight_change_percent = round(
+                weight_change_percent(float(self.weight_kg), float(baseline)), 2
+            )
+
+    def derived_values(self) -> list[tuple[str, object]]:
+        def label(name: str) -> str:
+            return str(self._meta.get_field(name).verbose_name)
+
+        height = (
+            f"{self.height_cm_used} ({self.get_height_source_display()})"
+            if self.height_cm_used is not None
+            else None
+        )
+        change = (
+            f"{self.weight_change_percent:+.1f}" if self.weight_change_percent is not None else None
+        )
+        return [
+            (label("bmi"), self.bmi),
+            (label("bmi_category"), self.bmi_category or None),
+            (label("height_cm_used"), height),
+            (label("baseline_weight_kg"), self.baseline_weight_kg),
+            (label("weight_change_percent"), change),
+        ]
+
+
+class VitalsForm(FormRecordForm):
+    class Meta:
+        model = Vitals
+        fields = list(Vitals.required_answers)
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {name: cleaned.get(name) for name in PLAUSIBLE if name not in self.errors}
+        for name, message in plausibility_errors(values).items():
+            self.add_error(name, message)
+        return cleaned

@@ -7,8 +7,8 @@ from trials.demo import load_demo_team
 
 class Command(BaseCommand):
     help = (
-        "Load the protocol, create the demo site, one demo user per role and demo participants "
-        "(development only), and print the logins."
+        "Load the protocol, create the demo site, one demo user per role, demo participants and "
+        "20 synthetic participants with scores (development only), and print the logins."
     )
 
     def add_arguments(self, parser):
@@ -23,6 +23,10 @@ class Command(BaseCommand):
         site, logins = load_demo_team()
         # By name, not import: the participants and visits apps sit above trials.
         call_command("load_demo_participants", force=force, stdout=self.stdout)
+        # A small synthetic study with scores (skipped when already seeded).
+        call_command(
+            "seed_demo", participants=20, seed=1, if_absent=True, force=force, stdout=self.stdout
+        )
         self.stdout.write(f"Demo site: {site}")
         self.stdout.write("Demo logins (username / password / role):")
         for username, password, role in logins:

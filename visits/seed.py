@@ -1,0 +1,584 @@
+"""Synthetic demo participants, made through the same services as the pages.
+
+`seed_participants(n, seed)` registers ``n`` fictitious people at a site and walks each
+through screening, enrolment, baseline, transplantation and the follow-ups that are
+due by the site's today, entering ALSFRS-R, FVC and vital signs with
+`visits.crfs.entry.save_form`. Everything random comes from one ``random.Random(seed)``
+and the site's today, so the same seed on the same day gives the same people and scores.
+
+The disease model is deliberately simple and plausible, not a simulation of ALS:
+- ALSFRS-R loses 0.5-1.2 points per month from symptom onset (per person, with
+  visit-to-visit noise). The points lost are taken from the items in a fixed,
+  per-person order drawn once, weighted by the onset region (limb items first,
+  respiratory last), so items only ever move together with the total and stay 0-4.
+  Item 5 is answered as 5b (with gastrostomy) once swallowing (item 3) is <= 1.
+- FVC % predicted starts at 35-120 % and drifts down 0.6-2.2 points per month; the
+  manoeuvres are drawn around the best value, some not acceptable.
+- Weight drifts down 0.1-0.5 kg per month.
+- Some follow-ups are missed (with a reason) or done out of window, some forms are
+  left in progress, some participants fail screening (from their own screening data),
+  withdraw, are lost to follow-up or die; those who reach month 24 complete the study.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+
+from participants import services as participant_services
+from participants.choices import ParticipantStatus
+from participants.models import Participant, ParticipantIdentity
+from trials.models import Site, Trial
+from visits import services as visit_services
+from visits import transplantation
+from visits.crfs import alsfrs_r, fvc
+from visits.crfs.alsfrs_r import FIELD_BY_CODE, AlsfrsR
+from visits.crfs.entry import save_form
+from visits.crfs.fvc import Fvc
+from visits.crfs.vitals import Vitals
+from visits.models import Visit
+
+# Synthetic people are recognised by this prefix of their (fictitious) national ID.
+SYNTHETIC_ID_PREFIX = "SYN-"
+FOLLOW_UPS = ("M06", "M12", "M18", "M24")
+DAYS_PER_MONTH = alsfrs_r.DAYS_PER_MONTH
+
+FIRST_NAMES = {
+    "male": (
+        "Ali", "Reza", "Hossein", "Mohammad", "Mehdi", "Hamid", "Saeed", "Amir", "Javad",
+        "Majid", "Behnam", "Kourosh", "Dariush", "Farhad", "Hassan", "Mostafa",
+    ),
+    "female": (
+        "Maryam", "Fatemeh", "Zahra", "Sara", "Narges", "Leila", "Mina", "Parisa", "Shirin",
+        "Elham", "Nasrin", "Roya", "Azadeh", "Mahsa", "Soheila", "Tahereh",
+    ),
+}  # fmt: skip
+LAST_NAMES = (
+    "Ahmadi", "Hosseini", "Karimi", "Rahimi", "Moradi", "Jafari", "Rezaei", "Mohammadi",
+    "Kazemi", "Ebrahimi", "Sadeghi", "Tehrani", "Esfahani", "Shirazi", "Najafi", "Ghasemi",
+    "Soltani", "Amini", "Bagheri", "Mousavi", "Nouri", "Zamani", "Farahani", "Kashani",
+)  # fmt: skip
+MISSED_REASONS = (
+    "Participant too unwell to travel",
+    "No transport available on the visit days",
+    "Participant declined this visit",
+    "Admitted to another hospital during the window",
+    "Could not be reached by phone",
+)
+TX_DATA = {
+    "route": "both",
+    "injection_level": "L3-L4",
+    "cell_dose": 100_000_000,
+    "viability_percent": Decimal("94.0"),
+    "volume_ml": Decimal("10.0"),
+    "cell_lot": "MSC-SYN",
+    "needle_type": "atraumatic",
+    "needle_gauge": 25,
+    "operator": "Dr. Synthetic",
+    "immediate_complications": "",
+}
+ITEMS_FOR_LOSS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12")
+# How readily each item loses points, by onset region (limbs first, breathing last).
+ITEM_WEIGHTS = {
+    "upper_limb": (1.0, 0.8, 0.7, 3.0, 2.2, 2.5, 1.5, 1.2, 1.5, 0.8, 0.5, 0.3),
+    "lower_limb": (0.8, 0.6, 0.7, 1.2, 1.0, 1.8, 2.0, 2.2, 3.0, 0.8, 0.5, 0.3),
+}
+
+
+@dataclass
+class Person:
+    """One synthetic participant's fixed characteristics and rates, drawn up front."""
+
+    number: int
+    name: str
+    sex: str
+    born: date
+    height_cm: Decimal
+    weight_kg: float
+    ethnicity: str
+    screened_on: date
+    onset: date
+    onset_precision: str
+    onset_region: str
+    diagnosis: date
+    el_escorial: str
+    riluzole: bool
+    edaravone: bool
+    alsfrs_rate: float  # points per month
+    loss_order: list[str]  # item codes, one per point lost
+    fvc_percent_at_screening: float
+    fvc_rate: float  # % predicted per month
+    predicted_l: float  # generator's predicted FVC (GLI Global at screening)
+    weight_rate: float  # kg per month
+    systolic: int
+    diastolic: int
+    heart_rate: int
+
+
+@dataclass
+class Tally:
+    participants: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    forms: Counter = field(default_factory=Counter)
+    visits: Counter = field(default_factory=Counter)
+
+
+def _months(start: date, end: date) -> float:
+    return (end - start).days / DAYS_PER_MONTH
+
+
+def _loss_order(rng: random.Random, region: str) -> list[str]:
+    weights = [w * rng.uniform(0.6, 1.4) for w in ITEM_WEIGHTS[region]]
+    left = dict.fromkeys(ITEMS_FOR_LOSS, 4)
+    order = []
+    while len(order) < 48:
+        codes = [c for c in ITEMS_FOR_LOSS if left[c] > 0]
+        code = rng.choices(codes, weights=[weights[ITEMS_FOR_LOSS.index(c)] for c in codes])[0]
+        left[code] -= 1
+        order.append(code)
+    return order
+
+
+def draw_person(rng: random.Random, number: int, today: date) -> Person:
+    sex = "male" if rng.random() < 0.6 else "female"
+    screened_on = today - timedelta(days=rng.randint(5, 1100))
+    age = min(75.0, max(25.0, rng.gauss(55, 10)))
+    born = screened_on - timedelta(days=int(age * 365.25) + rng.randint(0, 364))
+    height = rng.gauss(173, 7) if sex == "male" else rng.gauss(160, 6)
+    height = min(200.0, max(140.0, height))
+    bmi = min(35.0, max(18.0, rng.gauss(25, 3.5)))
+    weight = round(bmi * (height / 100) ** 2, 1)
+    months_since_onset = rng.uniform(3, 18)
+    onset_day = screened_on - timedelta(days=int(months_since_onset * DAYS_PER_MONTH))
+    precision = rng.choices(("day", "month", "year"), weights=(3, 6, 1))[0]
+    if precision == "month":
+        onset = onset_day.replace(day=1)
+    elif precision == "year":
+        onset = onset_day.replace(month=1, day=1)
+        if onset < born:
+            onset, precision = onset_day.replace(day=1), "month"
+    else:
+        onset = onset_day
+    diagnosis = min(screened_on, onset_day + timedelta(days=rng.randint(60, 360)))
+    region = rng.choice(("upper_limb", "lower_limb"))
+    first = rng.choice(FIRST_NAMES[sex])
+    last = rng.choice(LAST_NAMES)
+    predicted = fvc.predict(
+        "3.00", sex=sex, age_years=fvc.age_at(born, screened_on), height_cm=round(height, 1)
+    ).predicted_l
+    systolic = int(min(160, max(100, rng.gauss(124, 12))))
+    return Person(
+        number=number,
+        name=f"{first} {last}",
+        sex=sex,
+        born=born,
+        height_cm=Decimal(f"{height:.1f}"),
+        weight_kg=weight,
+        ethnicity="iranian" if rng.random() < 0.95 else "other_mixed",
+        screened_on=screened_on,
+        onset=onset,
+        onset_precision=precision,
+        onset_region=region,
+        diagnosis=diagnosis,
+        el_escorial=rng.choices(
+            ("definite", "probable", "probable_lab", "possible"), weights=(3, 4, 2, 1)
+        )[0],
+        riluzole=rng.random() < 0.8,
+        edaravone=rng.random() < 0.15,
+        alsfrs_rate=rng.uniform(0.5, 1.2),
+        loss_order=_loss_order(rng, region),
+        fvc_percent_at_screening=min(120.0, max(35.0, rng.gauss(82, 15))),
+        fvc_rate=rng.uniform(0.6, 2.2),
+        predicted_l=predicted or 3.5,
+        weight_rate=rng.uniform(0.1, 0.5),
+        systolic=systolic,
+        diastolic=int(min(systolic - 25, max(60, rng.gauss(78, 8)))),
+        heart_rate=int(min(110, max(55, rng.gauss(76, 9)))),
+    )
+
+
+# --- instruments at a visit date ------------------------------------------------
+
+
+def alsfrs_items(person: Person, on: date, rng: random.Random) -> dict[str, int | None]:
+    """Item scores by code ("5a"/"5b" for item 5) on a date."""
+    lost = round(person.alsfrs_rate * _months(person.onset, on) + rng.gauss(0, 0.7))
+    lost = min(44, max(0, lost))
+    scores = dict.fromkeys(ITEMS_FOR_LOSS, 4)
+    for code in person.loss_order[:lost]:
+        scores[code] -= 1
+    items: dict[str, int | None] = {c: s for c, s in scores.items() if c != "5"}
+    gastrostomy = scores["3"] <= 1
+    items["5a"] = None if gastrostomy else scores["5"]
+    items["5b"] = scores["5"] if gastrostomy else None
+    return items
+
+
+def fvc_percent(person: Person, on: date, rng: random.Random) -> float:
+    drift = person.fvc_rate * max(0.0, _months(person.screened_on, on))
+    return max(15.0, person.fvc_percent_at_screening - drift + rng.gauss(0, 3))
+
+
+def fvc_answers(person: Person, percent: float, rng: random.Random) -> dict[str, object]:
+    best = person.predicted_l * percent / 100
+    count = rng.choices((2, 3, 4, 5), weights=(1, 12, 5, 2))[0]
+    blows = [best] + [best - rng.uniform(0.0, 0.22) for _ in range(count - 1)]
+    acceptable = [True] * count
+    if rng.random() < 0.15:  # one extra blow, larger but not acceptable (e.g. a leak)
+        blows.append(best + rng.uniform(0.05, 0.3))
+        acceptable.append(False)
+    order = list(range(len(blows)))
+    rng.shuffle(order)
+    answers: dict[str, object] = {
+        "measure": "SVC" if rng.random() < 0.05 else "FVC",
+        "position": "supine" if rng.random() < 0.1 else "sitting",
+    }
+    for row, index in enumerate(order[: fvc.MAX_MANOEUVRES], start=1):
+        litres = min(7.9, max(0.25, blows[index]))
+        answers[f"trial_{row}_litres"] = Decimal(f"{litres:.2f}")
+        answers[f"trial_{row}_acceptable"] = acceptable[index]
+    return answers
+
+
+def vitals_answers(
+    person: Person, on: date, rng: random.Random, *, height: bool
+) -> dict[str, object]:
+    weight = person.weight_kg - person.weight_rate * max(0.0, _months(person.screened_on, on))
+    weight = max(30.0, weight + rng.gauss(0, 0.6))
+    systolic = person.systolic + round(rng.gauss(0, 6))
+    return {
+        "weight_kg": Decimal(f"{weight:.1f}"),
+        "height_cm": person.height_cm if height else None,
+        "systolic_bp": systolic,
+        "diastolic_bp": min(systolic - 20, person.diastolic + round(rng.gauss(0, 5))),
+        "heart_rate": person.heart_rate + round(rng.gauss(0, 5)),
+        "respiratory_rate": min(30, max(10, round(rng.gauss(16, 2)))),
+        "temperature_c": Decimal(f"{min(37.8, max(35.8, rng.gauss(36.7, 0.3))):.1f}"),
+        "spo2_percent": min(100, max(88, round(rng.gauss(97, 1.2)))),
+    }
+
+
+def _screen_failure_reasons(items: dict[str, int | None], percent: float) -> list[str]:
+    reasons = []
+    item5 = items["5a"] if items["5a"] is not None else items["5b"]
+    if (items["3"] or 0) < 3:
+        reasons.append("ALSFRS-R swallowing below 3")
+    if (item5 or 0) < 2:
+        reasons.append("ALSFRS-R cutting food below 2")
+    if (items["8"] or 0) < 2:
+        reasons.append("ALSFRS-R walking below 2")
+    if percent < 50:
+        reasons.append("FVC below 50 % of predicted")
+    return reasons
+
+
+# --- walking one person through the study ------------------------------------------
+
+
+class Seeder:
+    def __init__(self, *, actor, site: Site, trial: Trial, rng: random.Random, today: date):
+        self.actor, self.site, self.trial, self.rng, self.today = actor, site, trial, rng, today
+        self.tally = Tally()
+
+    def _save(self, model, visit: Visit, answers: dict, *, complete: bool, missing=None):
+        record = save_form(
+            record_class=model,
+            visit=visit,
+            user=self.actor,
+            answers=answers,
+            missing_reasons=missing,
+            expected_version=0,
+            complete=complete,
+        )
+        self.tally.forms[f"{model.form_code} {'complete' if complete else 'in progress'}"] += 1
+        return record
+
+    def _partial(self, model, answers: dict) -> dict:
+        """Leave a few answers out, as a coordinator interrupted halfway would."""
+        if model is Fvc:  # position not yet chosen, only the first manoeuvres typed
+            kept = self.rng.randint(1, 2)
+            partial = dict(answers, position=None)
+            for n in fvc.MANOEUVRES[kept:]:
+                partial.pop(f"trial_{n}_litres", None)
+                partial.pop(f"trial_{n}_acceptable", None)
+            return partial
+        names = [name for name, value in answers.items() if value is not None]
+        dropped = set(self.rng.sample(names, k=min(len(names) - 1, self.rng.randint(2, 4))))
+        return {name: (None if name in dropped else value) for name, value in answers.items()}
+
+    def _enter(self, model, visit: Visit, answers: dict):
+        if self.rng.random() < 0.04:
+            return self._save(model, visit, self._partial(model, answers), complete=False)
+        return self._save(model, visit, answers, complete=True)
+
+    def outcomes(self, person: Person, visit: Visit, on: date, *, height: bool) -> tuple:
+        """ALSFRS-R, FVC and vital signs at a dated visit; returns (items, FVC % drawn)."""
+        rng = self.rng
+        items = alsfrs_items(person, on, rng)
+        self._enter(AlsfrsR, visit, {FIELD_BY_CODE[c]: v for c, v in items.items()})
+        percent = fvc_percent(person, on, rng)
+        if visit.code in FOLLOW_UPS and rng.random() < 0.02:
+            reasons = dict.fromkeys(("measure", "position", "trial_1_litres"), "not_done")
+            self._save(Fvc, visit, {}, complete=True, missing=reasons)
+        else:
+            record = self._enter(Fvc, visit, fvc_answers(person, percent, rng))
+            if record.percent_predicted is not None:
+                percent = record.percent_predicted  # what the form computed and stored
+        self._enter(Vitals, visit, vitals_answers(person, on, rng, height=height))
+        return items, percent
+
+    def run_person(self, person: Person) -> Participant:
+        rng, today = self.rng, self.today
+        participant = participant_services.register_participant(
+            actor=self.actor,
+            site=self.site,
+            trial=self.trial,
+            screened_on=person.screened_on,
+            identity={
+                "full_name": person.name,
+                "national_id": f"{SYNTHETIC_ID_PREFIX}{person.number:07d}",
+                "phone": f"+98 31 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+            },
+            demographics={
+                "date_of_birth": person.born,
+                "sex": person.sex,
+                "height_cm": person.height_cm,
+                "weight_kg": Decimal(f"{person.weight_kg:.1f}"),
+                "ethnicity": person.ethnicity,
+            },
+            als_history={
+                "onset_date": person.onset,
+                "onset_precision": person.onset_precision,
+                "onset_region": person.onset_region,
+                "diagnosis_date": person.diagnosis,
+                "el_escorial": person.el_escorial,
+                "family_history": "no",
+                "riluzole": person.riluzole,
+                "edaravone": person.edaravone,
+            },
+        )
+        self.tally.participants += 1
+        visits = {v.code: v for v in participant.visits.all()}
+        for visit in visits.values():
+            visit.participant = participant  # keeps its trial, demographics and history
+        items, percent = self.outcomes(person, visits["SCR"], person.screened_on, height=True)
+
+        decision_day = person.screened_on + timedelta(days=rng.randint(3, 14))
+        if decision_day > today:
+            return self._done(participant, ParticipantStatus.SCREENING)
+        reasons = _screen_failure_reasons(items, percent)
+        if not reasons and rng.random() < 0.03:
+            reasons = ["Declined to take part after the information visit"]
+        if reasons:
+            self._exit(participant, ParticipantStatus.SCREEN_FAILED, decision_day, reasons)
+            return self._done(participant, ParticipantStatus.SCREEN_FAILED)
+        participant_services.enrol_participant(
+            actor=self.actor, participant=participant, enrolled_on=decision_day
+        )
+
+        tx_day = decision_day + timedelta(days=rng.randint(20, 45))
+        days_before = (
+            rng.randint(31, (tx_day - decision_day).days)
+            if rng.random() < 0.04 and (tx_day - decision_day).days > 31
+            else rng.randint(1, min(28, (tx_day - decision_day).days))
+        )
+        baseline_day = tx_day - timedelta(days=days_before)
+        if baseline_day > today:
+            return self._done(participant, ParticipantStatus.ENROLLED)
+        baseline = self._date(participant.visits.get(code="BL"), participant, baseline_day)
+        self.outcomes(person, baseline, baseline_day, height=True)
+        if tx_day > today:
+            return self._done(participant, ParticipantStatus.ENROLLED)
+        transplantation.record_transplantation(
+            actor=self.actor,
+            participant=participant,
+            performed_at=datetime.combine(tx_day, time(9, 30), tzinfo=self.site.zone),
+            data=TX_DATA,
+        )
+        self.tally.visits["TX"] += 1
+        scheduled = {v.code: v for v in Visit.objects.filter(participant=participant)}
+        tx_visit = scheduled["TX"]
+        tx_visit.participant = participant
+        self._enter(Vitals, tx_visit, vitals_answers(person, tx_day, rng, height=False))
+        return self._follow_up(person, participant, scheduled, tx_day)
+
+    def _follow_up(self, person, participant, scheduled, tx_day) -> Participant:
+        rng, today = self.rng, self.today
+        last_day = tx_day
+        for code in FOLLOW_UPS:
+            visit = scheduled[code]
+            visit.participant = participant
+            if rng.random() < 0.03:  # leaves the study before this visit
+                exit_day = last_day + timedelta(
+                    days=rng.randint(1, max(1, (visit.window_end - last_day).days))
+                )
+                if exit_day <= today:
+                    status, reason = rng.choice(
+                        (
+                            (ParticipantStatus.WITHDRAWN, "Withdrew consent"),
+                            (ParticipantStatus.LOST_TO_FOLLOW_UP, "No contact after 3 attempts"),
+                            (ParticipantStatus.DIED, "Respiratory failure"),
+                        )
+                    )
+                    self._exit(participant, status, exit_day, [reason])
+                    return self._done(participant, status)
+            if visit.window_start > today:
+                break  # not due yet
+            roll = rng.random()
+            if visit.window_end < today and roll < 0.09:
+                visit_services.mark_visit_missed(
+                    actor=self.actor, visit=visit, reason=rng.choice(MISSED_REASONS)
+                )
+                self.tally.visits[f"{code} missed"] += 1
+                if code == "M24":
+                    last_day = visit.window_end
+                continue
+            if visit.window_end < today and roll < 0.15:
+                offset = rng.randint(29, 45) * rng.choice((-1, 1))
+                day = visit.target_date + timedelta(days=offset)
+                if day > today or day <= last_day:
+                    day = visit.target_date + timedelta(days=rng.randint(-7, 7))
+            elif visit.window_end < today or roll < 0.5:
+                day = visit.target_date + timedelta(days=int(rng.triangular(-20, 24, 2)))
+                day = min(day, today)
+            else:
+                break  # window open, visit not done yet
+            dated = self._date(visit, participant, day)
+            self.outcomes(person, dated, day, height=False)
+            last_day = day
+        else:
+            if last_day <= today and last_day > tx_day:
+                self._exit(participant, ParticipantStatus.COMPLETED, last_day, ["Month 24 reached"])
+                return self._done(participant, ParticipantStatus.COMPLETED)
+        return self._done(participant, ParticipantStatus.TRANSPLANTED)
+
+    def _date(self, visit: Visit, participant: Participant, day: date) -> Visit:
+        dated = visit_services.record_visit_date(actor=self.actor, visit=visit, actual_date=day)
+        dated.participant = participant
+        self.tally.visits[dated.code] += 1
+        return dated
+
+    def _exit(self, participant: Participant, status: str, day: date, reasons: list[str]):
+        participant_services.change_status(
+            actor=self.actor,
+            participant=participant,
+            to_status=status,
+            effective_date=day,
+            reason="; ".join(reasons),
+        )
+
+    def _done(self, participant: Participant, status: str) -> Participant:
+        self.tally.statuses[status] += 1
+        return participant
+
+
+def synthetic_participants(site: Site):
+    """Participants made by this module at ``site``."""
+    ids = ParticipantIdentity.objects.filter(national_id__startswith=SYNTHETIC_ID_PREFIX)
+    return Participant.objects.filter(site=site, identity__in=ids)
+
+
+def _person_seeds(seed: int, n: int) -> list[int]:
+    """One seed per person from ``random.Random(seed)``: person i is the same whatever the
+    order or the process that makes it."""
+    master = random.Random(seed)
+    return [master.getrandbits(64) for _ in range(n)]
+
+
+def _seed_slice(
+    *, actor, site: Site, trial: Trial, seeds: list[tuple[int, int]], today: date, atomic: bool
+) -> Tally:
+    seeder = Seeder(actor=actor, site=site, trial=trial, rng=random.Random(0), today=today)
+    for number, person_seed in seeds:
+        seeder.rng = random.Random(person_seed)
+        person = draw_person(seeder.rng, number, today)
+        if atomic:
+            with transaction.atomic():
+                seeder.run_person(person)
+        else:
+            seeder.run_person(person)
+    return seeder.tally
+
+
+def _worker(args) -> Tally:
+    actor_pk, site_pk, trial_pk, seeds, today = args
+    from django.contrib.auth import get_user_model
+
+    _fast_commits()
+    return _seed_slice(
+        actor=get_user_model().objects.get(pk=actor_pk),
+        site=Site.objects.get(pk=site_pk),
+        trial=Trial.objects.get(pk=trial_pk),
+        seeds=seeds,
+        today=today,
+        # One transaction per participant would hold the site's screening-number row
+        # locked for the whole participant and serialise the workers: each service
+        # commits on its own instead.
+        atomic=False,
+    )
+
+
+def _fast_commits() -> None:
+    """Demo data: a crash may lose the last commits, never corrupt them; much faster."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+
+
+def seed_participants(
+    *,
+    actor,
+    site: Site,
+    trial: Trial,
+    n: int,
+    seed: int,
+    today: date | None = None,
+    jobs: int = 1,
+) -> Tally:
+    """Create ``n`` synthetic participants. Numbers continue after those already seeded at
+    the site, so a second run adds people instead of repeating national IDs.
+
+    ``jobs`` > 1 splits the people over that many processes (each with its own database
+    connection); the result is the same people with the same scores, only the screening
+    numbers are handed out in a different order.
+    """
+    today = today or site.local_today()
+    start = synthetic_participants(site).count()
+    seeds = list(enumerate(_person_seeds(seed, n), start=start + 1))
+    _fast_commits()
+    if jobs <= 1 or n < 2 * jobs:
+        return _seed_slice(
+            actor=actor, site=site, trial=trial, seeds=seeds, today=today, atomic=True
+        )
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()  # children open their own; a shared socket would be corrupted
+    chunks = [seeds[i::jobs] for i in range(jobs)]
+    work = [(actor.pk, site.pk, trial.pk, chunk, today) for chunk in chunks]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        tallies = pool.map(_worker, work)
+    total = Tally()
+    for tally in tallies:
+        total.participants += tally.participants
+        total.statuses.update(tally.statuses)
+        total.forms.update(tally.forms)
+        total.visits.update(tally.visits)
+    return total
+
+
+__all__ = [
+    "Person",
+    "Seeder",
+    "Tally",
+    "draw_person",
+    "seed_participants",
+    "synthetic_participants",
+]
