@@ -168,3 +168,12 @@ def csv_table(content: bytes) -> list[dict[str, str]]:
     import csv
 
     return list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
+
+
+def export(study: Study, folder, name="bundle.zip", **overrides):
+    """Build a bundle for `study` with all forms, visits, sites and statuses (overridable)."""
+    from exports.bundle import build_bundle
+
+    path = folder / name
+    result = build_bundle(all_options(study, **overrides), path, requested_by="tester")
+    return read_zip(path), result
