@@ -42,7 +42,13 @@ def _all_cells(files: dict[str, bytes]) -> list[str]:
 @pytest.mark.parametrize("date_mode", ["shift", "days"])
 def test_csv_bundle_has_no_identity_and_no_free_text(study, tmp_path, date_mode):
     files, _result = export(
-        study, tmp_path, fmt="csv", deidentify=True, pseudonymise=True, audit=True, date_mode=date_mode
+        study,
+        tmp_path,
+        fmt="csv",
+        deidentify=True,
+        pseudonymise=True,
+        audit=True,
+        date_mode=date_mode,
     )
     cells = _all_cells({k: v for k, v in files.items() if k.startswith("data/")})
     forbidden = _identifying_strings(study) + FREE_TEXT

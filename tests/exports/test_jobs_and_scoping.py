@@ -108,9 +108,7 @@ def test_roles_without_the_export_right_get_404(study, client_for, monitor_a, co
 def test_a_data_manager_may_export_but_not_identities(study, client_for):
     manager = member(Role.DATA_MANAGER, study.site_a, "dm_a")
     client = client_for(manager)
-    response = client.post(
-        reverse("export-page"), _post_data([study.site_a.pk], identifiers="on")
-    )
+    response = client.post(reverse("export-page"), _post_data([study.site_a.pk], identifiers="on"))
     assert response.status_code == 400
     assert "identity" in response.text
 
@@ -275,7 +273,7 @@ def test_pages_and_api_lists_run_a_constant_number_of_queries(
             user=study.investigator_a, options=all_options(study, site_ids=(study.site_a.pk,))
         )
     small = [_count(client, reverse("export-page")), _count(client, reverse("export-log"))]
-    small += [_count(api, url) for url in urls + [reverse("api-exports")]]
+    small += [_count(api, url) for url in [*urls, reverse("api-exports")]]
     _more_participants(study, 3)
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(3):
@@ -283,6 +281,6 @@ def test_pages_and_api_lists_run_a_constant_number_of_queries(
                 user=study.investigator_a, options=all_options(study, site_ids=(study.site_a.pk,))
             )
     large = [_count(client, reverse("export-page")), _count(client, reverse("export-log"))]
-    large += [_count(api, url) for url in urls + [reverse("api-exports")]]
+    large += [_count(api, url) for url in [*urls, reverse("api-exports")]]
     assert api.get(reverse("api-participants")).json()["count"] == 5
     assert small == large
