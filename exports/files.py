@@ -40,10 +40,12 @@ def normalise_xlsx(path: Path) -> None:
     temporary = path.with_suffix(".tmp")
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(temporary, "w") as target:
         for entry in source.infolist():
-            data = source.read(entry.filename)
             if entry.filename == "docProps/core.xml":
-                data = _CORE_DATES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
-            target.writestr(zip_info(entry.filename), data)
+                data = _CORE_DATES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", source.read(entry))
+                target.writestr(zip_info(entry.filename), data)
+                continue
+            with source.open(entry) as src, target.open(zip_info(entry.filename), "w") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)  # sheets can be large: stream them
     temporary.replace(path)
 
 

@@ -337,8 +337,8 @@ def _value_expr(ctx: Context, f: models.Field, alias: str) -> str | None:
     kind = field_kind(f)
     if kind == BOOLEAN:
         return f"{column}::int"
-    if kind == DATETIME:
-        return None if ctx.deid else column
+    if kind == DATETIME:  # identified only; text, so every format shows the same instant
+        return None if ctx.deid else f"to_char({column} AT TIME ZONE 'UTC', {ISO_UTC})"
     if kind == DATE:
         return ctx.date(column)
     if isinstance(f, models.JSONField):
@@ -346,8 +346,14 @@ def _value_expr(ctx: Context, f: models.Field, alias: str) -> str | None:
     return column
 
 
+ISO_UTC = '\'YYYY-MM-DD"T"HH24:MI:SS"Z"\''
+
+
 def _field_variable(ctx: Context, model, f: models.Field, role: str, name: str = "") -> Variable:
     variable = variable_for_field(model, f, role=role, name=name or None)
+    if variable.kind == DATETIME:
+        variable.kind = TEXT
+        variable.label = _("%(label)s (UTC, ISO 8601)") % {"label": variable.label}
     if variable.kind == DATE:
         variable.kind = ctx.date_kind
         variable.label = ctx.date_label(variable.label)
@@ -419,9 +425,6 @@ def _select(hidden: str, columns: list[Column]) -> str:
     return f"SELECT {hidden}, {visible}"
 
 
-ORDER = " ORDER BY _ord, _pid, _vpos, _vseq, _rep"
-
-
 def _finish(table: Table, options: ExportOptions) -> Table:
     assign_short_names(table.variables, use_aliases=options.proact)
     return table
@@ -447,7 +450,7 @@ def form_table(ctx: Context, spec: registry.FormSpec) -> Table:
             name=spec.code,
             label=spec.title,
             variables=[v for v, _e in columns],
-            sql=sql + ORDER,
+            inner_sql=sql,
             params=params,
             count_sql="SELECT count(*)" + from_sql,
             count_params=params,
@@ -501,7 +504,7 @@ def wide_form_table(ctx: Context, spec: registry.FormSpec) -> Table:
             name=spec.code,
             label=spec.title,
             variables=[v for v, _e in columns],
-            sql=sql + group + ORDER,
+            inner_sql=sql + group,
             params=params,
             count_sql="SELECT count(DISTINCT p.id)" + from_sql,
             count_params=params,
@@ -573,7 +576,7 @@ def child_table(ctx: Context, spec: registry.FormSpec, relation) -> Table:
             name=name,
             label=f"{spec.title}: {child._meta.verbose_name_plural}",
             variables=[v for v, _e in columns],
-            sql=sql + ORDER,
+            inner_sql=sql,
             params=params,
             count_sql="SELECT count(*)" + from_sql,
             count_params=params,
@@ -663,7 +666,7 @@ def participant_table(ctx: Context) -> Table:
             name=PARTICIPANTS_TABLE,
             label=_("Participants"),
             variables=[v for v, _e in columns],
-            sql=sql + ORDER,
+            inner_sql=sql,
             params=params,
             count_sql="SELECT count(*)" + from_sql,
             count_params=params,
@@ -788,19 +791,15 @@ def audit_table(ctx: Context, specs: list[registry.FormSpec]) -> Table | None:
         params += part_params
     if not selects:
         return None
-    visible = ", ".join(qn(f"c{i}") for i in range(len(columns)))
-    sql = (
-        f"SELECT _ord, _pid, _vpos, _vseq, _vcode, _rep, {visible} FROM ("
-        + " UNION ALL ".join(f"({s})" for s in selects)
-        + ") x ORDER BY _ord, _pid, _vpos, _vseq, _form, _rep"
-    )
+    sql = " UNION ALL ".join(f"({s})" for s in selects)
     count_sql = "SELECT " + " + ".join(f"({c})" for c in counts)
     return _finish(
         Table(
             name=AUDIT_TABLE,
             label=_("Audit log"),
             variables=[v for v, _e in columns],
-            sql=sql,
+            inner_sql=sql,
+            order_by="_ord, _pid, _vpos, _vseq, _form, _rep",
             params=params,
             count_sql=count_sql,
             count_params=params,

@@ -187,13 +187,30 @@ class Table:
     name: str
     label: str
     variables: list[Variable]
-    sql: str
+    inner_sql: str  # SELECT <6 hidden key columns>, c0 .. cN FROM ... (unordered)
     params: list[Any]
     count_sql: str
     count_params: list[Any]
+    order_by: str = "_ord, _pid, _vpos, _vseq, _rep"
     # ODM: how rows of this table nest (form code, item group, repeating child rows).
     form_code: str = ""
     group: str = ""
     repeating: bool = False
     parent: str = ""
     notes: list[str] = field(default_factory=list)
+
+    def _visible(self) -> str:
+        return ", ".join(f'x."c{i}"' for i in range(len(self.variables)))
+
+    @property
+    def sql(self) -> str:
+        """Hidden keys then the visible columns, in the export's order (for cursors)."""
+        return (
+            f"SELECT x._ord, x._pid, x._vpos, x._vseq, x._vcode, x._rep, {self._visible()}"
+            f" FROM ({self.inner_sql}) AS x ORDER BY {self.order_by}"
+        )
+
+    @property
+    def copy_sql(self) -> str:
+        """The visible columns only, in the same order (for COPY ... TO STDOUT)."""
+        return f"SELECT {self._visible()} FROM ({self.inner_sql}) AS x ORDER BY {self.order_by}"
