@@ -5,10 +5,12 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -23,8 +25,18 @@ from config import embedded
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_embedded_database_keeps_data_across_stop_and_start(tmp_path):
-    pgdata = tmp_path / "pgdata"
+@pytest.fixture
+def server_dir():
+    """A folder outside pytest's tmp root: pytest re-locks that root to 0700 whenever any
+    pytest session starts, which would shut the embedded server's own user out of it."""
+    folder = Path(tempfile.mkdtemp(prefix="ecrf-embedded-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_embedded_database_keeps_data_across_stop_and_start(server_dir):
+    pgdata = server_dir / "pgdata"
     uri = embedded.postgres_uri(pgdata, "keepsake")
     with psycopg.connect(uri, autocommit=True) as conn:
         conn.execute("CREATE TABLE visit_note (body text)")
@@ -92,9 +104,9 @@ def _stop_stack(process: subprocess.Popen) -> str:
 
 
 @pytest.mark.slow
-def test_make_run_stack_serves_login_and_stops_everything_on_ctrl_c(tmp_path):
+def test_make_run_stack_serves_login_and_stops_everything_on_ctrl_c(server_dir):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
-    env |= {"ECRF_VAR_DIR": str(tmp_path / "var"), "DJANGO_DEBUG": "true", "WEB_CONCURRENCY": "1"}
+    env |= {"ECRF_VAR_DIR": str(server_dir / "var"), "DJANGO_DEBUG": "true", "WEB_CONCURRENCY": "1"}
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     process = _start_stack(env, port)
@@ -105,9 +117,9 @@ def test_make_run_stack_serves_login_and_stops_everything_on_ctrl_c(tmp_path):
     finally:
         output = _stop_stack(process)
     assert "Stopped." in output
-    assert not (tmp_path / "var" / "pgdata" / "postmaster.pid").exists()
+    assert not (server_dir / "var" / "pgdata" / "postmaster.pid").exists()
     leftovers = subprocess.run(
-        ["pgrep", "-f", str(tmp_path)], capture_output=True, text=True
+        ["pgrep", "-f", str(server_dir)], capture_output=True, text=True
     ).stdout
     assert leftovers == ""
 

@@ -201,5 +201,16 @@ class Transplantation(models.Model):
 # The case report forms live one module per instrument (visits/crfs/); importing them
 # here is what registers their models with this app.
 from visits.crfs.alsfrs_r import AlsfrsR  # noqa: E402
+from visits.crfs.emg import Emg, EmgMuscleFinding  # noqa: E402
+from visits.crfs.qol import Alsaq40, Seiqol  # noqa: E402
 
-__all__ = ["AlsfrsR", "Transplantation", "Visit", "VisitQuerySet"]
+__all__ = [
+    "Alsaq40",
+    "AlsfrsR",
+    "Emg",
+    "EmgMuscleFinding",
+    "Seiqol",
+    "Transplantation",
+    "Visit",
+    "VisitQuerySet",
+]

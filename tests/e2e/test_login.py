@@ -23,7 +23,8 @@ def test_coordinator_logs_in_and_sees_only_her_site(live_server, page):
 
     page.wait_for_url(f"{live_server.url}/")
     assert page.get_by_role("heading", name="Welcome, sara").is_visible()
-    assert page.get_by_text("Neurosciences Research Center, Isfahan").is_visible()
+    main = page.locator("#main")
+    assert main.get_by_text("Neurosciences Research Center, Isfahan").is_visible()
     assert page.get_by_text("Tehran site").count() == 0
     assert page.locator("link[href*='bootstrap.min.css']").count() == 1
 

@@ -10,7 +10,7 @@ subclasses `FormRecordForm` for the page. Saving goes through
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -63,6 +63,12 @@ class FormRecord(models.Model):
     required_answers: ClassVar[tuple[str, ...]] = ()
     # Answers that may stay empty without a reason (e.g. one of ALSFRS-R 5a/5b).
     optional_answers: ClassVar[tuple[str, ...]] = ()
+    # Answers holding free text (e.g. SEIQoL cue names): left out or reviewed in
+    # de-identified exports.
+    free_text_fields: ClassVar[tuple[str, ...]] = ()
+    # Child rows submitted with this save (e.g. EMG per-muscle findings), set by
+    # `save_form` before `compute_derived` so derived values can use them; None = not submitted.
+    pending_children: dict[str, dict[str, Any]] | None = None
 
     class Meta:
         abstract = True
@@ -96,6 +102,17 @@ class FormRecord(models.Model):
         """(label, value) of the stored derived scores, for the entry page."""
         return []
 
+    # --- child rows (optional): a form whose page also enters a list of rows ---------
+
+    def saved_children(self) -> dict[str, dict[str, Any]]:
+        """The stored child rows, keyed by a stable human label, in `save_children`'s shape."""
+        return {}
+
+    def save_children(self, rows: dict[str, dict[str, Any]]) -> None:
+        """Make the stored child rows equal `rows`; `save_form` calls it inside its
+        transaction, after saving this record, under the same audit context."""
+        raise NotImplementedError(f"{type(self).__name__} has no child rows")
+
     @property
     def is_locked(self) -> bool:
         return self.status == FormStatus.LOCKED
@@ -127,7 +144,14 @@ class FormRecordForm(forms.ModelForm):
         model = self._meta.model
         for name in model.answer_fields():
             if name in self.fields:
-                self.fields[name].required = False
+                field = self.fields[name]
+                field.required = False
+                if isinstance(field.widget, forms.RadioSelect) and hasattr(field, "choices"):
+                    # The blank radio clears an answer; say so instead of Django's "---------".
+                    field.choices = [
+                        ("", _("Not answered")) if value == "" else (value, label)
+                        for value, label in field.choices
+                    ]
         reasons = (instance.missing_reasons if instance is not None else {}) or {}
         for name in model.required_answers:
             self.fields[name + MISSING_SUFFIX] = forms.ChoiceField(
@@ -140,6 +164,10 @@ class FormRecordForm(forms.ModelForm):
         self.fields["mark_complete"].initial = bool(
             instance and instance.status != FormStatus.IN_PROGRESS
         )
+
+    def child_rows(self) -> dict[str, dict[str, Any]] | None:
+        """Cleaned child rows for `save_form(children=...)`; None for a form without any."""
+        return None
 
     def missing_field(self, name: str):
         return self[name + MISSING_SUFFIX]

@@ -38,7 +38,10 @@ class StaleFormError(Exception):
 
 
 def _differences(
-    record: FormRecord, answers: dict[str, Any], missing: dict[str, str]
+    record: FormRecord,
+    answers: dict[str, Any],
+    missing: dict[str, str],
+    children: dict[str, dict[str, Any]] | None = None,
 ) -> list[Change]:
     changes = [
         Change(name, getattr(record, name), value)
@@ -51,7 +54,18 @@ def _differences(
             changes.append(
                 Change(f"{name} (missing reason)", old_missing.get(name), missing.get(name))
             )
+    if children is not None:
+        old_rows = record.saved_children() if record.pk else {}
+        for key in sorted(set(old_rows) | set(children)):
+            if old_rows.get(key) != children.get(key):
+                changes.append(
+                    Change(key, _describe(old_rows.get(key)), _describe(children.get(key)))
+                )
     return changes
+
+
+def _describe(row: dict[str, Any] | None) -> str | None:
+    return None if row is None else ", ".join(f"{k} {v}" for k, v in row.items())
 
 
 def save_form(
@@ -64,8 +78,14 @@ def save_form(
     expected_version: int,
     complete: bool,
     reason: str = "",
+    children: dict[str, dict[str, Any]] | None = None,
 ) -> FormRecord:
-    """Create or update `record_class`'s record for `visit`. Raises StaleFormError or ValidationError."""
+    """Create or update `record_class`'s record for `visit`. Raises StaleFormError or ValidationError.
+
+    `children` (forms with child rows only, e.g. EMG muscle findings): the complete set
+    of rows keyed by a stable label; compared like the answers, saved by the record's
+    `save_children` in the same transaction. None leaves stored rows alone.
+    """
     missing = {k: v for k, v in (missing_reasons or {}).items() if v}
     unknown = set(answers) - set(record_class.answer_fields())
     if unknown:
@@ -78,11 +98,11 @@ def save_form(
                 raise StaleFormError(record_class(visit=visit, version=0), [])
             record = record_class(visit=visit, version=0, updated_by=user)
         elif record.version != expected_version:
-            raise StaleFormError(record, _differences(record, answers, missing))
+            raise StaleFormError(record, _differences(record, answers, missing, children))
         if record.is_locked:
             raise ValidationError(_("This form is locked; it cannot be changed."))
 
-        changes = _differences(record, answers, missing)
+        changes = _differences(record, answers, missing, children)
         new_status = FormStatus.COMPLETE if complete else FormStatus.IN_PROGRESS
         status_changes = new_status != record.status and not (
             complete and record.status in REASON_REQUIRED
@@ -97,6 +117,7 @@ def save_form(
         for name, value in answers.items():
             setattr(record, name, value)
         record.missing_reasons = missing
+        record.pending_children = children
         if complete:
             errors = {
                 name: _("Answer this, or give a reason it is missing.")
@@ -122,4 +143,7 @@ def save_form(
         record.updated_by = user
         with pghistory.context(reason=reason or None, actor_id=user.pk, form=record.form_code):
             record.save()
+            if children is not None:
+                record.save_children(children)
+        record.pending_children = None
     return record

@@ -25,10 +25,13 @@ class FormSpec:
 
 @cache
 def entry_forms() -> dict[str, FormSpec]:
-    from visits.crfs import alsfrs_r
+    from visits.crfs import alsfrs_r, emg, qol
 
     specs = [
         FormSpec("alsfrs_r", alsfrs_r.AlsfrsR, alsfrs_r.AlsfrsRForm),
+        FormSpec("emg", emg.Emg, emg.EmgForm, "visits/crfs/emg.html"),
+        FormSpec("alsaq40", qol.Alsaq40, qol.Alsaq40Form, "visits/crfs/alsaq40.html"),
+        FormSpec("seiqol", qol.Seiqol, qol.SeiqolForm, "visits/crfs/seiqol.html"),
     ]
     return {spec.code: spec for spec in specs}
 

@@ -61,6 +61,7 @@ def entry_page(
                 expected_version=data["version"],
                 complete=data["mark_complete"],
                 reason=data["reason_for_change"],
+                children=form.child_rows(),
             )
         except StaleFormError as stale:
             # Keep this person's input on the page; their next save is a deliberate overwrite.
