@@ -8,6 +8,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from exports.models import ExportJob
+from exports.variables import field_kind
 from participants.models import Participant
 from visits.crfs import registry
 from visits.models import Visit
@@ -70,7 +71,21 @@ def record_serializer(code: str) -> type[serializers.ModelSerializer]:
     names = [
         f.name for f in model._meta.concrete_fields if not (f.is_relation and f.name != "visit")
     ]
+    # Coded answers as plain typed values (code lists are in the export codebook): forms
+    # with many items of one scale would otherwise give the schema dozens of equal enums.
+    plain = {
+        "integer": serializers.IntegerField,
+        "boolean": serializers.BooleanField,
+        "float": serializers.FloatField,
+        "text": serializers.CharField,
+    }
+    coded = {
+        f.name: plain.get(field_kind(f), serializers.CharField)(read_only=True)
+        for f in model._meta.concrete_fields
+        if f.choices and f.name in names
+    }
     attrs = {
+        **coded,
         "participant": serializers.IntegerField(source="visit.participant_id", read_only=True),
         "study_id": serializers.CharField(source="visit.participant.label", read_only=True),
         "site": serializers.CharField(source="visit.participant.site.code", read_only=True),
