@@ -46,6 +46,11 @@ INSTALLED_APPS = [
     "trials",
     "participants",
     "visits",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -132,7 +137,14 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "visits.refresh_statuses",
         "schedule": crontab(hour=20, minute=35),
     },
+    "purge-expired-exports": {
+        "task": "exports.tasks.purge_expired_exports",
+        "schedule": 60 * 60,
+    },
 }
+# --- Dataset exports: bundles under ECRF_EXPORT_DIR, deleted after the retention period.
+ECRF_EXPORT_DIR = Path(env("ECRF_EXPORT_DIR", default=str(embedded.VAR_DIR / "exports")))
+ECRF_EXPORT_RETENTION_DAYS = env.int("ECRF_EXPORT_RETENTION_DAYS", default=30)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(embedded.VAR_DIR / "celerybeat-schedule")
 )
@@ -204,6 +216,29 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Read API: token (per user) or session authentication, read-only, paginated.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": env.int("ECRF_API_PAGE_SIZE", default=100),
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ALS eCRF read API",
+    "DESCRIPTION": "Read-only access to participants, visits, form data and exports, "
+    "scoped to the sites where the token's user holds a role.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -25,6 +25,7 @@ urlpatterns = [
     path("sites/<str:code>/participants/", include("visits.urls")),
     path("sites/<str:code>/participants/", include("participants.urls")),
     path("", include("visits.reminders.urls")),
+    path("", include("exports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

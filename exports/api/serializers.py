@@ -1,0 +1,132 @@
+"""Serializers of the read API; the form-record ones are built from each model's _meta."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from exports.models import ExportJob
+from exports.variables import field_kind
+from participants.models import Participant
+from visits.crfs import registry
+from visits.models import Visit
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    site = serializers.CharField(source="site.code", read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = [
+            "id",
+            "study_id",
+            "screening_number",
+            "site",
+            "status",
+            "status_date",
+            "screened_on",
+            "enrolled_on",
+            "exited_on",
+        ]
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    site = serializers.CharField(source="participant.site.code", read_only=True)
+    study_id = serializers.CharField(source="participant.label", read_only=True)
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "participant",
+            "study_id",
+            "site",
+            "code",
+            "sequence",
+            "target_date",
+            "window_start",
+            "window_end",
+            "actual_date",
+            "status",
+            "days_from_target",
+        ]
+
+
+class FormSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    answers = serializers.ListField(child=serializers.CharField())
+    records = serializers.CharField()
+
+
+@cache
+def record_serializer(code: str) -> type[serializers.ModelSerializer]:
+    """A read-only serializer of every concrete field of a registered form model."""
+    spec = registry.get(code)
+    if spec is None:
+        raise KeyError(code)
+    model = spec.model
+    names = [
+        f.name for f in model._meta.concrete_fields if not (f.is_relation and f.name != "visit")
+    ]
+    # Coded answers as plain typed values (code lists are in the export codebook): forms
+    # with many items of one scale would otherwise give the schema dozens of equal enums.
+    plain = {
+        "integer": serializers.IntegerField,
+        "boolean": serializers.BooleanField,
+        "float": serializers.FloatField,
+        "text": serializers.CharField,
+    }
+    coded = {
+        f.name: plain.get(field_kind(f), serializers.CharField)(read_only=True)
+        for f in model._meta.concrete_fields
+        if f.choices and f.name in names
+    }
+    attrs = {
+        **coded,
+        "participant": serializers.IntegerField(source="visit.participant_id", read_only=True),
+        "study_id": serializers.CharField(source="visit.participant.label", read_only=True),
+        "site": serializers.CharField(source="visit.participant.site.code", read_only=True),
+        "visit_code": serializers.CharField(source="visit.code", read_only=True),
+        "Meta": type(
+            "Meta",
+            (),
+            {
+                "model": model,
+                "fields": ["participant", "study_id", "site", "visit_code", *names],
+                "read_only_fields": names,
+            },
+        ),
+    }
+    return type(f"{model.__name__}RecordSerializer", (serializers.ModelSerializer,), attrs)
+
+
+class ExportJobSerializer(serializers.ModelSerializer):
+    sites = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ExportJob
+        fields = [
+            "id",
+            "status",
+            "progress",
+            "fmt",
+            "deidentified",
+            "sites",
+            "options",
+            "row_counts",
+            "error",
+            "created_at",
+            "finished_at",
+            "download",
+        ]
+
+    def get_download(self, job: ExportJob) -> str | None:
+        if job.status != "done":
+            return None
+        url = reverse("export-download", args=[job.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url

@@ -1,0 +1,24 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from exports.api import views
+from visits.crfs import registry
+
+urlpatterns = [
+    path("v1/participants/", views.ParticipantList.as_view(), name="api-participants"),
+    path("v1/participants/<int:pk>/", views.ParticipantDetail.as_view(), name="api-participant"),
+    path("v1/visits/", views.VisitList.as_view(), name="api-visits"),
+    path("v1/forms/", views.FormList.as_view(), name="api-forms"),
+    *[
+        path(
+            f"v1/forms/{code}/records/",
+            views.FormRecordList.as_view(form_code=code),
+            name=f"api-form-{code}",
+        )
+        for code in registry.entry_forms()
+    ],
+    path("v1/exports/", views.ExportList.as_view(), name="api-exports"),
+    path("v1/exports/<int:pk>/", views.ExportDetail.as_view(), name="api-export"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,258 @@
+"""The export bundle: data files, codebook, manifest.json and a README in one zip.
+
+The data files and codebook are deterministic (same options on unchanged data →
+identical sha256); only manifest.json says who ran the export and when. The zip's
+entries are sorted and carry a fixed date.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import tomllib
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import translation
+
+from exports import codebook, files, tables
+from exports.options import ExportOptions
+from exports.writers import write
+from participants.choices import ParticipantStatus
+from trials.models import Site, Trial
+
+README_NAME = "README.txt"
+
+
+@cache
+def software_version() -> str:
+    pyproject = Path(settings.BASE_DIR) / "pyproject.toml"
+    try:
+        return tomllib.loads(pyproject.read_text())["project"]["version"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown"
+
+
+@dataclass
+class Result:
+    manifest: dict[str, Any]
+    row_counts: dict[str, int]
+    path: Path
+
+
+def _readme(options: ExportOptions, table_list: list[tables.Table], manifest: dict) -> str:
+    de_id = (
+        "De-identified: the participant identity (name, national ID, contact details), "
+        "free-text answers, screening numbers, times of day and user names are left out; "
+        + (
+            "study IDs are replaced by pseudonyms that hold for this export's choices only; "
+            if options.pseudonymise
+            else "study IDs are kept; "
+        )
+        + (
+            "every date is given as days from the participant's transplantation (empty "
+            "before a transplantation is recorded)."
+            if options.date_mode == "days"
+            else "every date of a participant is shifted by the same random number of days "
+            "(between -182 and +182, never 0), so intervals within a participant hold."
+        )
+        if options.deidentify
+        else "Identified: study IDs and dates as recorded"
+        + (", with the participant identity." if options.identifiers else ".")
+    )
+    lines = [
+        f"ALS eCRF dataset export — {manifest['study']['nct_id']} (protocol version "
+        f"{manifest['study']['protocol_version']})",
+        "",
+        f"Format: {options.fmt}; layout: {options.layout}"
+        + (" (ODM nests data by subject, visit and form)" if options.fmt == "odm" else ""),
+        de_id,
+        "",
+        "Files",
+        "-----",
+    ]
+    for entry in manifest["files"]:
+        rows = entry.get("rows")
+        lines.append(f"{entry['path']}" + (f"  rows: {rows}" if rows else ""))
+    lines += [
+        "",
+        "Conventions",
+        "-----------",
+        "- codebook.csv / codebook.json list every variable: the name written to the files",
+        "  (at most 32 characters; longer names get a deterministic short form, the long",
+        "  name stays in the codebook), its label, type, code list and derivation.",
+        "- A missing answer is empty in its column; its reason (not_done, not_applicable,",
+        "  unknown, refused) is in <variable>_miss. No magic values in data columns.",
+        "- Partial dates are a date (the first day of the period) plus <name>_precision.",
+        "- Visit columns: target_date, actual_date, days_from_tx (visit date minus",
+        "  transplantation date), days_off_target (visit date minus target date),",
+        "  in_window (1 when the visit date lies within the protocol window).",
+        "- In SPSS, Stata and SAS files coded text (form status, missing reasons, ...) is",
+        "  stored as integers 1..n with value labels; codebook 'numeric_codes' gives the map.",
+        "  SAS transport files have no value labels: run data/formats.sas.",
+        "- Wide layout: one row per participant and form; visit variables end in _<VISIT>;",
+        "  unscheduled visits and per-row child tables appear in the long layout only.",
+        "- manifest.json: who exported what and when, the filters, row counts and the",
+        "  sha256 of each file. Re-running the same export on unchanged data gives the",
+        "  same data files (identical sha256); only the manifest differs.",
+        "",
+    ]
+    for table in table_list:
+        for note in table.notes:
+            lines.append(f"{table.name}: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def _study(options: ExportOptions) -> dict[str, str]:
+    trial = (
+        Trial.objects.filter(participants__site_id__in=options.site_ids).order_by("nct_id").first()
+        or Trial.objects.order_by("nct_id").first()
+    )
+    if trial is None:
+        return {"nct_id": "", "title": "", "protocol_version": ""}
+    return {
+        "nct_id": trial.nct_id,
+        "title": trial.title,
+        "protocol_version": trial.protocol_version,
+    }
+
+
+def _filters(options: ExportOptions) -> dict[str, Any]:
+    data = options.to_json()
+    data["sites"] = list(
+        Site.objects.filter(pk__in=options.site_ids).order_by("code").values_list("code", flat=True)
+    )
+    del data["site_ids"]
+    return data
+
+
+def _snapshot():
+    """One consistent snapshot for every query of the export (when we own the transaction)."""
+    atomic = transaction.atomic()
+    owns = not connection.in_atomic_block
+    atomic.__enter__()
+    if owns:
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    return atomic
+
+
+def build_bundle(
+    options: ExportOptions,
+    output: Path,
+    *,
+    requested_by: str,
+    progress: Callable[[int], None] = lambda percent: None,
+) -> Result:
+    """Write the zip for `options` to `output`; `progress` gets whole percentages."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="export-", dir=output.parent))
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            atomic = _snapshot()
+            try:
+                table_list = tables.build_tables(options)
+                total = sum(tables.count_rows(t) for t in table_list) or 1
+                done = 0
+                last = -1
+
+                def rows_written(n: int) -> None:
+                    nonlocal done, last
+                    done += n
+                    percent = min(99, done * 100 // total)
+                    if percent != last:
+                        last = percent
+                        progress(percent)
+
+                (work / "data").mkdir()
+                study = _study(options)
+                created = tables.data_as_of(options)
+                context = {
+                    "study_oid": study["nct_id"] or "STUDY",
+                    "study_name": study["nct_id"] or "STUDY",
+                    "description": study["title"] or "-",
+                    "mdv_oid": f"MDV.{study['protocol_version'] or '1'}",
+                    "mdv_name": f"Protocol version {study['protocol_version'] or '1'}",
+                    "mdv_description": "ALS eCRF export",
+                    "file_oid": f"ECRF.{options.fingerprint()[:16]}",
+                    "created": created,
+                    "originator": "ALS eCRF",
+                    "software_version": software_version(),
+                    "visits": options.visits,
+                    "site_names": dict(
+                        Site.objects.filter(pk__in=options.site_ids).values_list("code", "name")
+                    ),
+                }
+                written = write(options.fmt, table_list, work, rows_written, context=context)
+            finally:
+                atomic.__exit__(None, None, None)
+            (work / "codebook.csv").write_text(codebook.codebook_csv(table_list), encoding="utf-8")
+            (work / "codebook.json").write_text(
+                codebook.codebook_json(table_list), encoding="utf-8"
+            )
+            row_counts: dict[str, int] = {}
+            entries = []
+            for item in written:
+                row_counts.update(item.rows)
+                entries.append(
+                    {
+                        "path": item.path,
+                        "sha256": files.sha256_file(work / item.path),
+                        "bytes": (work / item.path).stat().st_size,
+                        "rows": item.rows or None,
+                    }
+                )
+            for name in ("codebook.csv", "codebook.json"):
+                entries.append(
+                    {
+                        "path": name,
+                        "sha256": files.sha256_file(work / name),
+                        "bytes": (work / name).stat().st_size,
+                        "rows": None,
+                    }
+                )
+            manifest = {
+                "who": requested_by,
+                "when": datetime.now(tz=UTC).replace(microsecond=0).isoformat(),
+                "data_as_of": created,
+                "study": study,
+                "software": {"name": "als-ecrf", "version": software_version()},
+                "filters": _filters(options),
+                "participant_statuses": {
+                    s: str(ParticipantStatus(s).label) for s in options.statuses
+                },
+                "files": sorted(entries, key=lambda e: e["path"]),
+            }
+            readme = _readme(options, table_list, manifest)
+            (work / README_NAME).write_text(readme, encoding="utf-8")
+            manifest["files"].append(
+                {
+                    "path": README_NAME,
+                    "sha256": files.sha256_file(work / README_NAME),
+                    "bytes": (work / README_NAME).stat().st_size,
+                    "rows": None,
+                }
+            )
+            manifest["files"].sort(key=lambda e: e["path"])
+            (work / "manifest.json").write_text(
+                json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+                encoding="utf-8",
+            )
+        partial = output.with_name(output.name + ".part")
+        with zipfile.ZipFile(partial, "w", allowZip64=True) as archive:
+            names = [e["path"] for e in manifest["files"]] + ["manifest.json"]
+            for name in sorted(names):
+                files.add_file(archive, work / name, name)
+        partial.replace(output)
+        progress(100)
+        return Result(manifest=manifest, row_counts=row_counts, path=output)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

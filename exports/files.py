@@ -1,0 +1,75 @@
+"""Byte-level determinism: fixed zip entry dates, fixed timestamps inside written files."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def zip_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    info.create_system = 3  # unix, whatever the machine
+    return info
+
+
+def add_file(archive: zipfile.ZipFile, source: Path, name: str) -> None:
+    with source.open("rb") as src, archive.open(zip_info(name), "w", force_zip64=True) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+
+
+_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
+
+
+def normalise_xlsx(path: Path) -> None:
+    """openpyxl stamps the save time in docProps/core.xml and in every zip entry: fix both."""
+    temporary = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(temporary, "w") as target:
+        for entry in source.infolist():
+            if entry.filename == "docProps/core.xml":
+                data = _CORE_DATES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", source.read(entry))
+                target.writestr(zip_info(entry.filename), data)
+                continue
+            with source.open(entry) as src, target.open(zip_info(entry.filename), "w") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)  # sheets can be large: stream them
+    temporary.replace(path)
+
+
+_XPT_STAMP = re.compile(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d")
+
+
+def normalise_stat_file(path: Path, fmt: str) -> None:
+    """ReadStat writes the current time into SPSS, Stata and SAS transport headers."""
+    data = bytearray(path.read_bytes())
+    if fmt == "sav":
+        # $FL2 header: creation date (9 bytes) at 84+8 and creation time (8 bytes) after it.
+        data[92:109] = b"01 Jan 0000:00:00"
+    elif fmt == "dta":
+        start = data.find(b"<timestamp>")
+        end = data.find(b"</timestamp>", start)
+        if start >= 0 and end > start:
+            length = end - start - len(b"<timestamp>") - 1
+            stamp = b"01 Jan 2000 00:00"[:length].ljust(length)
+            data[start + len(b"<timestamp>") + 1 : end] = stamp
+    elif fmt == "xpt":
+        marker = data.find(b"HEADER RECORD*******OBSV8")
+        if marker < 0:
+            marker = data.find(b"HEADER RECORD*******OBS")
+        head = bytes(data[: marker if marker > 0 else len(data)])
+        head = _XPT_STAMP.sub(b"01JAN00:00:00:00", head)
+        data[: len(head)] = head
+    path.write_bytes(bytes(data))

@@ -1,0 +1,57 @@
+"""Reads of the export app, scoped through trials.permissions."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+
+from exports.models import ExportJob
+from exports.options import PARTICIPANTS_TABLE
+from participants.choices import ParticipantStatus
+from trials import permissions
+from trials.models import Site
+from visits.crfs import registry
+
+
+def export_sites(user) -> QuerySet[Site]:
+    return permissions.sites_where(user, permissions.EXPORT_DATA).order_by("code")
+
+
+def form_choices() -> list[tuple[str, str]]:
+    from django.utils.translation import gettext as _
+
+    choices = [(PARTICIPANTS_TABLE, _("Participants (demographics, ALS history, transplantation)"))]
+    choices += [(code, spec.title) for code, spec in registry.entry_forms().items()]
+    return choices
+
+
+def visit_choices() -> list[tuple[str, str]]:
+    from exports.tables import visit_codelist
+
+    return [(code, f"{code} · {label}") for code, label in visit_codelist().items]
+
+
+def status_choices() -> list[tuple[str, str]]:
+    return list(ParticipantStatus.choices)
+
+
+def export_log(user) -> QuerySet[ExportJob]:
+    """Exports that touched a site where the user may export (two queries, any length)."""
+    return (
+        ExportJob.objects.filter(sites__in=export_sites(user))
+        .distinct()
+        .select_related("requested_by")
+        .prefetch_related(Prefetch("sites", queryset=Site.objects.order_by("code")))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def get_own_job_or_404(user, pk: int) -> ExportJob:
+    """A job the user requested, while they still may export at every site it covers."""
+    job = ExportJob.objects.filter(pk=pk, requested_by=user).first()
+    if job is None:
+        raise Http404
+    allowed = set(export_sites(user).values_list("pk", flat=True))
+    if not set(job.sites.values_list("pk", flat=True)) <= allowed:
+        raise Http404
+    return job

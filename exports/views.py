@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from rest_framework.authtoken.models import Token
+
+from exports import selectors, services
+from exports.forms import ExportForm
+from exports.models import ExportStatus
+from trials import permissions
+
+
+def _require_export(user) -> None:
+    if not permissions.can(user, permissions.EXPORT_DATA):
+        raise Http404
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def export_page(request: HttpRequest) -> HttpResponse:
+    _require_export(request.user)
+    form = ExportForm(request.POST or None, user=request.user)
+    if not form.is_bound:
+        chosen = request.GET.get("site")
+        sites = form.fields["sites"].queryset
+        form.initial["sites"] = [s.pk for s in sites if not chosen or s.code == chosen]
+    if request.method == "POST" and form.is_valid():
+        job = services.create_export_job(user=request.user, options=form.options())
+        return redirect("export-job", pk=job.pk)
+    recent = selectors.export_log(request.user).filter(requested_by=request.user)[:5]
+    return render(
+        request,
+        "exports/export.html",
+        {"form": form, "recent": recent},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.get_own_job_or_404(request.user, pk)
+    return render(request, "exports/job.html", {"job": job})
+
+
+@login_required
+def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar (htmx polls this until the job is finished)."""
+    job = selectors.get_own_job_or_404(request.user, pk)
+    return render(request, "exports/_job_status.html", {"job": job})
+
+
+@login_required
+def job_download(request: HttpRequest, pk: int) -> FileResponse:
+    job = selectors.get_own_job_or_404(request.user, pk)
+    path = job.path
+    if job.status != ExportStatus.DONE or path is None or not path.exists():
+        raise Http404
+    return FileResponse(path.open("rb"), as_attachment=True, filename=job.download_name)
+
+
+@login_required
+@require_POST
+def job_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.get_own_job_or_404(request.user, pk)
+    services.delete_bundle(job=job)
+    messages.success(request, _("The export bundle was deleted; the log keeps the entry."))
+    return redirect("export-log")
+
+
+@login_required
+def log_page(request: HttpRequest) -> HttpResponse:
+    _require_export(request.user)
+    page = Paginator(selectors.export_log(request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "exports/log.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_page(request: HttpRequest) -> HttpResponse:
+    """Create, replace or revoke the user's API token."""
+    token = Token.objects.filter(user=request.user).first()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if token is not None:
+            token.delete()
+            token = None
+        if action == "create":
+            token = Token.objects.create(user=request.user)
+            messages.success(
+                request, _("A new API token was created; the old one no longer works.")
+            )
+        else:
+            messages.success(request, _("Your API token was revoked."))
+        return redirect("api-token")
+    return render(request, "exports/token.html", {"token": token})

@@ -1,0 +1,153 @@
+"""SPSS .sav, Stata .dta and SAS transport .xpt with variable and value labels (pyreadstat).
+
+pyreadstat writes whole data frames, so each table is held in memory while its
+file is written (one table at a time). Coded text answers and missing-data
+reasons become integers 1..n with value labels (the codebook lists both); SAS
+transport files carry no value labels, so a `formats.sas` program with
+PROC FORMAT and FORMAT statements comes with them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+
+from exports.files import normalise_stat_file
+from exports.tables import HIDDEN, stream_rows
+from exports.variables import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    FLOAT,
+    INTEGER,
+    TEXT,
+    Table,
+    Variable,
+    short_name,
+)
+from exports.writers import Progress, Written
+
+LABEL_LIMIT = {"sav": 256, "dta": 80, "xpt": 256}
+NUMERIC = {INTEGER, FLOAT, DECIMAL, BOOLEAN}
+
+
+def _is_coded(variable: Variable) -> bool:
+    return variable.codelist is not None and variable.kind in (TEXT, INTEGER, BOOLEAN)
+
+
+def frame_of(table: Table, progress: Progress) -> pd.DataFrame:
+    columns: list[list] = [[] for _ in table.variables]
+    count = 0
+    for row in stream_rows(table):
+        for i, value in enumerate(row[HIDDEN:]):
+            columns[i].append(value)
+        count += 1
+        if count % 5000 == 0:
+            progress(5000)
+    progress(count % 5000)
+    data = {}
+    for variable, values in zip(table.variables, columns, strict=True):
+        if _is_coded(variable) and variable.kind == TEXT:
+            codes = variable.codelist.numeric_codes
+            series = pd.Series([codes.get(v) if v is not None else None for v in values])
+            data[variable.short] = series.astype("float64")
+        elif variable.kind in NUMERIC:
+            data[variable.short] = pd.Series(
+                [float(v) if v is not None else None for v in values], dtype="float64"
+            )
+        elif variable.kind == DATE:
+            data[variable.short] = pd.Series(values, dtype="object")
+        elif variable.kind == DATETIME:
+            data[variable.short] = pd.Series(
+                [v.replace(tzinfo=None) if v is not None else None for v in values],
+                dtype="object",
+            )
+        else:
+            data[variable.short] = pd.Series(
+                ["" if v is None else str(v) for v in values], dtype="object"
+            )
+    return pd.DataFrame(data, columns=[v.short for v in table.variables])
+
+
+def write_table(fmt: str, table: Table, path: Path, progress: Progress) -> int:
+    frame = frame_of(table, progress)
+    limit = LABEL_LIMIT[fmt]
+    labels = {v.short: v.label[:limit] for v in table.variables}
+    value_labels = {v.short: v.codelist.numeric_labels for v in table.variables if _is_coded(v)}
+    file_label = table.label[:80]
+    if fmt == "sav":
+        measures = {
+            v.short: "nominal" if _is_coded(v) else ("scale" if v.kind in NUMERIC else "unknown")
+            for v in table.variables
+        }
+        pyreadstat.write_sav(
+            frame,
+            str(path),
+            file_label=file_label,
+            column_labels=labels,
+            variable_value_labels=value_labels,
+            variable_measure=measures,
+        )
+    elif fmt == "dta":
+        pyreadstat.write_dta(
+            frame,
+            str(path),
+            file_label=file_label,
+            column_labels=labels,
+            variable_value_labels=value_labels,
+        )
+    else:
+        pyreadstat.write_xport(
+            frame,
+            str(path),
+            file_label=file_label[:40],
+            column_labels=labels,
+            table_name=short_name(table.name),
+            file_format_version=8,
+        )
+    normalise_stat_file(path, fmt)
+    return len(frame)
+
+
+def sas_formats(tables: list[Table]) -> str:
+    """PROC FORMAT for every code list, and FORMAT statements per dataset (SAS has no
+    value labels in transport files)."""
+    lines = ["/* Value labels for the .xpt files of this export. */", "PROC FORMAT;"]
+    names: dict[str, str] = {}
+    for table in tables:
+        for variable in table.variables:
+            if not _is_coded(variable) or variable.codelist.name in names:
+                continue
+            fmt = short_name(variable.codelist.name.replace(".", "_"), 31).upper()
+            fmt = fmt if not fmt[-1].isdigit() else fmt + "F"
+            names[variable.codelist.name] = fmt
+            lines.append(f"  VALUE {fmt}")
+            for code, label in sorted(variable.codelist.numeric_labels.items()):
+                text = label.replace("'", "''")
+                lines.append(f"    {code} = '{text}'")
+            lines.append("  ;")
+    lines.append("RUN;")
+    for table in tables:
+        member = short_name(table.name)
+        lines.append(f"\nLIBNAME x XPORT '{table.name}.xpt';")
+        lines.append(f"DATA {member}; SET x.{member};")
+        for variable in table.variables:
+            if _is_coded(variable):
+                lines.append(f"  FORMAT {variable.short} {names[variable.codelist.name]}.;")
+        lines.append("RUN;")
+    return "\n".join(lines) + "\n"
+
+
+def write_stats(fmt: str, tables: list[Table], folder: Path, progress: Progress) -> list[Written]:
+    written = []
+    for table in tables:
+        relative = f"data/{table.name}.{fmt}"
+        rows = write_table(fmt, table, folder / relative, progress)
+        written.append(Written(relative, {table.name: rows}))
+    if fmt == "xpt":
+        (folder / "data" / "formats.sas").write_text(sas_formats(tables), encoding="utf-8")
+        written.append(Written("data/formats.sas"))
+    return written
