@@ -4,6 +4,7 @@ criteria, screen failure, the investigator's override and enrolment."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +14,7 @@ from participants.choices import ParticipantStatus as S
 from tests.factories import (
     ALSFRS_NORMAL,
     PASSWORD,
+    SCREENING_FVC,
     checklist_answers,
     consent,
     consent_version,
@@ -23,7 +25,8 @@ from tests.factories import (
 )
 from visits import screening
 from visits.crfs.alsfrs_r import AlsfrsR
-from visits.crfs.eligibility import Decision, Eligibility, _fvc_model
+from visits.crfs.eligibility import Decision, Eligibility
+from visits.crfs.fvc import Fvc
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 3, 10)
@@ -83,11 +86,7 @@ def test_consent_rules(frozen, coordinator_a, coordinator_b, site_a, trial):
 def test_a_new_consent_version_retires_the_old_and_blocks_enrolment_until_re_consent(
     screened, coordinator_a, trial
 ):
-    screening_forms(coordinator_a, screened)
-    investigator = investigator_of(screened.site)
-    screening.override_eligibility(
-        actor=investigator, participant=screened, reason="FVC on paper", password=PASSWORD
-    )
+    assert screening_forms(coordinator_a, screened).decision == Decision.ELIGIBLE
     new = participant_services.add_consent_version(
         trial=trial, version="2.0", approval_date=TODAY - timedelta(days=10), active_from=TODAY
     )
@@ -122,39 +121,49 @@ def test_an_eligible_checklist_shows_where_each_derived_answer_comes_from(screen
         "ALS history: onset 2025-03; screening 2026-03-05"
     )
     assert record.source_text("consent") == "Version 1.0 signed 2026-03-05"
-    if _fvc_model() is None:
-        assert record.outcomes["fvc_50"] == "unknown"
-        assert record.source_text("fvc_50") == "unknown — FVC not entered"
-        assert (record.decision, record.unknown_criteria) == (Decision.INCOMPLETE, ["fvc_50"])
-
-
-def enter_screening_fvc(actor, visit, percent: float):
-    """Switch: records the screening spirometry once visits.crfs.fvc.Fvc is merged.
-
-    Until then the test using it is skipped. When Fvc lands, replace the ORM write with
-    its entry answers through save_crf(actor, visit, Fvc, {...}).
-    """
-    fvc = _fvc_model()
-    if fvc is None:
-        pytest.skip("visits.crfs.fvc.Fvc is not in this branch yet")
-    fvc.objects.create(
-        visit=visit,
-        updated_by=actor,
-        status="complete",
-        percent_predicted=percent,
-        best_litres=2.5,
-        equation="GLI Global 2022",
+    spirometry = Fvc.objects.get(visit=scr(screened))
+    assert record.outcomes["fvc_50"] == "pass"
+    assert record.fvc_percent_predicted == spirometry.percent_predicted == 82.79
+    assert record.source_text("fvc_50") == (
+        "Screening spirometry: 82.8 % predicted (GLI Global 2022)"
+    )
+    assert (record.decision, record.failed_criteria, record.unknown_criteria) == (
+        Decision.ELIGIBLE,
+        [],
+        [],
     )
 
 
-@pytest.mark.parametrize(("percent", "outcome"), [(50.0, "pass"), (49.9, "fail")])
+def test_without_the_screening_spirometry_the_fvc_criterion_is_unknown(screened, coordinator_a):
+    record = screening_forms(coordinator_a, screened, fvc=None)
+    assert record.outcomes["fvc_50"] == "unknown"
+    assert record.source_text("fvc_50") == "unknown — FVC not entered"
+    assert (record.decision, record.unknown_criteria) == (Decision.INCOMPLETE, ["fvc_50"])
+
+
+def enter_screening_fvc(actor, visit, best: str) -> Fvc:
+    """The screening spirometry through the entry service: three acceptable, repeatable
+    manoeuvres whose best is `best` litres; % predicted is what the form computes."""
+    litres = (best, f"{float(best) - 0.03:.2f}", f"{float(best) - 0.05:.2f}")
+    answers = {"measure": "FVC", "position": "sitting"}
+    for n, value in enumerate(litres, start=1):
+        answers |= {f"trial_{n}_litres": Decimal(value), f"trial_{n}_acceptable": True}
+    return save_crf(actor, visit, Fvc, answers)
+
+
+# Female, 165.0 cm, 56.1 years at screening (GLI Global 2022): predicted FVC 3.20 L.
+@pytest.mark.parametrize(
+    ("best", "percent", "outcome"), [("1.61", 50.30, "pass"), ("1.60", 49.99, "fail")]
+)
 def test_fvc_criterion_comes_from_the_screening_spirometry(
-    screened, coordinator_a, percent, outcome
+    screened, coordinator_a, best, percent, outcome
 ):
-    enter_screening_fvc(coordinator_a, scr(screened), percent)
-    record = screening_forms(coordinator_a, screened)
+    spirometry = enter_screening_fvc(coordinator_a, scr(screened), best)
+    assert spirometry.percent_predicted == percent
+    record = screening_forms(coordinator_a, screened, fvc=None)
     assert record.outcomes["fvc_50"] == outcome
     assert record.fvc_percent_predicted == percent
+    assert record.fvc_equation == "GLI Global 2022"
 
 
 def _registered_with(coordinator, site, trial, **history):
@@ -288,11 +297,16 @@ def test_enrolment_needs_consent_and_a_complete_eligible_checklist(
     with pytest.raises(ValidationError, match="not complete"):
         enrol()
     save_crf(coordinator_a, scr(participant), Eligibility, checklist_answers(participant))
-    if _fvc_model() is None:
-        with pytest.raises(ValidationError, match="FVC ≥ 50 % of predicted"):
-            enrol()
+    with pytest.raises(ValidationError, match="FVC ≥ 50 % of predicted"):
+        enrol()  # the spirometry is not entered yet: the checklist is incomplete
     participant.refresh_from_db()
     assert participant.status == S.SCREENING and participant.study_id is None
+
+    # Entering the screening FVC re-derives the checklist, which is now eligible.
+    save_crf(coordinator_a, scr(participant), Fvc, SCREENING_FVC)
+    assert Eligibility.objects.get(visit__participant=participant).decision == Decision.ELIGIBLE
+    enrolled = enrol()
+    assert enrolled.status == S.ENROLLED and enrolled.study_id
 
 
 def test_override_needs_an_investigator_a_reason_and_the_password(screened, coordinator_a):
