@@ -146,6 +146,7 @@ def test_a_participant_who_exits_gets_nothing(aug31, time_machine, coordinator_a
         to_status="withdrawn",
         effective_date=date(2026, 1, 10),
         reason="Moved abroad",
+        details={"withdrawn_by": "participant", "follow_up_allowed": False},
     )
     assert Reminder.objects.count() == 32
     assert not Reminder.objects.filter(cancelled_at__isnull=True).exists()
