@@ -69,7 +69,7 @@ def _register(actor, site, trial, *, screened_on, identity):
         als_history={
             "onset_date": date(screened_on.year - 1, 3, 1),
             "onset_precision": "month",
-            "onset_region": "bulbar",
+            "onset_region": "upper_limb",  # spinal onset: enrolment checks eligibility
             "diagnosis_date": screened_on - timedelta(days=30),
             "el_escorial": "probable",
             "family_history": "no",

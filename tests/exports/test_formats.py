@@ -41,7 +41,9 @@ def test_csv_long_has_analysis_columns_and_missing_reasons(study, tmp_path):
         for relation in child_relations(spec.model):
             assert f"data/{code}__{relation.get_accessor_name()}.csv" in files
     rows = csv_table(files["data/alsfrs_r.csv"])
-    assert len(rows) == 6 == result.row_counts["alsfrs_r"]
+    # Per participant: the screening ALSFRS-R (enrolment needs it), baseline and M06.
+    assert len(rows) == 9 == result.row_counts["alsfrs_r"]
+    assert sorted(r["visit"] for r in rows) == ["BL"] * 3 + ["M06"] * 3 + ["SCR"] * 3
     first = study.participants[0]
     bl = _bl_row(rows, first.study_id)
     assert bl["site"] == "ISF" and bl["visit_seq"] == "0"
@@ -103,7 +105,7 @@ def test_statistics_files_round_trip_values_and_labels(study, tmp_path, fmt, rea
     path = tmp_path / f"alsfrs_r.{fmt}"
     path.write_bytes(files[f"data/alsfrs_r.{fmt}"])
     frame, meta = reader(str(path))
-    assert len(frame) == 6
+    assert len(frame) == 9  # screening, baseline and M06 of 3 participants
     labels = meta.column_names_to_labels
     assert labels["q1_speech"] == "1. Speech"
     assert labels["days_off_target"] == "Days off target"
@@ -146,7 +148,7 @@ def test_odm_validates_against_the_schema_and_carries_the_data(study, tmp_path):
     assert '<ItemData ItemOID="IT.alsfrs_r.q1_speech" Value="3"/>' in bl
     assert '<ItemData ItemOID="IT.alsfrs_r.q9_climbing_stairs_miss" Value="not_done"/>' in bl
     assert 'IT.alsfrs_r.q9_climbing_stairs"' not in bl  # no value, no item
-    assert result.row_counts["alsfrs_r"] == 6
+    assert result.row_counts["alsfrs_r"] == 9
 
 
 def test_odm_of_a_deidentified_export_also_validates(study, tmp_path):

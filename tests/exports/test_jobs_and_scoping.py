@@ -18,7 +18,7 @@ from exports import services, tasks
 from exports.models import ExportJob, ExportStatus
 from participants.choices import ParticipantStatus
 from tests.exports.conftest import all_options, csv_table, enter_alsfrs
-from tests.factories import member, register
+from tests.factories import consent, member, register
 from trials.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,8 @@ def test_an_investigator_exports_their_site_and_downloads_the_bundle(
     job = ExportJob.objects.get()
     assert response.url == reverse("export-job", args=[job.pk])
     assert (job.status, job.progress, job.requested_by) == ("done", 100, study.investigator_a)
-    assert job.row_counts == {"participants": 2, "alsfrs_r": 4}
+    # ISF's 2 participants: screening (needed for enrolment), baseline and M06 ALSFRS-R.
+    assert job.row_counts == {"participants": 2, "alsfrs_r": 6}
     status = client.get(reverse("export-job-status", args=[job.pk])).text
     assert reverse("export-download", args=[job.pk]) in status and "hx-get" not in status
     download = client.get(reverse("export-download", args=[job.pk]))
@@ -141,7 +142,7 @@ def test_the_command_is_scoped_to_the_users_sites(study, tmp_path):
     assert {p["site"] for p in csv_table(archive.read("data/participants.csv"))} == {"ISF"}
     job = ExportJob.objects.get()
     assert job.requested_by == study.investigator_a and job.deidentified
-    assert "alsfrs_r: 4" in out.getvalue()
+    assert "alsfrs_r: 6" in out.getvalue()
 
 
 def test_the_command_without_a_user_exports_every_site(study, tmp_path):
@@ -199,7 +200,7 @@ def test_the_api_is_scoped_by_site(study, client_for):
     visits = api.get(reverse("api-visits")).json()
     assert {v["site"] for v in visits["results"]} == {"ISF"}
     records = api.get(reverse("api-form-alsfrs_r")).json()
-    assert records["count"] == 4 and {r["site"] for r in records["results"]} == {"ISF"}
+    assert records["count"] == 6 and {r["site"] for r in records["results"]} == {"ISF"}
     bl = next(r for r in records["results"] if r["visit_code"] == "BL")
     assert bl["missing_reasons"] == {"q9_climbing_stairs": "not_done"} and bl["q1_speech"] == 3
     forms = api.get(reverse("api-forms")).json()
@@ -252,6 +253,7 @@ def _more_participants(study, n):
             study.investigator_a, study.site_a, study.participants[0].trial,
             screened_on=timezone.now().date() - timedelta(days=3), name=f"Extra {i}",
         )  # fmt: skip
+        consent(study.investigator_a, person)  # no study form before consent
         screening = person.visits.get(code="SCR")
         enter_alsfrs(study.investigator_a, screening, {"q1_speech": 4}, complete=False)
 
