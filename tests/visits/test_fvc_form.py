@@ -10,9 +10,16 @@ import pytest
 from django.urls import reverse
 
 from participants.models import Demographics
-from tests.factories import register, transplanted_participant
+from tests.factories import (
+    checklist_answers,
+    consent,
+    register,
+    save_crf,
+    transplanted_participant,
+)
 from trials.choices import SpirometryEquation
 from visits.crfs import fvc
+from visits.crfs.eligibility import Eligibility
 from visits.crfs.fvc import Fvc
 from visits.services import record_visit_date
 
@@ -163,7 +170,7 @@ def test_bad_input_answers_400_with_a_field_error_and_saves_nothing(
     at = "trial_2_litres" if message.startswith("Record the manoeuvres") else field
     after_input = response.text.split(f'name="{at}"')[1][:800]
     assert "invalid-feedback" in after_input
-    assert not Fvc.objects.exists()
+    assert not Fvc.objects.filter(visit=m06).exists()  # the screening FVC is not touched
 
 
 def test_an_answer_and_a_missing_reason_together_are_refused(client_for, coordinator_a, m06):
@@ -176,7 +183,7 @@ def test_an_answer_and_a_missing_reason_together_are_refused(client_for, coordin
     )
     assert response.status_code == 400
     assert "not both" in response.text
-    assert not Fvc.objects.exists()
+    assert not Fvc.objects.filter(visit=m06).exists()  # the screening FVC is not touched
 
 
 def test_test_not_done_completes_with_reasons_and_no_values(client_for, coordinator_a, m06):
@@ -192,7 +199,7 @@ def test_completion_needs_measure_position_and_a_first_manoeuvre(client_for, coo
     response = post(client_for(coordinator_a), m06, blows("2.50"), version=0, complete=True)
     assert response.status_code == 400
     assert "Answer this, or give a reason it is missing." in response.text
-    assert not Fvc.objects.exists()
+    assert not Fvc.objects.filter(visit=m06).exists()  # the screening FVC is not touched
 
 
 @pytest.mark.parametrize(
@@ -230,7 +237,7 @@ def test_completion_without_demographics_is_refused_with_the_reason(client_for, 
     response = post(client, m06, answers, version=0, complete=True)
     assert response.status_code == 400
     assert "demographics (sex, date of birth, height) are missing" in response.text
-    assert not Fvc.objects.exists()
+    assert not Fvc.objects.filter(visit=m06).exists()  # the screening FVC is not touched
     # A partial save keeps the manoeuvres, without a % predicted.
     assert post(client, m06, answers, version=0).status_code == 302
     record = Fvc.objects.get(visit=m06)
@@ -243,7 +250,7 @@ def test_completion_with_an_implausible_age_is_refused(client_for, coordinator_a
     response = post(client_for(coordinator_a), m06, answers, version=0, complete=True)
     assert response.status_code == 400
     assert "outside 5-100 years" in response.text
-    assert not Fvc.objects.exists()
+    assert not Fvc.objects.filter(visit=m06).exists()  # the screening FVC is not touched
 
 
 def test_without_a_visit_date_no_percent_predicted_and_the_page_says_why(
@@ -266,6 +273,7 @@ def test_screening_fvc_gives_the_percent_predicted_eligibility_reads(
     client_for, coordinator_a, site_a, trial, frozen
 ):
     participant = register(coordinator_a, site_a, trial, screened_on=date(2026, 3, 1))
+    consent(coordinator_a, participant)  # no study form is saved before the signed consent
     scr = participant.visits.get(code="SCR")
     answers = SITTING_FVC | blows("1.40", "1.35", "1.38")
     assert (
@@ -276,6 +284,10 @@ def test_screening_fvc_gives_the_percent_predicted_eligibility_reads(
     assert record.percent_predicted == pytest.approx(
         expected("1.40", scr).percent_predicted, abs=0.005
     )
+    # ... and the eligibility checklist reads it: FVC >= 50 % predicted fails.
+    checklist = save_crf(coordinator_a, scr, Eligibility, checklist_answers(participant))
+    assert checklist.fvc_percent_predicted == record.percent_predicted
+    assert checklist.outcomes["fvc_50"] == "fail" and "fvc_50" in checklist.failed_criteria
 
 
 def test_entry_page_queries_are_constant(
