@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from participants.models import Consent
 from participants.selectors import get_participant_or_404
 from trials import permissions
 from trials.forms import add_service_errors
 from visits.crfs import registry
-from visits.crfs.entry import StaleFormError, has_consent, save_form
+from visits.crfs.entry import StaleFormError, save_form
 from visits.models import Visit
 
 
@@ -33,7 +35,12 @@ def entry_page(
     request: HttpRequest, code: str, pk: int, visit_pk: int, form_code: str
 ) -> HttpResponse:
     participant = get_participant_or_404(request.user, code, pk)
-    visit = Visit.objects.filter(participant=participant, pk=visit_pk).first()
+    # Whether consent is recorded comes with the visit (one query, not one more per page).
+    visit = (
+        Visit.objects.filter(participant=participant, pk=visit_pk)
+        .annotate(consented=Exists(Consent.objects.filter(participant_id=OuterRef("participant"))))
+        .first()
+    )
     spec = registry.get(form_code)
     if visit is not None:
         visit.participant = participant  # with its site and trial, already loaded
@@ -48,7 +55,6 @@ def entry_page(
     if request.method == "POST" and not may_enter:
         raise Http404
     record = spec.model.objects.filter(visit=visit).select_related("updated_by").first()
-    consented = has_consent(participant.pk)
     form = spec.form_class(
         request.POST or None,
         instance=record,
@@ -107,7 +113,7 @@ def entry_page(
             "conflict": conflict,
             "answer_names": [name for name in form.fields if name in spec.model.answer_fields()],
             "may_enter": may_enter,
-            "consented": consented,
+            "consented": visit.consented,
         },
         status=400 if request.method == "POST" else 200,
     )
