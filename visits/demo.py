@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from participants import services as participant_services
 from participants.choices import ParticipantStatus
-from participants.models import ConsentVersion, Participant
+from participants.models import Participant
 from trials.demo import demo_password
 from trials.models import Membership, Role, Site, Trial
 from visits import screening, transplantation
@@ -22,8 +22,10 @@ from visits import services as visit_services
 from visits.crfs.alsfrs_r import AlsfrsR
 from visits.crfs.eligibility import Decision, Eligibility
 from visits.crfs.entry import save_form
+from visits.crfs.fvc import Fvc
 from visits.reminders import services as reminders
 from visits.schedule import add_months
+from visits.seed import demo_consent_version
 
 ALSFRS_SCREENING = {
     "q1_speech": 4,
@@ -38,6 +40,17 @@ ALSFRS_SCREENING = {
     "q10_dyspnoea": 4,
     "q11_orthopnoea": 4,
     "q12_respiratory_insufficiency": 4,
+}
+# Screening spirometry (male, 172 cm, born 1968): best 3.52 L, about 86 % predicted.
+FVC_SCREENING = {
+    "measure": "FVC",
+    "position": "sitting",
+    "trial_1_litres": Decimal("3.45"),
+    "trial_1_acceptable": True,
+    "trial_2_litres": Decimal("3.52"),
+    "trial_2_acceptable": True,
+    "trial_3_litres": Decimal("3.48"),
+    "trial_3_acceptable": True,
 }
 CHECKLIST = {
     "el_escorial": "probable",
@@ -104,14 +117,6 @@ def _transplant(actor, participant: Participant, on: date) -> None:
     )
 
 
-def _consent_version(trial: Trial, today: date) -> ConsentVersion:
-    existing = ConsentVersion.objects.filter(trial=trial, version="1.0").first()
-    start = date(today.year - 5, 1, 1)
-    return existing or participant_services.add_consent_version(
-        trial=trial, version="1.0", approval_date=start, active_from=start
-    )
-
-
 def _save(actor, visit, model, answers: dict) -> object:
     return save_form(
         record_class=model,
@@ -123,9 +128,12 @@ def _save(actor, visit, model, answers: dict) -> object:
     )
 
 
-def _screen(actor, participant: Participant, *, alsfrs: dict | None = None) -> Eligibility:
-    """Consent, the screening ALSFRS-R and the eligibility checklist."""
-    version = _consent_version(participant.trial, participant.site.local_today())
+def _screen(
+    actor, participant: Participant, *, alsfrs: dict | None = None, spirometry: bool = True
+) -> Eligibility:
+    """Consent, the screening ALSFRS-R and FVC (unless `spirometry` is False: not done yet)
+    and the eligibility checklist."""
+    version = demo_consent_version(participant.trial, participant.site.local_today())
     participant_services.record_consent(
         actor=actor,
         participant=participant,
@@ -135,12 +143,14 @@ def _screen(actor, participant: Participant, *, alsfrs: dict | None = None) -> E
     )
     scr = participant.visits.get(code="SCR")
     _save(actor, scr, AlsfrsR, ALSFRS_SCREENING | (alsfrs or {}))
+    if spirometry:
+        _save(actor, scr, Fvc, FVC_SCREENING)
     answers = CHECKLIST | {"polysomnography_date": participant.screened_on}
     return _save(actor, scr, Eligibility, answers)
 
 
-def _override_unresolved(participant: Participant) -> None:
-    """The demo has no spirometry form yet: the investigator signs off the FVC criterion."""
+def _override(participant: Participant, reason: str) -> None:
+    """The site's investigator accepts a participant the checklist does not (signed)."""
     investigator = (
         Membership.objects.active()
         .filter(site=participant.site, role=Role.INVESTIGATOR)
@@ -152,7 +162,7 @@ def _override_unresolved(participant: Participant) -> None:
     screening.override_eligibility(
         actor=investigator.user,
         participant=participant,
-        reason="FVC 78 % predicted on the paper spirometry report (demo)",
+        reason=reason,
         password=demo_password(investigator.user.username),
     )
 
@@ -163,11 +173,11 @@ def _scenarios(today: date):
     tx_12m = add_months(today, -12) - timedelta(days=5)
     tx_3m = add_months(today, -3)
 
-    def enrol(days_ago):
+    def enrol(days_ago, *, alsfrs=None, override=""):
         def step(a, p):
-            record = _screen(a, p)
+            record = _screen(a, p, alsfrs=alsfrs)
             if record.decision != Decision.ELIGIBLE:
-                _override_unresolved(p)
+                _override(p, override)
             participant_services.enrol_participant(
                 actor=a, participant=p, enrolled_on=today - timedelta(days_ago)
             )
@@ -175,7 +185,7 @@ def _scenarios(today: date):
         return step
 
     def screened(a, p):
-        _screen(a, p)
+        _screen(a, p, spirometry=False)
 
     def screen_failed(days_ago):
         def step(a, p):
@@ -208,7 +218,18 @@ def _scenarios(today: date):
         ("Demo Screening Ahmadi", today - timedelta(5), [screened]),
         # Swallowing (ALSFRS-R item 3) 2 < 3: a screen failure naming that criterion.
         ("Demo ScreenFail Karimi", today - timedelta(40), [screen_failed(30)]),
-        ("Demo Enrolled Rahimi", today - timedelta(30), [enrol(20)]),
+        # Walking (item 8) 1 < 2 from an ankle fracture: enrolled on the investigator's override.
+        (
+            "Demo Enrolled Rahimi",
+            today - timedelta(30),
+            [
+                enrol(
+                    20,
+                    alsfrs={"q8_walking": 1},
+                    override="Walking limited by a recent ankle fracture, not by ALS (demo)",
+                )
+            ],
+        ),
         (
             "Demo Overdue Hosseini",
             tx_7m - timedelta(40),

@@ -3,7 +3,13 @@
 `seed_participants(n, seed)` registers ``n`` fictitious people at a site and walks each
 through screening, enrolment, baseline, transplantation and the follow-ups that are
 due by the site's today, entering ALSFRS-R, FVC and vital signs with
-`visits.crfs.entry.save_form`. Everything random comes from one ``random.Random(seed)``
+`visits.crfs.entry.save_form`. Screening is the real one: the signed consent
+(participants.services.record_consent), the screening ALSFRS-R, FVC and vital signs, then
+the eligibility checklist (save_form; its derived criteria come from those forms, the
+ALS history and the consent). An eligible participant is enrolled by
+participants.services.enrol_participant (which checks consent and the checklist); one
+the checklist fails becomes a screen failure by visits.screening.record_screen_failure,
+the failed criteria as the reason. Everything random comes from one ``random.Random(seed)``
 and the site's today, so the same seed on the same day gives the same people and scores.
 
 The disease model is deliberately simple and plausible, not a simulation of ALS:
@@ -15,9 +21,14 @@ The disease model is deliberately simple and plausible, not a simulation of ALS:
 - FVC % predicted starts at 35-120 % and drifts down 0.6-2.2 points per month; the
   manoeuvres are drawn around the best value, some not acceptable.
 - Weight drifts down 0.1-0.5 kg per month.
+- The checklist's own answers: El Escorial as at registration, progression over 6 months,
+  a polysomnography before screening, the exclusions; a few answers fail (no documented
+  progression, abnormal polysomnography, an exclusion present).
 - Some follow-ups are missed (with a reason) or done out of window, some forms are
-  left in progress, some participants fail screening (from their own screening data),
-  withdraw, are lost to follow-up or die; those who reach month 24 complete the study.
+  left in progress (screening forms only while screening goes on), some participants
+  fail screening (from their own screening data), decline after screening, withdraw, are
+  lost to follow-up (after contact attempts) or die; those who reach month 24 complete
+  the study.
 """
 
 from __future__ import annotations
@@ -32,12 +43,13 @@ from django.db import transaction
 
 from participants import services as participant_services
 from participants.choices import ParticipantStatus
-from participants.models import Participant, ParticipantIdentity
+from participants.models import ConsentVersion, Participant, ParticipantIdentity
 from trials.models import Site, Trial
+from visits import screening, transplantation
 from visits import services as visit_services
-from visits import transplantation
 from visits.crfs import alsfrs_r, fvc
 from visits.crfs.alsfrs_r import FIELD_BY_CODE, AlsfrsR
+from visits.crfs.eligibility import EXCLUSION_CODES, Decision, Eligibility
 from visits.crfs.entry import save_form
 from visits.crfs.fvc import Fvc
 from visits.crfs.vitals import Vitals
@@ -263,18 +275,18 @@ def vitals_answers(
     }
 
 
-def _screen_failure_reasons(items: dict[str, int | None], percent: float) -> list[str]:
-    reasons = []
-    item5 = items["5a"] if items["5a"] is not None else items["5b"]
-    if (items["3"] or 0) < 3:
-        reasons.append("ALSFRS-R swallowing below 3")
-    if (item5 or 0) < 2:
-        reasons.append("ALSFRS-R cutting food below 2")
-    if (items["8"] or 0) < 2:
-        reasons.append("ALSFRS-R walking below 2")
-    if percent < 50:
-        reasons.append("FVC below 50 % of predicted")
-    return reasons
+def checklist_answers(person: Person, rng: random.Random) -> dict[str, object]:
+    """The eligibility checklist's recorded answers (the derived ones come from the forms)."""
+    answers: dict[str, object] = {
+        "el_escorial": person.el_escorial,
+        "progression_6_months": rng.random() >= 0.02,
+        "polysomnography_date": person.screened_on - timedelta(days=rng.randint(0, 30)),
+        "polysomnography_result": "abnormal" if rng.random() < 0.02 else "normal",
+    }
+    possible = [c for c in EXCLUSION_CODES if person.sex == "female" or c != "pregnancy_lactation"]
+    present = rng.choice(possible) if rng.random() < 0.03 else None
+    answers.update({f"ex_{code}": code == present for code in EXCLUSION_CODES})
+    return answers
 
 
 # --- walking one person through the study ------------------------------------------
@@ -284,6 +296,26 @@ class Seeder:
     def __init__(self, *, actor, site: Site, trial: Trial, rng: random.Random, today: date):
         self.actor, self.site, self.trial, self.rng, self.today = actor, site, trial, rng, today
         self.tally = Tally()
+        # The consent form versions, newest first (read once: the seeder adds none).
+        self.consent_versions = list(
+            ConsentVersion.objects.filter(trial=trial).order_by("-active_from", "-pk")
+        )
+
+    def _consent_version_on(self, day: date) -> ConsentVersion:
+        """The version in use on `day` (as participants.services.current_consent_version)."""
+        for version in self.consent_versions:
+            if version.is_active_on(day):
+                return version
+        raise RuntimeError(f"no consent form version of {self.trial} in use on {day}")
+
+    def _consent(self, participant: Participant, version: ConsentVersion, day: date) -> None:
+        participant_services.record_consent(
+            actor=self.actor,
+            participant=participant,
+            version=version,
+            signed_on=day,
+            taken_by=self.actor,
+        )
 
     def _save(self, model, visit: Visit, answers: dict, *, complete: bool, missing=None):
         record = save_form(
@@ -311,26 +343,38 @@ class Seeder:
         dropped = set(self.rng.sample(names, k=min(len(names) - 1, self.rng.randint(2, 4))))
         return {name: (None if name in dropped else value) for name, value in answers.items()}
 
-    def _enter(self, model, visit: Visit, answers: dict):
-        if self.rng.random() < 0.04:
+    def _enter(self, model, visit: Visit, answers: dict, *, may_stop: bool = True):
+        if may_stop and self.rng.random() < 0.04:
             return self._save(model, visit, self._partial(model, answers), complete=False)
         return self._save(model, visit, answers, complete=True)
 
-    def outcomes(self, person: Person, visit: Visit, on: date, *, height: bool) -> tuple:
-        """ALSFRS-R, FVC and vital signs at a dated visit; returns (items, FVC % drawn)."""
+    def outcomes(
+        self, person: Person, visit: Visit, on: date, *, height: bool, may_stop: bool = True
+    ) -> None:
+        """ALSFRS-R, FVC and vital signs at a dated visit (`may_stop`: some left in progress)."""
         rng = self.rng
         items = alsfrs_items(person, on, rng)
-        self._enter(AlsfrsR, visit, {FIELD_BY_CODE[c]: v for c, v in items.items()})
+        answers = {FIELD_BY_CODE[c]: v for c, v in items.items()}
+        self._enter(AlsfrsR, visit, answers, may_stop=may_stop)
         percent = fvc_percent(person, on, rng)
         if visit.code in FOLLOW_UPS and rng.random() < 0.02:
             reasons = dict.fromkeys(("measure", "position", "trial_1_litres"), "not_done")
             self._save(Fvc, visit, {}, complete=True, missing=reasons)
         else:
-            record = self._enter(Fvc, visit, fvc_answers(person, percent, rng))
-            if record.percent_predicted is not None:
-                percent = record.percent_predicted  # what the form computed and stored
+            self._enter(Fvc, visit, fvc_answers(person, percent, rng), may_stop=may_stop)
         self._enter(Vitals, visit, vitals_answers(person, on, rng, height=height))
-        return items, percent
+
+    def screen(self, person: Person, participant: Participant, scr: Visit, decision_day: date):
+        """Consent, the screening forms and (once decided) the eligibility checklist."""
+        version = self._consent_version_on(person.screened_on)
+        self._consent(participant, version, person.screened_on)
+        decided = decision_day <= self.today
+        # Forms are left in progress only while screening goes on; a decision needs them.
+        self.outcomes(person, scr, person.screened_on, height=True, may_stop=not decided)
+        answers = checklist_answers(person, self.rng)
+        if not decided:
+            return None
+        return self._save(Eligibility, scr, answers, complete=True)
 
     def run_person(self, person: Person) -> Participant:
         rng, today = self.rng, self.today
@@ -366,17 +410,23 @@ class Seeder:
         visits = {v.code: v for v in participant.visits.all()}
         for visit in visits.values():
             visit.participant = participant  # keeps its trial, demographics and history
-        items, percent = self.outcomes(person, visits["SCR"], person.screened_on, height=True)
 
         decision_day = person.screened_on + timedelta(days=rng.randint(3, 14))
-        if decision_day > today:
+        checklist = self.screen(person, participant, visits["SCR"], decision_day)
+        if checklist is None or checklist.decision == Decision.INCOMPLETE:
             return self._done(participant, ParticipantStatus.SCREENING)
-        reasons = _screen_failure_reasons(items, percent)
-        if not reasons and rng.random() < 0.03:
-            reasons = ["Declined to take part after the information visit"]
-        if reasons:
-            self._exit(participant, ParticipantStatus.SCREEN_FAILED, decision_day, reasons)
+        if checklist.decision == Decision.SCREEN_FAILURE:
+            screening.record_screen_failure(
+                actor=self.actor, participant=participant, effective_date=decision_day
+            )
             return self._done(participant, ParticipantStatus.SCREEN_FAILED)
+        if rng.random() < 0.03:
+            reason = "Declined to take part after screening"
+            self._exit(participant, ParticipantStatus.SCREEN_FAILED, decision_day, [reason])
+            return self._done(participant, ParticipantStatus.SCREEN_FAILED)
+        in_use = self._consent_version_on(decision_day)
+        if in_use.pk != self._consent_version_on(person.screened_on).pk:
+            self._consent(participant, in_use, decision_day)  # re-consent to the new version
         participant_services.enrol_participant(
             actor=self.actor, participant=participant, enrolled_on=decision_day
         )
@@ -425,6 +475,8 @@ class Seeder:
                             (ParticipantStatus.DIED, "Respiratory failure"),
                         )
                     )
+                    if status == ParticipantStatus.LOST_TO_FOLLOW_UP:
+                        self._contact_attempts(participant, last_day, exit_day)
                     self._exit(participant, status, exit_day, [reason])
                     return self._done(participant, status)
             if visit.window_start > today:
@@ -463,18 +515,51 @@ class Seeder:
         self.tally.visits[dated.code] += 1
         return dated
 
+    def _contact_attempts(self, participant: Participant, last_day: date, exit_day: date):
+        """Three unanswered attempts to reach the participant, the last on `exit_day`."""
+        for days_before in (14, 7, 0):
+            participant_services.record_contact_attempt(
+                actor=self.actor,
+                participant=participant,
+                attempted_on=max(last_day, exit_day - timedelta(days=days_before)),
+                method="phone",
+                outcome="no_answer",
+            )
+
     def _exit(self, participant: Participant, status: str, day: date, reasons: list[str]):
+        """End of study (or screen failure) with the details change_status requires."""
+        details = {
+            ParticipantStatus.WITHDRAWN: {
+                "withdrawn_by": "participant",
+                "follow_up_allowed": False,
+            },
+            ParticipantStatus.DIED: {"death_cause": reasons[0], "death_als_related": "yes"},
+        }.get(status, {})
         participant_services.change_status(
             actor=self.actor,
             participant=participant,
             to_status=status,
             effective_date=day,
             reason="; ".join(reasons),
+            details=details,
         )
 
     def _done(self, participant: Participant, status: str) -> Participant:
         self.tally.statuses[status] += 1
         return participant
+
+
+DEMO_CONSENT_VERSION = "1.0"
+
+
+def demo_consent_version(trial: Trial, today: date) -> ConsentVersion:
+    """The demo's consent form version 1.0, in use since 1 January five years ago (made once,
+    through the service), so every synthetic screening date has a version to sign."""
+    existing = ConsentVersion.objects.filter(trial=trial, version=DEMO_CONSENT_VERSION).first()
+    start = date(today.year - 5, 1, 1)
+    return existing or participant_services.add_consent_version(
+        trial=trial, version=DEMO_CONSENT_VERSION, approval_date=start, active_from=start
+    )
 
 
 def synthetic_participants(site: Site):
@@ -549,6 +634,7 @@ def seed_participants(
     numbers are handed out in a different order.
     """
     today = today or site.local_today()
+    demo_consent_version(trial, today)
     start = synthetic_participants(site).count()
     seeds = list(enumerate(_person_seeds(seed, n), start=start + 1))
     _fast_commits()
