@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from django.utils.text import capfirst
+
 from visits.crfs.base import FormRecord, FormRecordForm
 
 
@@ -20,7 +22,7 @@ class FormSpec:
 
     @property
     def title(self) -> str:
-        return str(self.model._meta.verbose_name)
+        return capfirst(str(self.model._meta.verbose_name))
 
 
 @cache
