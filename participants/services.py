@@ -98,8 +98,10 @@ def _registration_errors(screened_on: date, demographics: dict, als_history: dic
 
 
 def _save_clean(instance) -> None:
+    """Validate, then save; a new row is inserted straight away (full_clean has checked it is
+    unique), without the UPDATE Django tries first when the primary key is a one-to-one."""
     instance.full_clean()
-    instance.save()
+    instance.save(force_insert=instance._state.adding)
 
 
 @transaction.atomic

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -54,6 +55,7 @@ from visits.crfs.entry import save_form
 from visits.crfs.fvc import Fvc
 from visits.crfs.vitals import Vitals
 from visits.models import Visit
+from visits.reminders import services as reminders
 
 # Synthetic people are recognised by this prefix of their (fictitious) national ID.
 SYNTHETIC_ID_PREFIX = "SYN-"
@@ -582,10 +584,9 @@ def _seed_slice(
     for number, person_seed in seeds:
         seeder.rng = random.Random(person_seed)
         person = draw_person(seeder.rng, number, today)
-        if atomic:
-            with transaction.atomic():
-                seeder.run_person(person)
-        else:
+        # Reminders are synced once per person, when their data is all in, not after each
+        # visit date (the same pending reminders; see reminders.services.deferred_sync).
+        with transaction.atomic() if atomic else nullcontext(), reminders.deferred_sync():
             seeder.run_person(person)
     return seeder.tally
 

@@ -37,27 +37,39 @@ def anchor_date(participant: Participant) -> date | None:
 
 
 def create_visits(participant: Participant, event: CreatedOn) -> list[Visit]:
-    """Create the protocol's visits for a lifecycle event (idempotent per visit code)."""
+    """Create the protocol's visits for a lifecycle event (idempotent per visit code).
+
+    Called by the lifecycle services with the participant's row locked, so no one else
+    creates them meanwhile: the missing ones are read in one query and inserted, planned,
+    in one statement.
+    """
     protocol = participant.trial.protocol
+    definitions = protocol.visits_created_on(event)
+    if not definitions:
+        return []
     today = participant.site.local_today()
     anchor = anchor_date(participant)
+    existing = set(
+        Visit.objects.filter(
+            participant=participant, sequence=0, code__in=[d.code for d in definitions]
+        ).values_list("code", flat=True)
+    )
     created = []
-    for definition in protocol.visits_created_on(event):
-        visit, is_new = Visit.objects.get_or_create(
+    for definition in definitions:
+        if definition.code in existing:
+            continue
+        visit = Visit(
             participant=participant,
             code=definition.code,
             sequence=0,
-            defaults={"position": protocol.order_of(definition.code)},
+            position=protocol.order_of(definition.code),
         )
-        if not is_new:
-            continue
         if definition.kind == VisitKind.SCREENING:
             visit.actual_date = participant.screened_on
         visit.replan(schedule.plan(definition, anchor))
         visit.refresh(today)
-        visit.save()
         created.append(visit)
-    return created
+    return Visit.objects.bulk_create(created)
 
 
 def on_registered(participant: Participant) -> None:
@@ -99,16 +111,29 @@ def replan_open_visits(participant: Participant) -> None:
     """Recompute target and window of every visit not yet done from the current anchor.
 
     Visits never planned before (a baseline done before the transplantation was known)
-    are planned too; done visits that were already planned keep their dates.
+    are planned too; done visits that were already planned keep their dates. A visit whose
+    plan and status come out unchanged (one just created with this anchor) is not saved.
     """
     protocol = participant.trial.protocol
     anchor = anchor_date(participant)
     today = participant.site.local_today()
     unplanned_or_open = Q(actual_date__isnull=True) | Q(target_date__isnull=True)
     for visit in participant.visits.filter(unplanned_or_open, sequence=0):
+        before = _planned_state(visit)
         visit.replan(schedule.plan(protocol.visit(visit.code), anchor))
         visit.refresh(today)
-        visit.save()
+        if _planned_state(visit) != before:
+            visit.save()
+
+
+def _planned_state(visit: Visit) -> tuple:
+    return (
+        visit.target_date,
+        visit.window_start,
+        visit.window_end,
+        visit.status,
+        visit.days_from_target,
+    )
 
 
 def visit_date_errors(visit: Visit, actual: date) -> str | None:
@@ -148,7 +173,8 @@ def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "
     """Record (or correct, with a reason) the date a visit took place."""
     visit = (
         Visit.objects.select_for_update(of=("self",))
-        .select_related("participant__site")
+        # The date checks read the participant's site, trial (protocol) and transplantation.
+        .select_related("participant__site", "participant__trial", "participant__transplantation")
         .get(pk=visit.pk)
     )
     require(actor, permissions.ENTER_DATA, visit.participant)
@@ -175,7 +201,8 @@ def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "
 def mark_visit_missed(*, actor, visit: Visit, reason: str) -> Visit:
     visit = (
         Visit.objects.select_for_update(of=("self",))
-        .select_related("participant__site")
+        # The date checks read the participant's site, trial (protocol) and transplantation.
+        .select_related("participant__site", "participant__trial", "participant__transplantation")
         .get(pk=visit.pk)
     )
     require(actor, permissions.ENTER_DATA, visit.participant)

@@ -69,7 +69,8 @@ def _check_against_done_visits(participant: Participant, performed_on) -> None:
 
 def _save_clean(transplantation: Transplantation) -> None:
     transplantation.full_clean()
-    transplantation.save()
+    # New: inserted straight away (full_clean checked it is unique), no UPDATE tried first.
+    transplantation.save(force_insert=transplantation._state.adding)
 
 
 def _date_tx_visit(participant: Participant) -> None:

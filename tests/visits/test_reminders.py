@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
 
 from participants import services as participant_services
 from tests.factories import TX_DATA, member, transplanted_participant
@@ -267,3 +268,49 @@ def test_a_reminder_moved_later_after_its_claim_waits(aug31, time_machine, coord
     )
     assert [services.send_reminder(pk) for pk in claimed] == ["not_due", "not_due"]
     assert mail.outbox == []
+
+
+def test_a_deferred_sync_leaves_the_same_pending_reminders_in_one_sync(
+    time_machine, coordinator_a, site_a, trial, monkeypatch
+):
+    """seed_demo defers the syncs of a participant's changes to one at the end
+    (services.deferred_sync): the pending reminders are those syncing after every change
+    leaves; only the rows an intermediate sync creates and a later one cancels are gone."""
+
+    def story(name):
+        time_machine.move_to(datetime(2025, 9, 2, 6, 0, tzinfo=UTC), tick=False)
+        participant = transplanted_participant(
+            coordinator_a, site_a, trial, on=date(2025, 8, 31), name=name
+        )
+        time_machine.move_to(datetime(2026, 3, 1, 6, 0, tzinfo=UTC), tick=False)
+        m06 = _m06(participant)
+        m06.participant = participant
+        visit_services.record_visit_date(
+            actor=coordinator_a, visit=m06, actual_date=m06.target_date
+        )
+        return participant
+
+    def pending(participant):
+        rows = Reminder.objects.filter(
+            visit__participant=participant, cancelled_at__isnull=True, sent_at__isnull=True
+        )
+        return sorted(rows.values_list("visit__code", "kind", "recipient", "channel", "due_at"))
+
+    immediate = story("Immediate Person")
+    syncs = []
+    real_sync = services._sync
+    monkeypatch.setattr(services, "_sync", lambda p, **kw: syncs.append(p.pk) or real_sync(p, **kw))
+    with transaction.atomic(), services.deferred_sync():
+        deferred = story("Deferred Person")
+        assert not Reminder.objects.filter(visit__participant=deferred).exists()
+        with services.deferred_sync():  # nested: the outer block syncs
+            services.sync_participant(deferred)
+    assert syncs == [deferred.pk]  # once, for all its changes (baseline, TX, M06 date)
+    assert pending(deferred) == pending(immediate)
+    assert {code for code, *_rest in pending(deferred)} == {"M12", "M18", "M24"}
+    assert not Reminder.objects.filter(
+        visit__participant=deferred, cancelled_at__isnull=False
+    ).exists()
+    assert Reminder.objects.filter(
+        visit__participant=immediate, cancelled_at__isnull=False
+    ).exists()

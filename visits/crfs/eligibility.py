@@ -617,6 +617,8 @@ def refresh_from_sources(visit, *, user, cause: str) -> Eligibility | None:
     """Re-derive the checklist of `visit` after a source form was saved (called by
     visits.crfs.entry.save_form inside its transaction). Saves a new version, with
     the cause in the audit trail, only if a source value or the decision changed."""
+    if Eligibility.form_code not in visit.expected_forms():
+        return None  # no checklist at this visit (a follow-up): nothing to look up
     record = Eligibility.objects.select_for_update().filter(visit=visit).first()
     if record is None or record.is_locked:
         return record

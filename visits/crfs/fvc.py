@@ -239,6 +239,13 @@ def _number(value: Any) -> float | None:
 
 
 @functools.cache
+def _software() -> str:
+    """The equations' software and version, stored with each result (read once: reading
+    the installed package's metadata parses its METADATA file)."""
+    return f"pyspiro {metadata.version('pyspiro')}"
+
+
+@functools.cache
 def _reference(equation: Equation) -> Any:
     """One pyspiro equation object per equation (loading its tables reads CSV files)."""
     import pyspiro  # lazy: the import takes ~1.5 s
@@ -256,19 +263,26 @@ def _reference(equation: Equation) -> Any:
 def _pyspiro_metrics(
     equation: Equation, sex: int, age: float, height: float, ethnicity: int | None, litres: float
 ) -> tuple[Any, Any, Any, Any]:
-    """(predicted, percent, zscore, lln) from pyspiro, each possibly NA."""
+    """(predicted, percent, zscore, lln) from pyspiro, each possibly NA.
+
+    For the LMS equations the predicted value is M of pyspiro's lms() and the rest comes
+    from its all() (percent, z-score, LLN, ULN of one L, M, S look-up), not one look-up
+    per metric: the look-ups are most of the time of an FVC save.
+    """
     import pyspiro
 
     if equation is Equation.GLI_2012:
         gli = _reference(equation)
         p = pyspiro.GLI_2012.Parameters.FVC
         args = (sex, age, height, ethnicity, p, litres)
-        return gli.lms(*args)[1], gli.percent(*args), gli.zscore(*args), gli.lln(*args)
+        percent, zscore, lln, _uln = gli.all(*args)
+        return gli.lms(*args)[1], percent, zscore, lln
     if equation is Equation.GLI_GLOBAL_2022:
         glg = _reference(equation)
         p = pyspiro.BOWERMAN_2022.Parameters.FVC
         args = (sex, age, height, p, litres)
-        return glg.lms(*args)[1], glg.percent(*args), glg.zscore(*args), glg.lln(*args)
+        percent, zscore, lln, _uln = glg.all(*args)
+        return glg.lms(*args)[1], percent, zscore, lln
     persian = _reference(equation)
     p = pyspiro.LOELOE_2025.Parameters.FVC
     percent, zscore, lln, uln = persian.all(sex, age, height, p, litres)
@@ -325,7 +339,7 @@ def predict(
     values = (_number(predicted), _number(percent), _number(zscore), _number(lln))
     return Predicted(
         equation=eq.value,
-        software=f"pyspiro {metadata.version('pyspiro')}",
+        software=_software(),
         measure=Measure(measure),
         litres=volume,
         predicted_l=values[0],

@@ -4,6 +4,9 @@
   the transplantation or the participant's status call it explicitly (and the ON_EXITED
   lifecycle hook). Pending rows move, sent rows are kept, rows that no longer apply are
   cancelled (never deleted).
+- `deferred_sync()` is for bulk writers (seed_demo, imports): inside it, `sync_participant`
+  only notes the participant, and each noted participant is synced once when the block
+  ends, instead of after every single change.
 - `claim_due` is the beat scan: it claims due rows with SELECT … FOR UPDATE SKIP LOCKED
   (so concurrent scans claim disjoint sets) and dispatches one send per id after commit.
   A claim whose dispatch was lost is claimed again after the claim timeout.
@@ -14,7 +17,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -106,9 +111,53 @@ def _desired(participant: Participant, now: datetime) -> dict[Key, datetime]:
     return desired
 
 
-@transaction.atomic
+# Participant ids whose sync is deferred to the end of the current `deferred_sync` block
+# (None outside one). A dict keeps the order they were first noted in.
+_deferred: ContextVar[dict[int, None] | None] = ContextVar("deferred_reminder_syncs", default=None)
+
+
+@contextmanager
+def deferred_sync() -> Iterator[None]:
+    """Defer `sync_participant` calls for the duration of the block; at its end, sync each
+    participant noted once (in the order first noted), with the time at the end.
+
+    The rows that remain are the ones syncing after every change would leave pending
+    (a sync depends only on the participant's state at the time it runs), without the
+    rows an intermediate sync would create and a later one cancel, and in one sync
+    instead of one per change. For bulk writers such as seed_demo. Use it inside the
+    transaction that makes the changes (``with transaction.atomic(), deferred_sync():``)
+    so the sync commits with them. If the block raises, nothing is synced: the changes
+    are expected to roll back (otherwise the daily sync_all catches up). A nested block
+    leaves the syncing to the outermost one.
+    """
+    if _deferred.get() is not None:
+        yield
+        return
+    noted: dict[int, None] = {}
+    token = _deferred.set(noted)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    for pk in noted:
+        _sync(Participant(pk=pk))
+
+
 def sync_participant(participant: Participant, *, now: datetime | None = None) -> SyncResult:
-    """Recompute the reminders of a participant's visits (call after any change to them)."""
+    """Recompute the reminders of a participant's visits (call after any change to them).
+
+    Inside `deferred_sync()` this only notes the participant (and returns an empty result);
+    the block's end syncs it.
+    """
+    noted = _deferred.get()
+    if noted is not None:
+        noted[participant.pk] = None
+        return SyncResult()
+    return _sync(participant, now=now)
+
+
+@transaction.atomic
+def _sync(participant: Participant, *, now: datetime | None = None) -> SyncResult:
     now = now or timezone.now()
     participant = Participant.objects.select_related("site", "trial").get(pk=participant.pk)
     desired = _desired(participant, now)
