@@ -116,7 +116,7 @@ class FormRecord(models.Model):
     def save_children(self, rows: dict[str, dict[str, Any]]) -> None:
         """Make the stored child rows equal `rows`; `save_form` calls it inside its
         transaction, after saving this record, under the same audit context."""
-        raise NotImplementedError(f"{type(self).__name__} has no child rows")
+        raise TypeError(f"{type(self).__name__} takes no child rows")
 
     @property
     def is_locked(self) -> bool:
