@@ -137,3 +137,11 @@ def test_other_roles_cannot_be_the_actor(sites):
     member(Role.MONITOR, sites[0], "mon")
     with pytest.raises(CommandError):
         seed("ISF", 1, 1, user="nobody")
+
+
+def test_large_runs_use_one_worker_per_core_by_default():
+    from visits.management.commands.seed_demo import default_jobs
+
+    assert default_jobs(20, cores=2) == 1
+    assert default_jobs(999, cores=8) == 1
+    assert default_jobs(10_000, cores=2) == 2

@@ -1,3 +1,4 @@
+import os
 import time
 
 from django.conf import settings
@@ -6,6 +7,15 @@ from django.core.management.base import BaseCommand, CommandError
 from trials.models import Membership, Role, Site, Trial
 from trials.protocols import DEFAULT_NCT_ID
 from visits.seed import seed_participants, synthetic_participants
+
+# Below this size one process is quick, and it keeps the whole run in the caller's transaction
+# (tests); worker processes open their own connections and commit as they go.
+PARALLEL_FROM = 1000
+
+
+def default_jobs(participants: int, cores: int | None = None) -> int:
+    cores = cores or os.cpu_count() or 1
+    return cores if participants >= PARALLEL_FROM else 1
 
 
 class Command(BaseCommand):
@@ -30,8 +40,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--jobs",
             type=int,
-            default=1,
-            help="Worker processes (same people and scores; faster on several cores).",
+            default=None,
+            help=(
+                "Worker processes (same people and scores; faster on several cores). Default: "
+                f"one per core from {PARALLEL_FROM} participants, else 1."
+            ),
         )
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
 
@@ -41,6 +54,9 @@ class Command(BaseCommand):
         n = options["participants"]
         if n < 0:
             raise CommandError("--participants must be 0 or more.")
+        jobs = options["jobs"] if options["jobs"] is not None else default_jobs(n)
+        if jobs < 1:
+            raise CommandError("--jobs must be 1 or more.")
         site = Site.objects.filter(code=options["site"]).first()
         trial = Trial.objects.filter(nct_id=DEFAULT_NCT_ID).first()
         if site is None or trial is None:
@@ -51,7 +67,7 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         tally = seed_participants(
-            actor=actor, site=site, trial=trial, n=n, seed=options["seed"], jobs=options["jobs"]
+            actor=actor, site=site, trial=trial, n=n, seed=options["seed"], jobs=jobs
         )
         elapsed = time.monotonic() - started
         self.stdout.write(
