@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -28,6 +30,19 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)
+
+
+def run_service(form: forms.Form, action: Callable[[dict], object]) -> bool:
+    """For a bound, valid form, call `action(form.cleaned_data)`; a ValidationError from the
+    service lands on the form's fields. True when the service ran without error."""
+    if not (form.is_bound and form.is_valid()):
+        return False
+    try:
+        action(form.cleaned_data)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return False
+    return True
 
 
 class DateInput(forms.DateInput):

@@ -17,7 +17,7 @@ from participants.choices import ParticipantStatus
 from participants.models import ConsentVersion
 from participants.selectors import get_participant_or_404
 from trials import permissions
-from trials.forms import add_service_errors
+from trials.forms import add_service_errors, run_service
 from visits import screening, selectors, services, transplantation
 from visits.crfs.eligibility import CRITERIA_BY_CODE, screening_checklist
 from visits.crfs.entry import has_consent
@@ -224,19 +224,18 @@ def visit_page(request: HttpRequest, code: str, pk: int, visit_pk: int) -> HttpR
 def unscheduled_visit_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     participant = get_participant_or_404(request.user, code, pk, permissions.ENTER_DATA)
     form = UnscheduledVisitForm(request.POST or None)
-    if form.is_bound and form.is_valid():
-        try:
-            services.add_unscheduled_visit(
-                actor=request.user,
-                participant=participant,
-                actual_date=form.cleaned_data["actual_date"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Unscheduled visit added."))
-            return redirect("participant-detail", code=code, pk=pk)
+    added = run_service(
+        form,
+        lambda data: services.add_unscheduled_visit(
+            actor=request.user,
+            participant=participant,
+            actual_date=data["actual_date"],
+            reason=data["reason"],
+        ),
+    )
+    if added:
+        messages.success(request, _("Unscheduled visit added."))
+        return redirect("participant-detail", code=code, pk=pk)
     return render(
         request,
         "visits/unscheduled.html",
@@ -253,19 +252,18 @@ def eligibility_override_page(request: HttpRequest, code: str, pk: int) -> HttpR
     if checklist is None or participant.status != ParticipantStatus.SCREENING:
         raise Http404
     form = EligibilityOverrideForm(request.POST or None)
-    if form.is_bound and form.is_valid():
-        try:
-            screening.override_eligibility(
-                actor=request.user,
-                participant=participant,
-                reason=form.cleaned_data["reason"],
-                password=form.cleaned_data["password"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Eligibility override signed."))
-            return redirect("participant-detail", code=code, pk=pk)
+    signed = run_service(
+        form,
+        lambda data: screening.override_eligibility(
+            actor=request.user,
+            participant=participant,
+            reason=data["reason"],
+            password=data["password"],
+        ),
+    )
+    if signed:
+        messages.success(request, _("Eligibility override signed."))
+        return redirect("participant-detail", code=code, pk=pk)
     return render(
         request,
         "visits/eligibility_override.html",
@@ -289,18 +287,15 @@ def screen_failure_page(request: HttpRequest, code: str, pk: int) -> HttpRespons
     form = ScreenFailureForm(
         request.POST or None, initial={"effective_date": participant.site.local_today()}
     )
-    if form.is_bound and form.is_valid():
-        try:
-            screening.record_screen_failure(
-                actor=request.user,
-                participant=participant,
-                effective_date=form.cleaned_data["effective_date"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Screen failure recorded."))
-            return redirect("participant-detail", code=code, pk=pk)
+    recorded = run_service(
+        form,
+        lambda data: screening.record_screen_failure(
+            actor=request.user, participant=participant, effective_date=data["effective_date"]
+        ),
+    )
+    if recorded:
+        messages.success(request, _("Screen failure recorded."))
+        return redirect("participant-detail", code=code, pk=pk)
     return render(
         request,
         "visits/screen_failure.html",
