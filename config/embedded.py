@@ -67,11 +67,14 @@ def stop_postgres(pgdata: Path = PGDATA) -> bool:
 def filesystem_broker_options(broker_dir: Path = BROKER_DIR) -> dict:
     queue = broker_dir / "queue"
     processed = broker_dir / "processed"
-    for folder in (queue, processed):
+    # kombu keeps its exchange table in ./control unless told otherwise.
+    control = broker_dir / "control"
+    for folder in (queue, processed, control):
         folder.mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(queue),
         "data_folder_out": str(queue),
         "processed_folder": str(processed),
+        "control_folder": str(control),
         "store_processed": False,
     }

@@ -129,3 +129,22 @@ def test_make_run_stack_serves_login_and_stops_everything_on_ctrl_c(server_dir):
         assert _wait_for(f"{base}/healthz", 120) == 200
     finally:
         _stop_stack(process)
+
+
+def test_file_broker_keeps_every_folder_under_var(tmp_path):
+    """kombu would otherwise write its exchange table into ./control of whatever folder
+    the worker was started from (once, into the repository itself)."""
+    options = embedded.filesystem_broker_options(tmp_path / "broker")
+    folders = {
+        key: Path(value)
+        for key, value in options.items()
+        if key.endswith("_folder") or "folder_" in key
+    }
+    assert set(folders) == {
+        "data_folder_in",
+        "data_folder_out",
+        "processed_folder",
+        "control_folder",
+    }
+    for folder in folders.values():
+        assert folder.is_dir() and folder.is_relative_to(tmp_path / "broker")
