@@ -298,10 +298,18 @@ class Seeder:
     def __init__(self, *, actor, site: Site, trial: Trial, rng: random.Random, today: date):
         self.actor, self.site, self.trial, self.rng, self.today = actor, site, trial, rng, today
         self.tally = Tally()
+        # Parallel workers commit a person in a few transactions (see `_segment`).
+        self.segments = False
         # The consent form versions, newest first (read once: the seeder adds none).
         self.consent_versions = list(
             ConsentVersion.objects.filter(trial=trial).order_by("-active_from", "-pk")
         )
+
+    def _segment(self):
+        """One transaction for a stretch of a person's story that takes no lock shared with
+        other workers (registration and enrolment take the site's number sequences, held to
+        commit, so they stay outside and commit on their own)."""
+        return transaction.atomic() if self.segments else nullcontext()
 
     def _consent_version_on(self, day: date) -> ConsentVersion:
         """The version in use on `day` (as participants.services.current_consent_version)."""
@@ -379,7 +387,7 @@ class Seeder:
         return self._save(Eligibility, scr, answers, complete=True)
 
     def run_person(self, person: Person) -> Participant:
-        rng, today = self.rng, self.today
+        rng = self.rng
         participant = participant_services.register_participant(
             actor=self.actor,
             site=self.site,
@@ -414,25 +422,41 @@ class Seeder:
             visit.participant = participant  # keeps its trial, demographics and history
 
         decision_day = person.screened_on + timedelta(days=rng.randint(3, 14))
-        checklist = self.screen(person, participant, visits["SCR"], decision_day)
+        with self._segment():
+            outcome = self._screening(person, participant, visits["SCR"], decision_day)
+        if outcome is not None:
+            return self._done(participant, outcome)
+        participant_services.enrol_participant(
+            actor=self.actor, participant=participant, enrolled_on=decision_day
+        )
+        with self._segment():
+            return self._after_enrolment(person, participant, decision_day)
+
+    def _screening(
+        self, person: Person, participant: Participant, scr: Visit, decision_day: date
+    ) -> str | None:
+        """Screening up to the decision: the status the person stays in, or None to enrol."""
+        checklist = self.screen(person, participant, scr, decision_day)
         if checklist is None or checklist.decision == Decision.INCOMPLETE:
-            return self._done(participant, ParticipantStatus.SCREENING)
+            return ParticipantStatus.SCREENING
         if checklist.decision == Decision.SCREEN_FAILURE:
             screening.record_screen_failure(
                 actor=self.actor, participant=participant, effective_date=decision_day
             )
-            return self._done(participant, ParticipantStatus.SCREEN_FAILED)
-        if rng.random() < 0.03:
+            return ParticipantStatus.SCREEN_FAILED
+        if self.rng.random() < 0.03:
             reason = "Declined to take part after screening"
             self._exit(participant, ParticipantStatus.SCREEN_FAILED, decision_day, [reason])
-            return self._done(participant, ParticipantStatus.SCREEN_FAILED)
+            return ParticipantStatus.SCREEN_FAILED
         in_use = self._consent_version_on(decision_day)
         if in_use.pk != self._consent_version_on(person.screened_on).pk:
             self._consent(participant, in_use, decision_day)  # re-consent to the new version
-        participant_services.enrol_participant(
-            actor=self.actor, participant=participant, enrolled_on=decision_day
-        )
+        return None
 
+    def _after_enrolment(
+        self, person: Person, participant: Participant, decision_day: date
+    ) -> Participant:
+        rng, today = self.rng, self.today
         tx_day = decision_day + timedelta(days=rng.randint(20, 45))
         days_before = (
             rng.randint(31, (tx_day - decision_day).days)
@@ -581,6 +605,7 @@ def _seed_slice(
     *, actor, site: Site, trial: Trial, seeds: list[tuple[int, int]], today: date, atomic: bool
 ) -> Tally:
     seeder = Seeder(actor=actor, site=site, trial=trial, rng=random.Random(0), today=today)
+    seeder.segments = not atomic
     for number, person_seed in seeds:
         seeder.rng = random.Random(person_seed)
         person = draw_person(seeder.rng, number, today)
@@ -596,6 +621,7 @@ def _worker(args) -> Tally:
     from django.contrib.auth import get_user_model
 
     _fast_commits()
+    _no_savepoints()
     return _seed_slice(
         actor=get_user_model().objects.get(pk=actor_pk),
         site=Site.objects.get(pk=site_pk),
@@ -607,6 +633,16 @@ def _worker(args) -> Tally:
         # commits on its own instead.
         atomic=False,
     )
+
+
+def _no_savepoints() -> None:
+    """In a worker, the services' own atomic blocks run inside the seeder's transactions
+    (`Seeder._segment`); without savepoints they cost no round trips. Nothing in seeding
+    catches an error and carries on, so an error still rolls the whole segment back. Only
+    this worker process's connection is changed."""
+    from django.db import connection
+
+    connection.features.uses_savepoints = False
 
 
 def _fast_commits() -> None:

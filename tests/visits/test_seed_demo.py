@@ -145,3 +145,14 @@ def test_large_runs_use_one_worker_per_core_by_default():
     assert default_jobs(20, cores=2) == 1
     assert default_jobs(999, cores=8) == 1
     assert default_jobs(10_000, cores=2) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_make_the_same_people_and_scores(sites):
+    """Parallel workers commit each person in a few transactions without savepoints; the
+    people, their visits and scores are those of a single process."""
+    seed("ISF", 6, 3, jobs=1)
+    seed("THR", 6, 3, jobs=2)
+    single, parallel = scores("ISF"), scores("THR")
+    assert sorted(single) == sorted(parallel)
+    assert Participant.objects.filter(site__code="THR").count() == 6
