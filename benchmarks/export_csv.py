@@ -24,14 +24,7 @@ DATABASE = "ecrf_bench_exports"
 SMALL, LARGE = 1_000, 10_000
 sys.path.insert(0, str(ROOT))
 
-
-def setup_django(uri: str) -> None:
-    os.environ["DATABASE_URL"] = uri
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DJANGO_DEBUG", "true")
-    import django
-
-    django.setup()
+from _database import setup_django  # noqa: E402
 
 
 def database_uri(fresh: bool) -> str:

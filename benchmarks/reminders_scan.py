@@ -9,43 +9,20 @@ which must use the partial index `reminder_due_scan`. The database is dropped at
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _database import recreate, setup_django, urls  # noqa: E402
 
 BENCH_DB = "ecrf_bench_reminders"
 PARTICIPANTS = 25_000  # x 4 follow-ups = 100,000 scheduled visits
 DUE = 1_000
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
-
-
-def _urls() -> tuple[str, str]:
-    """(bench database URL, maintenance database URL)."""
-    given = os.environ.get("DATABASE_URL", "")
-    if given:
-        parts = urlsplit(given)
-        return (
-            urlunsplit(parts._replace(path=f"/{BENCH_DB}")),
-            urlunsplit(parts._replace(path="/postgres")),
-        )
-    from config import embedded
-
-    return embedded.postgres_uri(database=BENCH_DB), embedded.postgres_uri(database="postgres")
-
-
-def _recreate(maintenance: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 FILL = [
@@ -103,14 +80,9 @@ FILL = [
 
 def main() -> int:
     keep = "--keep" in sys.argv
-    url, maintenance = _urls()
-    _recreate(maintenance)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    url, maintenance = urls(BENCH_DB)
+    recreate(maintenance, BENCH_DB)
+    setup_django(url)
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection, transaction
@@ -192,7 +164,7 @@ def main() -> int:
 
         connections.close_all()
         if not keep:
-            _recreate(maintenance, drop_only=True)
+            recreate(maintenance, BENCH_DB, drop_only=True)
 
 
 if __name__ == "__main__":

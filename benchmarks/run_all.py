@@ -13,7 +13,7 @@ HERE = Path(__file__).resolve().parent
 def main() -> int:
     failed = []
     for bench in sorted(HERE.glob("*.py")):
-        if bench.name in {"run_all.py", "__init__.py"}:
+        if bench.name == "run_all.py" or bench.name.startswith("_"):
             continue
         print(f"\n=== {bench.name} ===", flush=True)
         started = time.perf_counter()

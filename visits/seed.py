@@ -620,29 +620,40 @@ def _worker(args) -> Tally:
     actor_pk, site_pk, trial_pk, seeds, today = args
     from django.contrib.auth import get_user_model
 
-    _fast_commits()
-    _no_savepoints()
-    return _seed_slice(
+    return seed_slice_committing(
         actor=get_user_model().objects.get(pk=actor_pk),
         site=Site.objects.get(pk=site_pk),
         trial=Trial.objects.get(pk=trial_pk),
         seeds=seeds,
         today=today,
-        # One transaction per participant would hold the site's screening-number row
-        # locked for the whole participant and serialise the workers: each service
-        # commits on its own instead.
-        atomic=False,
     )
 
 
-def _no_savepoints() -> None:
-    """In a worker, the services' own atomic blocks run inside the seeder's transactions
-    (`Seeder._segment`); without savepoints they cost no round trips. Nothing in seeding
-    catches an error and carries on, so an error still rolls the whole segment back. Only
-    this worker process's connection is changed."""
+def seed_slice_committing(
+    *, actor, site: Site, trial: Trial, seeds: list[tuple[int, int]], today: date
+) -> Tally:
+    """Seed `seeds` as a worker process does: committing as it goes, a person in a few
+    transactions (`Seeder._segment`; one transaction per person would hold the site's
+    screening-number row locked for the whole person and serialise the workers).
+
+    The services' own atomic blocks run inside those transactions without savepoints, so
+    they cost no round trips; nothing in seeding catches an error and carries on, so an
+    error still rolls the whole segment back. Must not run inside a transaction."""
     from django.db import connection
 
+    _fast_commits()
     connection.features.uses_savepoints = False
+    try:
+        return _seed_slice(
+            actor=actor, site=site, trial=trial, seeds=seeds, today=today, atomic=False
+        )
+    finally:
+        connection.features.uses_savepoints = True
+
+
+def person_seeds(seed: int, n: int, *, first_number: int = 1) -> list[tuple[int, int]]:
+    """(number, seed) of each person: see `_person_seeds`."""
+    return list(enumerate(_person_seeds(seed, n), start=first_number))
 
 
 def _fast_commits() -> None:
@@ -673,7 +684,7 @@ def seed_participants(
     today = today or site.local_today()
     demo_consent_version(trial, today)
     start = synthetic_participants(site).count()
-    seeds = list(enumerate(_person_seeds(seed, n), start=start + 1))
+    seeds = person_seeds(seed, n, first_number=start + 1)
     _fast_commits()
     if jobs <= 1 or n < 2 * jobs:
         return _seed_slice(
@@ -702,6 +713,8 @@ __all__ = [
     "Seeder",
     "Tally",
     "draw_person",
+    "person_seeds",
     "seed_participants",
+    "seed_slice_committing",
     "synthetic_participants",
 ]
