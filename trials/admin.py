@@ -1,4 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import gettext as _
 
 from trials.models import Membership, Site, Trial
 
@@ -28,3 +30,27 @@ class TrialAdmin(admin.ModelAdmin):
         "spirometry_equation",
     )
     readonly_fields = ("nct_id", "protocol_version")
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            if change and "spirometry_equation" in form.changed_data:
+                # Stored % predicted, z-scores and LLNs follow the study's equation.
+                from visits.crfs.rederive import rederive_trial_spirometry
+
+                result = rederive_trial_spirometry(obj, actor=request.user)
+                self.message_user(
+                    request,
+                    _("FVC results recomputed with the new equation: %(n)d changed.")
+                    % {"n": len(result.changed)},
+                )
+                if result.locked:
+                    self.message_user(
+                        request,
+                        _(
+                            "%(n)d locked FVC forms keep their values from the previous "
+                            "equation until they are unlocked and saved again."
+                        )
+                        % {"n": len(result.locked)},
+                        level=messages.WARNING,
+                    )

@@ -600,6 +600,7 @@ def _item_field(code: str) -> models.PositiveSmallIntegerField:
 @pghistory.track()
 class AlsfrsR(FormRecord):
     form_code = "alsfrs_r"
+    derived_from_context = True
     required_answers = tuple(FIELD_BY_CODE[c] for c in ITEM_CODES if c not in ("5a", "5b"))
     optional_answers = (FIELD_BY_CODE["5a"], FIELD_BY_CODE["5b"])
 

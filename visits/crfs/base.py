@@ -66,6 +66,9 @@ class FormRecord(models.Model):
     # Answers holding free text (e.g. SEIQoL cue names): left out or reviewed in
     # de-identified exports.
     free_text_fields: ClassVar[tuple[str, ...]] = ()
+    # Derived values that read beyond the record's answers (the visit date, demographics,
+    # the trial, another visit): `visits.crfs.rederive` recomputes them when those change.
+    derived_from_context: ClassVar[bool] = False
     # Child rows submitted with this save (e.g. EMG per-muscle findings), set by
     # `save_form` before `compute_derived` so derived values can use them; None = not submitted.
     pending_children: dict[str, dict[str, Any]] | None = None
@@ -79,6 +82,17 @@ class FormRecord(models.Model):
     @classmethod
     def answer_fields(cls) -> tuple[str, ...]:
         return cls.required_answers + cls.optional_answers
+
+    @classmethod
+    def derived_field_names(cls) -> list[str]:
+        """The stored columns `compute_derived` fills: neither shared bookkeeping nor answers."""
+        shared = {f.name for f in FormRecord._meta.get_fields()} | {"id"}
+        answers = set(cls.answer_fields())
+        return [
+            f.name
+            for f in cls._meta.concrete_fields
+            if f.name not in shared and f.name not in answers
+        ]
 
     def answers(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.answer_fields()}

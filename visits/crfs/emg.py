@@ -362,6 +362,7 @@ class Emg(FormRecord):
     """Needle EMG and nerve conduction at one visit; per-muscle rows in EmgMuscleFinding."""
 
     form_code = "emg"
+    derived_from_context = True
     required_answers = tuple(CMAP_FIELDS.values())
     optional_answers = (*MUNIX_FIELDS.values(), "munix_side")
 

@@ -522,6 +522,7 @@ class Fvc(FormRecord):
     equation (sex, age at the visit date and height from the demographics)."""
 
     form_code = "fvc"
+    derived_from_context = True
     required_answers = ("measure", "position", "trial_1_litres")
     optional_answers = (*LITRES_FIELDS[1:], *ACCEPTABLE_FIELDS)
 

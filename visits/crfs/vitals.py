@@ -169,6 +169,7 @@ class Vitals(FormRecord):
     """Vital signs and weight at one visit; BMI and weight change from baseline stored."""
 
     form_code = "vitals"
+    derived_from_context = True
     required_answers = (
         "weight_kg",
         "height_cm",

@@ -1,0 +1,125 @@
+"""Stored derived values follow the inputs that live outside their form.
+
+`save_form` computes a record's derived values when the record is saved. Some of them
+also read things saved elsewhere: the visit date (FVC age at test, ALSFRS-R ΔFS at
+screening and baseline, the EMG study date), the participant's demographics and ALS
+history, the trial's spirometry equation, and the baseline visit's weight (weight change
+at later visits). When one of those changes, the services that change it call
+`rederive` so the stored values never silently describe the old inputs.
+
+A re-derivation changes derived columns only: the answers, the status (a signature
+covers the answers), the version (an editor with the form open is not refused: their
+save recomputes from the same inputs) and `updated_by` stay. Each changed record is
+saved under an audit context naming the cause, so the trail shows why the value moved.
+Locked records are left alone and reported: a locked form changes only after unlocking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pghistory
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
+
+from visits.crfs import registry
+from visits.crfs.base import FormRecord
+
+
+@dataclass
+class Rederived:
+    changed: list[FormRecord] = field(default_factory=list)
+    locked: list[FormRecord] = field(default_factory=list)  # would change; left alone
+
+
+def context_models() -> list[type[FormRecord]]:
+    """The form models whose derived values read beyond their own answers."""
+    return [
+        spec.model for spec in registry.entry_forms().values() if spec.model.derived_from_context
+    ]
+
+
+def rederive(records: Iterable[FormRecord], *, actor, cause: str) -> Rederived:
+    """Recompute each record's derived values and save those that changed (derived
+    columns only). A record whose answers no longer derive (e.g. now implausible) keeps
+    its stored values: the next save through the form reports the problem."""
+    result = Rederived()
+    for record in records:
+        names = record.derived_field_names()
+        before = {name: getattr(record, name) for name in names}
+        try:
+            record.compute_derived()
+        except (ValueError, ValidationError):
+            continue
+        changed = [name for name in names if getattr(record, name) != before[name]]
+        if not changed:
+            continue
+        if record.is_locked:
+            for name, value in before.items():
+                setattr(record, name, value)
+            result.locked.append(record)
+            continue
+        with pghistory.context(actor_id=actor.pk, reason=cause, form=record.form_code):
+            record.save(update_fields=[*changed, "updated_at"])
+        result.changed.append(record)
+    return result
+
+
+def rederive_visit(visit, *, actor, cause: str) -> Rederived:
+    """Re-derive the visit's records that read beyond their answers (after its date moved).
+
+    One query finds which of those forms the visit has, so dating a visit with no forms
+    yet (the usual case) costs one query."""
+    models = context_models()
+    flags = {f"has_{model._meta.model_name}": model for model in models}
+    present = (
+        type(visit)
+        .objects.filter(pk=visit.pk)
+        .values(
+            **{
+                name: Exists(model.objects.filter(visit=OuterRef("pk")))
+                for name, model in flags.items()
+            }
+        )
+        .first()
+        or {}
+    )
+    records: list[FormRecord] = []
+    for name, model in flags.items():
+        if present.get(name):
+            record = model.objects.get(visit=visit)
+            record.visit = visit  # with its participant, already loaded by the caller
+            records.append(record)
+    return rederive(records, actor=actor, cause=cause)
+
+
+def rederive_participant(participant, *, actor, cause: str, after_position: int = -1) -> Rederived:
+    """Re-derive every such record of the participant (at visits after `after_position`)."""
+    records: list[FormRecord] = []
+    for model in context_models():
+        for record in (
+            model.objects.filter(visit__participant=participant, visit__position__gt=after_position)
+            .select_related("visit")
+            .order_by("visit__position", "visit__sequence")
+        ):
+            record.visit.participant = participant
+            records.append(record)
+    return rederive(records, actor=actor, cause=cause)
+
+
+def rederive_trial_spirometry(trial, *, actor) -> Rederived:
+    """Re-derive every FVC of the trial (after its reference equation changed)."""
+    from visits.crfs.fvc import Fvc
+
+    records = (
+        Fvc.objects.filter(visit__participant__trial=trial)
+        .select_related("visit__participant__demographics")
+        .order_by("pk")
+    )
+    prepared = []
+    for record in records.iterator(chunk_size=500):
+        record.visit.participant.trial = trial  # the changed one, not a fresh read per row
+        prepared.append(record)
+    cause = f"spirometry equation of {trial.nct_id} changed to {trial.spirometry_equation}"
+    return rederive(prepared, actor=actor, cause=cause)
