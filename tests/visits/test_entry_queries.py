@@ -129,6 +129,27 @@ def test_the_checklist_reads_its_sources_in_one_query(
     assert record.fvc_percent_predicted is not None
 
 
+def test_a_changed_source_re_derives_the_checklist(scr, coordinator_a, django_assert_num_queries):
+    save(coordinator_a, scr, AlsfrsR, ALSFRS_NORMAL)
+    save(coordinator_a, scr, Fvc, SCREENING_FVC)
+    save(coordinator_a, scr, Eligibility, checklist_answers(scr.participant))
+    record = AlsfrsR.objects.get(visit=scr)
+    # The checklist locked, its sources read, and its new version saved; the visit is the
+    # caller's, not read again for the ALSFRS-R record found.
+    with django_assert_num_queries(SAVE + 3):
+        save(
+            coordinator_a,
+            scr,
+            AlsfrsR,
+            ALSFRS_NORMAL | {"q3_swallowing": 2},
+            reason="transcription error",
+            version=record.version,
+        )
+    checklist = Eligibility.objects.get(visit=scr)
+    assert checklist.decision == Decision.SCREEN_FAILURE
+    assert checklist.failed_criteria == ["alsfrs_swallowing"]
+
+
 @pytest.mark.parametrize(
     ("model", "answers", "expected"),
     [

@@ -109,8 +109,10 @@ def save_form(
             if expected_version != 0:
                 raise StaleFormError(record_class(visit=visit, version=0), [])
             record = record_class(visit=visit, version=0, updated_by=user)
-        elif record.version != expected_version:
-            raise StaleFormError(record, _differences(record, answers, missing, children))
+        else:
+            record.visit = visit  # the caller's, with its participant loaded: not read again
+            if record.version != expected_version:
+                raise StaleFormError(record, _differences(record, answers, missing, children))
         if record.is_locked:
             raise ValidationError(_("This form is locked; it cannot be changed."))
 
