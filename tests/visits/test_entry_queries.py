@@ -8,10 +8,13 @@ known, as it is from the second form of a visit on (tests/visits/test_consent_ga
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from participants.models import Participant
 from tests.factories import (
@@ -19,15 +22,18 @@ from tests.factories import (
     SCREENING_FVC,
     checklist_answers,
     consent,
+    member,
     register,
     save_crf,
     transplanted_participant,
 )
+from trials.models import Role
 from visits.crfs.alsfrs_r import AlsfrsR
 from visits.crfs.eligibility import Decision, Eligibility
-from visits.crfs.entry import save_form
+from visits.crfs.entry import StaleFormError, save_form
 from visits.crfs.fvc import Fvc
 from visits.crfs.vitals import Vitals
+from visits.models import Visit
 from visits.services import record_visit_date
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +82,12 @@ def save(user, visit, model, answers, *, version=0, reason=""):
 
 
 @pytest.fixture
+def colleague(site_a):
+    """A second coordinator of the site, entering the same form."""
+    return member(Role.COORDINATOR, site_a, "coord_a2")
+
+
+@pytest.fixture
 def scr(frozen, coordinator_a, site_a, trial, django_capture_on_commit_callbacks):
     """The screening visit of a consented person."""
     participant = register(coordinator_a, site_a, trial, screened_on=TODAY - timedelta(days=5))
@@ -95,9 +107,12 @@ def m06(frozen, coordinator_a, site_a, trial, django_capture_on_commit_callbacks
     return visit_of(loaded(participant, django_capture_on_commit_callbacks), "M06")
 
 
-# SAVEPOINT, the record locked (SELECT … FOR UPDATE), its INSERT or UPDATE (with the audit
-# context in the same statement), RELEASE SAVEPOINT.
-SAVE = 4
+# A first save: SAVEPOINT, the INSERT (with the audit context in the same statement),
+# RELEASE SAVEPOINT. Nothing is looked up first: the record's unique visit refuses a
+# second first save (test_a_first_save_of_a_form_saved_meanwhile_is_stale).
+SAVE = 3
+# A later save locks the record it changes (SELECT … FOR UPDATE) before its UPDATE.
+LOCKED = 1
 # An ALSFRS-R or FVC at the screening visit: the checklist locked to be re-derived (none yet).
 CHECKLIST_LOOKED_UP = 1
 
@@ -136,7 +151,7 @@ def test_a_changed_source_re_derives_the_checklist(scr, coordinator_a, django_as
     record = AlsfrsR.objects.get(visit=scr)
     # The checklist locked, its sources read, and its new version saved; the visit is the
     # caller's, not read again for the ALSFRS-R record found.
-    with django_assert_num_queries(SAVE + 3):
+    with django_assert_num_queries(SAVE + LOCKED + 3):
         save(
             coordinator_a,
             scr,
@@ -162,3 +177,65 @@ def test_a_changed_source_re_derives_the_checklist(scr, coordinator_a, django_as
 def test_a_follow_up_form(m06, coordinator_a, django_assert_num_queries, model, answers, expected):
     with django_assert_num_queries(expected):
         save(coordinator_a, m06, model, answers)
+
+
+# --- a first save without looking first -------------------------------------------------
+
+
+def test_a_first_save_of_a_form_saved_meanwhile_is_stale(scr, coordinator_a, colleague):
+    first = save(coordinator_a, scr, AlsfrsR, ALSFRS_NORMAL)
+    for answers, complete in (
+        (ALSFRS_NORMAL | {"q1_speech": 2}, True),
+        # Incomplete input too: the other person's save comes first, as when it was looked up.
+        ({"q1_speech": 2}, True),
+    ):
+        with pytest.raises(StaleFormError) as stale:
+            save_form(
+                record_class=AlsfrsR,
+                visit=scr,
+                user=colleague,
+                answers=answers,
+                expected_version=0,
+                complete=complete,
+            )
+        assert stale.value.record.pk == first.pk and stale.value.record.version == 1
+        assert ("q1_speech", 4, 2) in [(c.field, c.saved, c.submitted) for c in stale.value.changes]
+    kept = AlsfrsR.objects.get(visit=scr)
+    assert (kept.version, kept.q1_speech, kept.updated_by) == (1, 4, coordinator_a)
+
+
+def test_an_invalid_first_save_is_refused_for_itself(scr, coordinator_a):
+    with pytest.raises(ValidationError) as refused:
+        save(coordinator_a, scr, AlsfrsR, {"q1_speech": 2})
+    assert "q2_salivation" in refused.value.error_dict
+    assert not AlsfrsR.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_saves_at_once_the_second_is_stale_not_an_error(
+    frozen, coordinator_a, site_a, trial, colleague
+):
+    participant = register(coordinator_a, site_a, trial, screened_on=TODAY - timedelta(days=5))
+    consent(coordinator_a, participant)
+    outcome = {}
+
+    def second_person():
+        visit = Visit.objects.select_related("participant").get(pk=scr_pk)
+        try:
+            save(colleague, visit, AlsfrsR, ALSFRS_NORMAL | {"q1_speech": 1})
+        except Exception as error:
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    scr = visit_of(participant, "SCR")
+    scr_pk = scr.pk
+    with transaction.atomic():
+        save(coordinator_a, scr, AlsfrsR, ALSFRS_NORMAL)
+        other = threading.Thread(target=second_person)
+        other.start()
+        other.join(timeout=0.5)  # its INSERT waits for this transaction on the unique visit
+    other.join(timeout=30)
+    assert isinstance(outcome.get("error"), StaleFormError), outcome
+    assert outcome["error"].record.updated_by == coordinator_a
+    assert AlsfrsR.objects.get(visit=scr).q1_speech == 4
