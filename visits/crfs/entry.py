@@ -106,9 +106,16 @@ def save_form(
     try:
         with transaction.atomic():
             return _save(
-                record_class, visit, user, answers, missing, expected_version, complete, reason,
-                children,
-            )  # fmt: skip
+                record_class=record_class,
+                visit=visit,
+                user=user,
+                answers=answers,
+                missing=missing,
+                expected_version=expected_version,
+                complete=complete,
+                reason=reason,
+                children=children,
+            )
     except StaleFormError:
         raise
     except Exception as error:
@@ -125,6 +132,7 @@ def save_form(
 
 
 def _save(
+    *,
     record_class: type[FormRecord],
     visit,
     user,
