@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pghistory
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from participants import lifecycle
@@ -80,6 +80,27 @@ class Participant(models.Model):
             return False
         end = getattr(self, "end_of_study", None)
         return bool(end and end.follow_up_allowed)
+
+    # Set by has_signed_consent once a consent it found is committed.
+    _consent_committed = False
+
+    def has_signed_consent(self) -> bool:
+        """Whether a signed consent is recorded (the gate of every study form).
+
+        A yes is remembered on this instance, so saving a visit's forms asks once: consents
+        are never deleted, so it cannot turn into a no. It is remembered only once committed
+        (at once outside a transaction, else when the transaction commits), so a consent
+        that is rolled back never lets a form through. A no is asked again every time.
+        """
+        if self._consent_committed:
+            return True
+        found = self.consents.exists()
+        if found:
+            transaction.on_commit(self._remember_consent)
+        return found
+
+    def _remember_consent(self) -> None:
+        self._consent_committed = True
 
     def allowed_next_statuses(self) -> list[ParticipantStatus]:
         return [ParticipantStatus(s) for s in lifecycle.ALLOWED.get(self.status, ())]

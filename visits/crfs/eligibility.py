@@ -283,6 +283,7 @@ from django import forms  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.exceptions import ObjectDoesNotExist, ValidationError  # noqa: E402
 from django.db import models  # noqa: E402
+from django.db.models import F, OuterRef, Subquery  # noqa: E402
 
 from participants.choices import ElEscorial  # noqa: E402
 from trials.forms import DateInput  # noqa: E402
@@ -308,11 +309,30 @@ def _yes_no(label) -> models.BooleanField:
     return models.BooleanField(label, null=True, blank=True, choices=YES_NO)
 
 
-def _fvc_model():
-    """The spirometry model, written in parallel (visits.crfs.fvc.Fvc); None until it exists."""
-    from visits.crfs import fvc
+def _source_values(visit) -> dict[str, object]:
+    """The visit's ALSFRS-R items, its spirometry and the participant's first consent, in
+    one query: the checklist is re-derived after every save of a source form. A record
+    not entered yet reads as None throughout."""
+    from participants.models import Consent
+    from visits.models import Visit
 
-    return getattr(fvc, "Fvc", None)
+    first_consent = Consent.objects.filter(participant_id=OuterRef("participant_id")).order_by(
+        "signed_on", "pk"
+    )
+    return (
+        Visit.objects.filter(pk=visit.pk)
+        .values(
+            swallowing=F("alsfrsr__q3_swallowing"),
+            walking=F("alsfrsr__q8_walking"),
+            cutting_5a=F("alsfrsr__q5a_cutting_no_gastrostomy"),
+            cutting_5b=F("alsfrsr__q5b_cutting_gastrostomy"),
+            fvc_percent=F("fvc__percent_predicted"),
+            fvc_equation=F("fvc__equation"),
+            consent_signed_on=Subquery(first_consent.values("signed_on")[:1]),
+            consent_version=Subquery(first_consent.values("version__version")[:1]),
+        )
+        .get()
+    )
 
 
 @pghistory.track()
@@ -426,9 +446,6 @@ class Eligibility(FormRecord):
 
     def read_sources(self) -> None:
         """Copy the source values of the derived criteria from their records."""
-        from participants.models import Consent
-        from visits.crfs.alsfrs_r import AlsfrsR
-
         participant = self.visit.participant
         self.screened_on = self.visit.actual_date
         try:
@@ -440,31 +457,22 @@ class Eligibility(FormRecord):
         self.onset_date = history.onset_date if history else None
         self.onset_precision = history.onset_precision if history else ""
 
-        alsfrs = AlsfrsR.objects.filter(visit=self.visit).first()
-        self.alsfrs_swallowing = alsfrs.q3_swallowing if alsfrs else None
-        self.alsfrs_walking = alsfrs.q8_walking if alsfrs else None
+        sources = _source_values(self.visit)
+        self.alsfrs_swallowing = sources["swallowing"]
+        self.alsfrs_walking = sources["walking"]
         self.alsfrs_cutting, self.alsfrs_cutting_item = None, ""
-        if alsfrs and alsfrs.q5b_cutting_gastrostomy is not None:
-            self.alsfrs_cutting, self.alsfrs_cutting_item = alsfrs.q5b_cutting_gastrostomy, "5b"
-        elif alsfrs and alsfrs.q5a_cutting_no_gastrostomy is not None:
-            self.alsfrs_cutting, self.alsfrs_cutting_item = alsfrs.q5a_cutting_no_gastrostomy, "5a"
+        if sources["cutting_5b"] is not None:
+            self.alsfrs_cutting, self.alsfrs_cutting_item = sources["cutting_5b"], "5b"
+        elif sources["cutting_5a"] is not None:
+            self.alsfrs_cutting, self.alsfrs_cutting_item = sources["cutting_5a"], "5a"
 
         self.fvc_percent_predicted, self.fvc_equation = None, ""
-        fvc_model = _fvc_model()
-        if fvc_model is not None:
-            spirometry = fvc_model.objects.filter(visit=self.visit).first()
-            if spirometry is not None and spirometry.percent_predicted is not None:
-                self.fvc_percent_predicted = float(spirometry.percent_predicted)
-                self.fvc_equation = str(getattr(spirometry, "equation", "") or "")
+        if sources["fvc_percent"] is not None:
+            self.fvc_percent_predicted = float(sources["fvc_percent"])
+            self.fvc_equation = str(sources["fvc_equation"] or "")
 
-        first = (
-            Consent.objects.filter(participant=participant)
-            .select_related("version")
-            .order_by("signed_on", "pk")
-            .first()
-        )
-        self.consent_signed_on = first.signed_on if first else None
-        self.consent_version = first.version.version if first else ""
+        self.consent_signed_on = sources["consent_signed_on"]
+        self.consent_version = sources["consent_version"] or ""
 
     def inputs(self) -> Inputs:
         return Inputs(

@@ -96,74 +96,126 @@ def save_form(
     if unknown:
         raise ValueError(f"not answers of {record_class.form_code}: {sorted(unknown)}")
     reason = reason.strip()
-    if record_class.form_code not in CONSENT_NOT_NEEDED and not has_consent(visit.participant_id):
+    if record_class.form_code not in CONSENT_NOT_NEEDED and not _consented(visit):
         raise ValidationError(
             _(
                 "Informed consent is not recorded for this participant: no study form can be "
                 "saved before the signed consent is entered."
             )
         )
-    with transaction.atomic():
+    try:
+        with transaction.atomic():
+            return _save(
+                record_class=record_class,
+                visit=visit,
+                user=user,
+                answers=answers,
+                missing=missing,
+                expected_version=expected_version,
+                complete=complete,
+                reason=reason,
+                children=children,
+            )
+    except StaleFormError:
+        raise
+    except Exception as error:
+        if expected_version != 0:
+            raise
+        # A first save does not look for the record beforehand: one saved by someone else
+        # meanwhile makes the INSERT fail on the unique visit (or this input fail on its own).
+        # Either way the other person's save is the answer, as if it had been found first.
+        record = record_class.objects.filter(visit=visit).first()
+        if record is None:
+            raise
+        record.visit = visit
+        raise StaleFormError(record, _differences(record, answers, missing, children)) from error
+
+
+def _save(
+    *,
+    record_class: type[FormRecord],
+    visit,
+    user,
+    answers: dict[str, Any],
+    missing: dict[str, str],
+    expected_version: int,
+    complete: bool,
+    reason: str,
+    children: dict[str, dict[str, Any]] | None,
+) -> FormRecord:
+    """save_form's work inside its transaction."""
+    if expected_version == 0:
+        # A first save: FOR UPDATE of a row that does not exist locks nothing, so the
+        # record's unique visit is what refuses a second first save (see save_form).
+        record = record_class(visit=visit, version=0, updated_by=user)
+    else:
         record = record_class.objects.select_for_update().filter(visit=visit).first()
         if record is None:
-            if expected_version != 0:
-                raise StaleFormError(record_class(visit=visit, version=0), [])
-            record = record_class(visit=visit, version=0, updated_by=user)
-        elif record.version != expected_version:
+            raise StaleFormError(record_class(visit=visit, version=0), [])
+        record.visit = visit  # the caller's, with its participant loaded: not read again
+        if record.version != expected_version:
             raise StaleFormError(record, _differences(record, answers, missing, children))
-        if record.is_locked:
-            raise ValidationError(_("This form is locked; it cannot be changed."))
+    if record.is_locked:
+        raise ValidationError(_("This form is locked; it cannot be changed."))
 
-        changes = _differences(record, answers, missing, children)
-        new_status = FormStatus.COMPLETE if complete else FormStatus.IN_PROGRESS
-        status_changes = new_status != record.status and not (
-            complete and record.status in REASON_REQUIRED
+    changes = _differences(record, answers, missing, children)
+    new_status = FormStatus.COMPLETE if complete else FormStatus.IN_PROGRESS
+    status_changes = new_status != record.status and not (
+        complete and record.status in REASON_REQUIRED
+    )
+    if record.pk and not changes and not status_changes:
+        return record  # nothing to save: no new version, no audit noise
+    if record.pk and record.status in REASON_REQUIRED and not reason:
+        raise ValidationError(
+            {"reason_for_change": _("This form is complete: give a reason for the change.")}
         )
-        if record.pk and not changes and not status_changes:
-            return record  # nothing to save: no new version, no audit noise
-        if record.pk and record.status in REASON_REQUIRED and not reason:
-            raise ValidationError(
-                {"reason_for_change": _("This form is complete: give a reason for the change.")}
-            )
 
-        for name, value in answers.items():
-            setattr(record, name, value)
-        record.missing_reasons = missing
-        record.pending_children = children
-        if complete:
-            errors = {
-                name: _("Answer this, or give a reason it is missing.")
-                for name in record.unanswered()
-            }
-            errors.update(record.completion_errors())
-            if errors:
-                raise ValidationError(errors)
-        try:
-            record.compute_derived()
-        except ValueError as error:
-            raise ValidationError(str(error)) from error
+    for name, value in answers.items():
+        setattr(record, name, value)
+    record.missing_reasons = missing
+    record.pending_children = children
+    if complete:
+        errors = {
+            name: _("Answer this, or give a reason it is missing.") for name in record.unanswered()
+        }
+        errors.update(record.completion_errors())
+        if errors:
+            raise ValidationError(errors)
+    try:
+        record.compute_derived()
+    except ValueError as error:
+        raise ValidationError(str(error)) from error
 
-        if complete:
-            # An edit after verification or signature clears them: the record is complete again.
-            if record.status not in REASON_REQUIRED or changes:
-                record.status = FormStatus.COMPLETE
-            record.completed_at = record.completed_at or timezone.now()
-        else:
-            record.status = FormStatus.IN_PROGRESS
-            record.completed_at = None
-        record.version += 1
-        record.updated_by = user
-        with pghistory.context(reason=reason or None, actor_id=user.pk, form=record.form_code):
-            record.save()
-            if children is not None:
-                record.save_children(children)
-        record.pending_children = None
-        _refresh_dependents(record, user=user, reason=reason)
+    if complete:
+        # An edit after verification or signature clears them: the record is complete again.
+        if record.status not in REASON_REQUIRED or changes:
+            record.status = FormStatus.COMPLETE
+        record.completed_at = record.completed_at or timezone.now()
+    else:
+        record.status = FormStatus.IN_PROGRESS
+        record.completed_at = None
+    record.version += 1
+    record.updated_by = user
+    with pghistory.context(reason=reason or None, actor_id=user.pk, form=record.form_code):
+        record.save()
+        if children is not None:
+            record.save_children(children)
+    record.pending_children = None
+    _refresh_dependents(record, user=user, reason=reason)
     return record
 
 
 def has_consent(participant_id: int) -> bool:
     return Consent.objects.filter(participant_id=participant_id).exists()
+
+
+def _consented(visit) -> bool:
+    # The participant instance remembers a committed consent, so a caller saving several
+    # forms with the same participant asks once; without it loaded, ask by id rather than
+    # load the participant only for this.
+    if visit._meta.get_field("participant").is_cached(visit):
+        return visit.participant.has_signed_consent()
+    return has_consent(visit.participant_id)
 
 
 def _refresh_dependents(record: FormRecord, *, user, reason: str) -> None:
