@@ -179,3 +179,27 @@ def test_entry_page_queries_are_constant(
     assert post(client, m06, NORMAL | {"weight_kg": "60.0"}, complete=True).status_code == 302
     with django_assert_max_num_queries(10):
         assert client.get(page).status_code == 200
+
+
+def test_correcting_the_baseline_weight_updates_the_weight_change_already_stored_later(
+    client_for, coordinator_a, participant, m06
+):
+    client = client_for(coordinator_a)
+    baseline = participant.visits.get(code="BL")
+    answers = NORMAL | {"weight_kg": "60.0", "height_cm": "165.0"}
+    assert post(client, baseline, answers, complete=True).status_code == 302
+    assert post(client, m06, NORMAL | {"weight_kg": "57.0"}, complete=True).status_code == 302
+    later = Vitals.objects.get(visit=m06)
+    assert later.weight_change_percent == pytest.approx(-5.0)
+
+    # The baseline weight was mistyped: 61.0, not 60.0 (a complete form: with a reason).
+    corrected = answers | {"weight_kg": "61.0"}
+    response = post(
+        client, baseline, corrected, version=1, complete=True, reason="transcription error"
+    )
+    assert response.status_code == 302
+
+    later.refresh_from_db()
+    assert later.baseline_weight_kg == Decimal("61.0")
+    assert later.weight_change_percent == pytest.approx(round((57 - 61) / 61 * 100, 2))
+    assert (later.version, later.status) == (1, "complete")  # answers and status untouched

@@ -121,6 +121,11 @@ class FormRecord(models.Model):
         """(label, value) of the stored derived scores, for the entry page."""
         return []
 
+    def dependent_records(self) -> list[FormRecord]:
+        """Records at other visits whose derived values read this one (e.g. the weight
+        change from baseline): `save_form` re-derives them after saving this record."""
+        return []
+
     # --- child rows (optional): a form whose page also enters a list of rows ---------
 
     def saved_children(self) -> dict[str, dict[str, Any]]:

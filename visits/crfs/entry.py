@@ -220,8 +220,12 @@ def _consented(visit) -> bool:
 
 def _refresh_dependents(record: FormRecord, *, user, reason: str) -> None:
     """Forms derived from this one are re-derived now, in the same transaction (no signals)."""
-    from visits.crfs import eligibility
+    from visits.crfs import eligibility, rederive
 
+    cause = f"{record.form_code} saved" + (f" ({reason})" if reason else "")
     if record.form_code in eligibility.SOURCE_FORMS:
-        cause = f"{record.form_code} saved" + (f" ({reason})" if reason else "")
         eligibility.refresh_from_sources(record.visit, user=user, cause=cause)
+    dependents = record.dependent_records()
+    if dependents:
+        visit = record.visit
+        rederive.rederive(dependents, actor=user, cause=f"{cause} at {visit.code}")

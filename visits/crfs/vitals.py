@@ -279,6 +279,21 @@ class Vitals(FormRecord):
             .first()
         )
 
+    def dependent_records(self) -> list[FormRecord]:
+        """At a baseline visit: the vital signs of the later visits (their weight change)."""
+        protocol = self.visit.participant.trial.protocol
+        if self.visit.code not in {v.code for v in protocol.visits if v.kind == VisitKind.BASELINE}:
+            return []
+        later = list(
+            Vitals.objects.filter(
+                visit__participant_id=self.visit.participant_id,
+                visit__position__gt=self.visit.position,
+            ).select_related("visit")
+        )
+        for record in later:
+            record.visit.participant = self.visit.participant
+        return later
+
     def compute_derived(self) -> None:
         self.bmi = self.height_cm_used = self.baseline_weight_kg = None
         self.weight_change_percent = None
