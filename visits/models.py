@@ -194,6 +194,16 @@ class Transplantation(models.Model):
             ),
         ]
 
+    # Check constraints that only repeat the field validators (the dose and volume minimums
+    # are above zero): participants.validation does not ask the database about them again.
+    checks_repeating_validators = frozenset(
+        {
+            "transplantation_viability_percent",
+            "transplantation_needle_gauge",
+            "transplantation_positive_dose_volume",
+        }
+    )
+
     def __str__(self) -> str:
         return f"{self.participant} · {self.performed_on}"
 

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from participants import services as participant_services
+from participants import validation
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from trials import permissions
@@ -67,9 +68,9 @@ def _check_against_done_visits(participant: Participant, performed_on) -> None:
             )
 
 
-def _save_clean(transplantation: Transplantation) -> None:
-    transplantation.full_clean()
-    # New: inserted straight away (full_clean checked it is unique), no UPDATE tried first.
+def _save_clean(transplantation: Transplantation, *, established: tuple[str, ...] = ()) -> None:
+    validation.validate(transplantation, established=established)
+    # New: inserted straight away (its uniqueness is established), no UPDATE tried first.
     transplantation.save(force_insert=transplantation._state.adding)
 
 
@@ -114,7 +115,7 @@ def record_transplantation(
             recorded_by=actor,
             **{name: data[name] for name in FIELDS},
         )
-        _save_clean(transplantation)
+        _save_clean(transplantation, established=("participant",))  # looked for above
         participant.transplantation = transplantation
         participant_services.record_transplanted(
             actor=actor, participant=participant, performed_on=performed_on
