@@ -48,10 +48,11 @@ def _not_in_future(site: Site, day: date, field: str) -> None:
 
 
 def _locked(participant: Participant) -> Participant:
-    """Lock the participant's row only (`of`), not the site joined in: sites are not queued."""
+    """Lock the participant's row only (`of`), not the site and trial joined in: they are
+    not queued. Both come with it: the checks read the site, the hooks the trial's protocol."""
     return (
         Participant.objects.select_for_update(of=("self",))
-        .select_related("site")
+        .select_related("site", "trial")
         .get(pk=participant.pk)
     )
 
@@ -319,13 +320,17 @@ def current_consent_version(trial: Trial, day: date) -> ConsentVersion | None:
 
 
 def _check_consent_for_enrolment(participant: Participant, day: date) -> None:
-    consents = participant.consents.filter(signed_on__lte=day)
-    if not consents.exists():
+    signed = set(
+        participant.consents.filter(signed_on__lte=day)
+        .order_by()  # the default order would join the participant and its site
+        .values_list("version_id", flat=True)
+    )
+    if not signed:
         raise ValidationError(
             _("Informed consent is not recorded: record the signed consent before enrolment.")
         )
     current = current_consent_version(participant.trial, day)
-    if current is not None and not consents.filter(version=current).exists():
+    if current is not None and current.pk not in signed:
         raise ValidationError(
             _(
                 "The participant has not signed the consent form in use (version %(version)s): "

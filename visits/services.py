@@ -8,6 +8,7 @@ VisitsConfig.ready() and run inside the participants services' transactions.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 import pghistory
@@ -36,28 +37,29 @@ def anchor_date(participant: Participant) -> date | None:
     return transplantation.performed_on if transplantation else None
 
 
-def create_visits(participant: Participant, event: CreatedOn) -> list[Visit]:
-    """Create the protocol's visits for a lifecycle event (idempotent per visit code).
+def create_visits(
+    participant: Participant,
+    event: CreatedOn,
+    *,
+    anchor: date | None,
+    existing: Collection[str] = (),
+) -> list[Visit]:
+    """Create the protocol's visits for a lifecycle event, planned from `anchor` (the
+    transplantation date, None before it), in one statement.
 
-    Called by the lifecycle services with the participant's row locked, so no one else
-    creates them meanwhile: the missing ones are read in one query and inserted, planned,
-    in one statement.
+    Each event happens once per participant: its status transition cannot repeat, and the
+    services make it with the participant's row locked. So the lifecycle hooks have no visit
+    of the event to look for; a caller that has read the participant's visits passes the
+    codes it found in `existing` and those are skipped. The unique constraint on
+    (participant, code, sequence) backs this up.
     """
     protocol = participant.trial.protocol
-    definitions = protocol.visits_created_on(event)
+    definitions = [d for d in protocol.visits_created_on(event) if d.code not in existing]
     if not definitions:
         return []
     today = participant.site.local_today()
-    anchor = anchor_date(participant)
-    existing = set(
-        Visit.objects.filter(
-            participant=participant, sequence=0, code__in=[d.code for d in definitions]
-        ).values_list("code", flat=True)
-    )
     created = []
     for definition in definitions:
-        if definition.code in existing:
-            continue
         visit = Visit(
             participant=participant,
             code=definition.code,
@@ -66,6 +68,8 @@ def create_visits(participant: Participant, event: CreatedOn) -> list[Visit]:
         )
         if definition.kind == VisitKind.SCREENING:
             visit.actual_date = participant.screened_on
+        elif definition.kind == VisitKind.PROCEDURE and anchor is not None:
+            visit.actual_date = anchor  # the procedure visit is the transplantation itself
         visit.replan(schedule.plan(definition, anchor))
         visit.refresh(today)
         created.append(visit)
@@ -73,11 +77,11 @@ def create_visits(participant: Participant, event: CreatedOn) -> list[Visit]:
 
 
 def on_registered(participant: Participant) -> None:
-    create_visits(participant, CreatedOn.REGISTRATION)
+    create_visits(participant, CreatedOn.REGISTRATION, anchor=None)  # no transplantation yet
 
 
 def on_enrolled(participant: Participant) -> None:
-    create_visits(participant, CreatedOn.ENROLMENT)
+    create_visits(participant, CreatedOn.ENROLMENT, anchor=None)  # no transplantation yet
 
 
 def on_exited(participant: Participant) -> None:

@@ -120,7 +120,7 @@ def record_transplantation(
         participant_services.record_transplanted(
             actor=actor, participant=participant, performed_on=performed_on
         )
-        create_visits(participant, CreatedOn.TRANSPLANTATION)
+        create_visits(participant, CreatedOn.TRANSPLANTATION, anchor=performed_on)
         _date_tx_visit(participant)
         replan_open_visits(participant)
         reminders.sync_participant(participant)

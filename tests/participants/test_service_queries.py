@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from participants import services
-from tests.factories import consent, consent_version, register
+from tests.factories import consent, consent_version, register, screen_eligible
 from trials import permissions
 
 TODAY = date(2026, 3, 10)
@@ -31,10 +32,28 @@ def participant(actor, site_a, trial):
 
 
 def test_registration(actor, site_a, trial, django_assert_num_queries):
-    # sequence, participant, status change, identity, demographics, ALS history;
-    # the screening visit: transplantation?, existing visits?, insert
-    with django_assert_num_queries(2 + 6 + 3):
+    # sequence, participant, status change, identity, demographics, ALS history,
+    # the screening visit
+    with django_assert_num_queries(2 + 7):
         register(actor, site_a, trial, screened_on=TODAY - timedelta(days=3))
+
+
+def test_enrolment(actor, participant, django_assert_num_queries):
+    screen_eligible(actor, participant)
+    # lock (with site and trial), consents signed, version in use, the eligibility check's
+    # checklist, sequence, status change, participant, the baseline visit
+    with django_assert_num_queries(2 + 8):
+        services.enrol_participant(actor=actor, participant=participant, enrolled_on=TODAY)
+
+
+def test_a_lifecycle_event_makes_its_visits_once(actor, participant):
+    """The hooks do not look for the event's visits (the status transition happens once);
+    the unique constraint refuses a second set."""
+    from visits.services import on_registered
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        on_registered(participant)
+    assert participant.visits.filter(code="SCR").count() == 1
 
 
 def test_consent(actor, participant, trial, django_assert_num_queries):
