@@ -96,6 +96,14 @@ class Visit(models.Model):
         return self.actual_date is not None
 
     @property
+    def is_open(self) -> bool:
+        """Still expected, as VisitQuerySet.open() selects them, for a visit in hand."""
+        return self.actual_date is None and self.status not in (
+            VisitStatus.MISSED,
+            VisitStatus.NOT_EXPECTED,
+        )
+
+    @property
     def definition(self) -> VisitDef | None:
         """The protocol's definition of this visit (None for unscheduled visits)."""
         if self.is_unscheduled:

@@ -8,13 +8,14 @@ VisitsConfig.ready() and run inside the participants services' transactions.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import date
 
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from participants.models import Participant
@@ -84,6 +85,17 @@ def on_enrolled(participant: Participant) -> None:
     create_visits(participant, CreatedOn.ENROLMENT, anchor=None)  # no transplantation yet
 
 
+def save_visits(visits: list[Visit], fields: Iterable[str]) -> None:
+    """Save `fields` of several visits in one statement (updated_at too, which bulk_update
+    does not set by itself)."""
+    if not visits:
+        return
+    now = timezone.now()
+    for visit in visits:
+        visit.updated_at = now
+    Visit.objects.bulk_update(visits, [*fields, "updated_at"])
+
+
 def on_exited(participant: Participant) -> None:
     """After the end of study nothing more is expected and nothing may be dated after it;
     except that a participant withdrawn with follow-up allowed keeps the follow-up visits."""
@@ -91,17 +103,21 @@ def on_exited(participant: Participant) -> None:
     if exited is None:
         return
     follow_up = participant.follow_up_continues
-    if not follow_up and participant.visits.filter(actual_date__gt=exited).exists():
+    visits = list(participant.visits.order_by())  # a handful; the checks below need them all
+    if not follow_up and any(v.actual_date and v.actual_date > exited for v in visits):
         raise ValidationError(
             {"effective_date": _("A visit is recorded after this date; correct it first.")}
         )
-    for visit in participant.visits.open():
-        visit.participant = participant
+    closed = []
+    for visit in visits:
+        if not visit.is_open:
+            continue
         if follow_up and _continues_after_exit(visit):
             continue
         if visit.target_date is None or visit.target_date > exited:
             visit.status = VisitStatus.NOT_EXPECTED
-            visit.save(update_fields=["status", "updated_at"])
+            closed.append(visit)
+    save_visits(closed, ["status"])
 
 
 def _continues_after_exit(visit: Visit) -> bool:
@@ -111,33 +127,36 @@ def _continues_after_exit(visit: Visit) -> bool:
     )
 
 
-def replan_open_visits(participant: Participant) -> None:
-    """Recompute target and window of every visit not yet done from the current anchor.
+def replan_open_visits(participant: Participant, visits: Iterable[Visit]) -> list[Visit]:
+    """Recompute target and window of every visit not yet done from the current anchor, and
+    save the ones that change in one statement (returned).
 
-    Visits never planned before (a baseline done before the transplantation was known)
-    are planned too; done visits that were already planned keep their dates. A visit whose
-    plan and status come out unchanged (one just created with this anchor) is not saved.
+    `visits` are the participant's visits as the caller has them. Visits never planned
+    before (a baseline done before the transplantation was known) are planned too; done
+    visits that were already planned keep their dates. A visit whose plan and status come
+    out unchanged (one just created with this anchor) is not saved.
     """
     protocol = participant.trial.protocol
     anchor = anchor_date(participant)
     today = participant.site.local_today()
-    unplanned_or_open = Q(actual_date__isnull=True) | Q(target_date__isnull=True)
-    for visit in participant.visits.filter(unplanned_or_open, sequence=0):
+    changed = []
+    for visit in visits:
+        if visit.sequence != 0 or (visit.actual_date is not None and visit.target_date is not None):
+            continue
         before = _planned_state(visit)
         visit.replan(schedule.plan(protocol.visit(visit.code), anchor))
         visit.refresh(today)
         if _planned_state(visit) != before:
-            visit.save()
+            changed.append(visit)
+    save_visits(changed, PLANNED_FIELDS)
+    return changed
+
+
+PLANNED_FIELDS = ("target_date", "window_start", "window_end", "status", "days_from_target")
 
 
 def _planned_state(visit: Visit) -> tuple:
-    return (
-        visit.target_date,
-        visit.window_start,
-        visit.window_end,
-        visit.status,
-        visit.days_from_target,
-    )
+    return tuple(getattr(visit, name) for name in PLANNED_FIELDS)
 
 
 def visit_date_errors(visit: Visit, actual: date) -> str | None:

@@ -83,9 +83,9 @@ def test_contact_attempt(actor, participant, django_assert_num_queries):
 
 def test_screen_failure_by_hand(actor, participant, django_assert_num_queries):
     consent(actor, participant)
-    # lock, status change, participant; the hooks: visits after the date?, open visits,
-    # then the reminders (savepoint, participant, reminders, release)
-    with django_assert_num_queries(2 + 3 + 2 + 4):
+    # lock, status change, participant; the hooks: the visits (none to close), then the
+    # reminders (savepoint, participant, reminders, release)
+    with django_assert_num_queries(2 + 3 + 1 + 4):
         services.change_status(
             actor=actor,
             participant=participant,
