@@ -1,9 +1,10 @@
-"""How many SQL statements the transplantation and the end of study take, with the visits
-read once and the changed ones saved in one statement (and still audited).
+"""How many SQL statements the transplantation, the end of study and the screen failure
+take, with the visits read once and the changed ones saved in one statement (and still
+audited).
 
 Counts include the SAVEPOINT and RELEASE of the service's own transaction (the test runs
-inside one). The reminders' sync is deferred (reminders.services.deferred_sync) and runs
-after the count: its statements are counted in tests of their own.
+inside one). Where the reminders' sync is deferred (reminders.services.deferred_sync), it
+runs after the count: its statements are counted in tests/visits/test_reminders.py.
 """
 
 from __future__ import annotations
@@ -15,8 +16,17 @@ import pytest
 from participants import services as participant_services
 from participants.models import Participant
 from tests.conftest import NOW
-from tests.factories import TX_DATA, enrol, register, transplant, transplanted_participant
+from tests.factories import (
+    TX_DATA,
+    consent,
+    enrol,
+    register,
+    screening_forms,
+    transplant,
+    transplanted_participant,
+)
 from trials import permissions
+from visits import screening
 from visits.models import Visit
 from visits.reminders import services as reminders
 from visits.services import record_visit_date
@@ -106,3 +116,15 @@ def test_death_closes_the_visits_still_expected_in_one_statement(
     assert closed.events.order_by("pgh_id").last().pgh_context.metadata["reason"] == (
         "Respiratory failure"
     )
+
+
+def test_screen_failure_from_the_checklist(actor, site_a, trial, django_assert_num_queries):
+    participant = register(actor, site_a, trial, screened_on=TODAY - timedelta(days=5))
+    consent(actor, participant)
+    screening_forms(actor, participant, progression_6_months=False)
+    # checklist, checklist locked with its override; change_status (savepoint, lock, status
+    # change, participant, visits, release); the reminders (participant, reminders)
+    with django_assert_num_queries(2 + 2 + 6 + 2):
+        screening.record_screen_failure(actor=actor, participant=participant, effective_date=TODAY)
+    participant.refresh_from_db()
+    assert participant.status == "screen_failed"
