@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from participants import lifecycle
+from participants import lifecycle, validation
 from participants.choices import ContactMethod, ContactOutcome, WithdrawnBy, YesNoUnknown
 from participants.choices import ParticipantStatus as S
 from participants.models import (
@@ -48,10 +48,11 @@ def _not_in_future(site: Site, day: date, field: str) -> None:
 
 
 def _locked(participant: Participant) -> Participant:
-    """Lock the participant's row only (`of`), not the site joined in: sites are not queued."""
+    """Lock the participant's row only (`of`), not the site and trial joined in: they are
+    not queued. Both come with it: the checks read the site, the hooks the trial's protocol."""
     return (
         Participant.objects.select_for_update(of=("self",))
-        .select_related("site")
+        .select_related("site", "trial")
         .get(pk=participant.pk)
     )
 
@@ -97,10 +98,11 @@ def _registration_errors(screened_on: date, demographics: dict, als_history: dic
     return errors
 
 
-def _save_clean(instance) -> None:
-    """Validate, then save; a new row is inserted straight away (full_clean has checked it is
-    unique), without the UPDATE Django tries first when the primary key is a one-to-one."""
-    instance.full_clean()
+def _save_clean(instance, *, established: tuple[str, ...] = ()) -> None:
+    """Validate (less the checks `established` and the database's own; see
+    participants.validation), then save; a new row is inserted straight away, without the
+    UPDATE Django tries first when the primary key is a one-to-one."""
+    validation.validate(instance, established=established)
     instance.save(force_insert=instance._state.adding)
 
 
@@ -132,16 +134,25 @@ def register_participant(
             screened_on=screened_on,
             created_by=actor,
         )
-        _save_clean(participant)
+        # The number comes from the site's sequence, and status and study ID are set together.
+        _save_clean(
+            participant,
+            established=(
+                "participant_screening_number_per_site",
+                "participant_study_id_iff_enrolled",
+            ),
+        )
         StatusChange.objects.create(
             participant=participant,
             to_status=S.SCREENING,
             effective_date=screened_on,
             changed_by=actor,
         )
-        _save_clean(ParticipantIdentity(participant=participant, **identity))
-        _save_clean(Demographics(participant=participant, **demographics))
-        _save_clean(AlsHistory(participant=participant, **als_history))
+        # A participant created in this transaction has no identity, demographics or history.
+        new = ("participant",)
+        _save_clean(ParticipantIdentity(participant=participant, **identity), established=new)
+        _save_clean(Demographics(participant=participant, **demographics), established=new)
+        _save_clean(AlsHistory(participant=participant, **als_history), established=new)
         lifecycle.run(lifecycle.ON_REGISTERED, participant)
     return participant
 
@@ -247,7 +258,17 @@ def change_status(
                 death_als_related=details.get("death_als_related", "") if died else "",
                 recorded_by=actor,
             )
-            _save_clean(end)
+            # A participant not yet at an end of study has no EndOfStudy row (the row is made
+            # only here, with the terminal status), and _end_of_study_errors has required the
+            # details the constraints ask for, with a field error each.
+            _save_clean(
+                end,
+                established=(
+                    "participant",
+                    "end_of_study_withdrawal_details",
+                    "end_of_study_death_details",
+                ),
+            )
             participant.end_of_study = end
         lifecycle.run(lifecycle.ON_EXITED, participant)
     return participant
@@ -299,13 +320,17 @@ def current_consent_version(trial: Trial, day: date) -> ConsentVersion | None:
 
 
 def _check_consent_for_enrolment(participant: Participant, day: date) -> None:
-    consents = participant.consents.filter(signed_on__lte=day)
-    if not consents.exists():
+    signed = set(
+        participant.consents.filter(signed_on__lte=day)
+        .order_by()  # the default order would join the participant and its site
+        .values_list("version_id", flat=True)
+    )
+    if not signed:
         raise ValidationError(
             _("Informed consent is not recorded: record the signed consent before enrolment.")
         )
     current = current_consent_version(participant.trial, day)
-    if current is not None and not consents.filter(version=current).exists():
+    if current is not None and current.pk not in signed:
         raise ValidationError(
             _(
                 "The participant has not signed the consent form in use (version %(version)s): "
@@ -378,7 +403,8 @@ def record_consent(
             taken_by=taken_by,
             recorded_by=actor,
         )
-        _save_clean(consent)
+        # Refused above with its own message, the participant locked meanwhile.
+        _save_clean(consent, established=("consent_once_per_version",))
     return consent
 
 

@@ -96,6 +96,14 @@ class Visit(models.Model):
         return self.actual_date is not None
 
     @property
+    def is_open(self) -> bool:
+        """Still expected, as VisitQuerySet.open() selects them, for a visit in hand."""
+        return self.actual_date is None and self.status not in (
+            VisitStatus.MISSED,
+            VisitStatus.NOT_EXPECTED,
+        )
+
+    @property
     def definition(self) -> VisitDef | None:
         """The protocol's definition of this visit (None for unscheduled visits)."""
         if self.is_unscheduled:
@@ -193,6 +201,16 @@ class Transplantation(models.Model):
                 name="transplantation_positive_dose_volume",
             ),
         ]
+
+    # Check constraints that only repeat the field validators (the dose and volume minimums
+    # are above zero): participants.validation does not ask the database about them again.
+    checks_repeating_validators = frozenset(
+        {
+            "transplantation_viability_percent",
+            "transplantation_needle_gauge",
+            "transplantation_positive_dose_volume",
+        }
+    )
 
     def __str__(self) -> str:
         return f"{self.participant} · {self.performed_on}"

@@ -33,7 +33,7 @@ def _locked_checklist(participant: Participant) -> Eligibility:
         raise ValidationError(_("Complete the eligibility checklist of the screening visit first."))
     return (
         Eligibility.objects.select_for_update(of=("self",))
-        .select_related("visit")
+        .select_related("visit", "override")  # the override is read next, under the lock
         .get(pk=record.pk)
     )
 

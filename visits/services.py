@@ -8,12 +8,14 @@ VisitsConfig.ready() and run inside the participants services' transactions.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import date
 
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from participants.models import Participant
@@ -36,28 +38,29 @@ def anchor_date(participant: Participant) -> date | None:
     return transplantation.performed_on if transplantation else None
 
 
-def create_visits(participant: Participant, event: CreatedOn) -> list[Visit]:
-    """Create the protocol's visits for a lifecycle event (idempotent per visit code).
+def create_visits(
+    participant: Participant,
+    event: CreatedOn,
+    *,
+    anchor: date | None,
+    existing: Collection[str] = (),
+) -> list[Visit]:
+    """Create the protocol's visits for a lifecycle event, planned from `anchor` (the
+    transplantation date, None before it), in one statement.
 
-    Called by the lifecycle services with the participant's row locked, so no one else
-    creates them meanwhile: the missing ones are read in one query and inserted, planned,
-    in one statement.
+    Each event happens once per participant: its status transition cannot repeat, and the
+    services make it with the participant's row locked. So the lifecycle hooks have no visit
+    of the event to look for; a caller that has read the participant's visits passes the
+    codes it found in `existing` and those are skipped. The unique constraint on
+    (participant, code, sequence) backs this up.
     """
     protocol = participant.trial.protocol
-    definitions = protocol.visits_created_on(event)
+    definitions = [d for d in protocol.visits_created_on(event) if d.code not in existing]
     if not definitions:
         return []
     today = participant.site.local_today()
-    anchor = anchor_date(participant)
-    existing = set(
-        Visit.objects.filter(
-            participant=participant, sequence=0, code__in=[d.code for d in definitions]
-        ).values_list("code", flat=True)
-    )
     created = []
     for definition in definitions:
-        if definition.code in existing:
-            continue
         visit = Visit(
             participant=participant,
             code=definition.code,
@@ -66,6 +69,8 @@ def create_visits(participant: Participant, event: CreatedOn) -> list[Visit]:
         )
         if definition.kind == VisitKind.SCREENING:
             visit.actual_date = participant.screened_on
+        elif definition.kind == VisitKind.PROCEDURE and anchor is not None:
+            visit.actual_date = anchor  # the procedure visit is the transplantation itself
         visit.replan(schedule.plan(definition, anchor))
         visit.refresh(today)
         created.append(visit)
@@ -73,11 +78,22 @@ def create_visits(participant: Participant, event: CreatedOn) -> list[Visit]:
 
 
 def on_registered(participant: Participant) -> None:
-    create_visits(participant, CreatedOn.REGISTRATION)
+    create_visits(participant, CreatedOn.REGISTRATION, anchor=None)  # no transplantation yet
 
 
 def on_enrolled(participant: Participant) -> None:
-    create_visits(participant, CreatedOn.ENROLMENT)
+    create_visits(participant, CreatedOn.ENROLMENT, anchor=None)  # no transplantation yet
+
+
+def save_visits(visits: list[Visit], fields: Iterable[str]) -> None:
+    """Save `fields` of several visits in one statement (updated_at too, which bulk_update
+    does not set by itself)."""
+    if not visits:
+        return
+    now = timezone.now()
+    for visit in visits:
+        visit.updated_at = now
+    Visit.objects.bulk_update(visits, [*fields, "updated_at"])
 
 
 def on_exited(participant: Participant) -> None:
@@ -87,17 +103,21 @@ def on_exited(participant: Participant) -> None:
     if exited is None:
         return
     follow_up = participant.follow_up_continues
-    if not follow_up and participant.visits.filter(actual_date__gt=exited).exists():
+    visits = list(participant.visits.order_by())  # a handful; the checks below need them all
+    if not follow_up and any(v.actual_date and v.actual_date > exited for v in visits):
         raise ValidationError(
             {"effective_date": _("A visit is recorded after this date; correct it first.")}
         )
-    for visit in participant.visits.open():
-        visit.participant = participant
+    closed = []
+    for visit in visits:
+        if not visit.is_open:
+            continue
         if follow_up and _continues_after_exit(visit):
             continue
         if visit.target_date is None or visit.target_date > exited:
             visit.status = VisitStatus.NOT_EXPECTED
-            visit.save(update_fields=["status", "updated_at"])
+            closed.append(visit)
+    save_visits(closed, ["status"])
 
 
 def _continues_after_exit(visit: Visit) -> bool:
@@ -107,33 +127,36 @@ def _continues_after_exit(visit: Visit) -> bool:
     )
 
 
-def replan_open_visits(participant: Participant) -> None:
-    """Recompute target and window of every visit not yet done from the current anchor.
+def replan_open_visits(participant: Participant, visits: Iterable[Visit]) -> list[Visit]:
+    """Recompute target and window of every visit not yet done from the current anchor, and
+    save the ones that change in one statement (returned).
 
-    Visits never planned before (a baseline done before the transplantation was known)
-    are planned too; done visits that were already planned keep their dates. A visit whose
-    plan and status come out unchanged (one just created with this anchor) is not saved.
+    `visits` are the participant's visits as the caller has them. Visits never planned
+    before (a baseline done before the transplantation was known) are planned too; done
+    visits that were already planned keep their dates. A visit whose plan and status come
+    out unchanged (one just created with this anchor) is not saved.
     """
     protocol = participant.trial.protocol
     anchor = anchor_date(participant)
     today = participant.site.local_today()
-    unplanned_or_open = Q(actual_date__isnull=True) | Q(target_date__isnull=True)
-    for visit in participant.visits.filter(unplanned_or_open, sequence=0):
+    changed = []
+    for visit in visits:
+        if visit.sequence != 0 or (visit.actual_date is not None and visit.target_date is not None):
+            continue
         before = _planned_state(visit)
         visit.replan(schedule.plan(protocol.visit(visit.code), anchor))
         visit.refresh(today)
         if _planned_state(visit) != before:
-            visit.save()
+            changed.append(visit)
+    save_visits(changed, PLANNED_FIELDS)
+    return changed
+
+
+PLANNED_FIELDS = ("target_date", "window_start", "window_end", "status", "days_from_target")
 
 
 def _planned_state(visit: Visit) -> tuple:
-    return (
-        visit.target_date,
-        visit.window_start,
-        visit.window_end,
-        visit.status,
-        visit.days_from_target,
-    )
+    return tuple(getattr(visit, name) for name in PLANNED_FIELDS)
 
 
 def visit_date_errors(visit: Visit, actual: date) -> str | None:

@@ -12,13 +12,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from participants import services as participant_services
+from participants import validation
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from trials import permissions
 from trials.protocols.definitions import CreatedOn, VisitKind
-from visits.models import Transplantation
+from visits.models import Transplantation, Visit
 from visits.reminders import services as reminders
-from visits.services import create_visits, replan_open_visits, require
+from visits.services import create_visits, replan_open_visits, require, save_visits
 
 FIELDS = (
     "route",
@@ -43,9 +44,11 @@ def _performed_on(participant: Participant, performed_at: datetime):
     return performed_on
 
 
-def _check_against_done_visits(participant: Participant, performed_on) -> None:
-    done = participant.visits.filter(actual_date__isnull=False)
-    for visit in done.exclude(code__in=_procedure_codes(participant)):
+def _check_against_done_visits(participant: Participant, performed_on, visits: list[Visit]):
+    procedures = _procedure_codes(participant)
+    for visit in visits:
+        if visit.actual_date is None or visit.code in procedures:
+            continue
         kind = visit.definition.kind if visit.definition else None
         if kind == VisitKind.BASELINE and visit.actual_date >= performed_on:
             raise ValidationError(
@@ -67,23 +70,33 @@ def _check_against_done_visits(participant: Participant, performed_on) -> None:
             )
 
 
-def _save_clean(transplantation: Transplantation) -> None:
-    transplantation.full_clean()
-    # New: inserted straight away (full_clean checked it is unique), no UPDATE tried first.
+def _save_clean(transplantation: Transplantation, *, established: tuple[str, ...] = ()) -> None:
+    validation.validate(transplantation, established=established)
+    # New: inserted straight away (its uniqueness is established), no UPDATE tried first.
     transplantation.save(force_insert=transplantation._state.adding)
 
 
-def _date_tx_visit(participant: Participant) -> None:
+def _date_tx_visit(participant: Participant, visits: list[Visit]) -> None:
     """The TX visit is the procedure itself: done on the transplantation date, always."""
     today = participant.site.local_today()
-    for visit in participant.visits.filter(code__in=_procedure_codes(participant)):
-        visit.actual_date = participant.transplantation.performed_on
-        visit.refresh(today)
-        visit.save()
+    procedures = _procedure_codes(participant)
+    dated = []
+    for visit in visits:
+        if visit.code in procedures:
+            visit.actual_date = participant.transplantation.performed_on
+            visit.refresh(today)
+            dated.append(visit)
+    save_visits(dated, ["actual_date", "status", "days_from_target"])
 
 
 def _procedure_codes(participant: Participant) -> list[str]:
     return [v.code for v in participant.trial.protocol.visits if v.kind == VisitKind.PROCEDURE]
+
+
+def _visits(participant: Participant) -> list[Visit]:
+    """The participant's visits, read once for the checks, the new visits and the replanning
+    (in no order: ordering by participant would join the participant and site tables)."""
+    return list(participant.visits.order_by())
 
 
 @transaction.atomic
@@ -97,15 +110,18 @@ def record_transplantation(
         .get(pk=participant.pk)
     )
     require(actor, permissions.ENTER_DATA, participant)
-    if Transplantation.objects.filter(participant=participant).exists():
-        raise ValidationError(_("The transplantation is already recorded; correct it instead."))
+    # Only the transplantation makes a participant transplanted, so an enrolled one has none:
+    # the record is looked for only to explain a refusal.
     if participant.status != ParticipantStatus.ENROLLED:
+        if Transplantation.objects.filter(participant=participant).exists():
+            raise ValidationError(_("The transplantation is already recorded; correct it instead."))
         raise ValidationError(
             _("Only an enrolled participant can be transplanted (status: %(status)s).")
             % {"status": participant.get_status_display()}
         )
     performed_on = _performed_on(participant, performed_at)
-    _check_against_done_visits(participant, performed_on)
+    visits = _visits(participant)
+    _check_against_done_visits(participant, performed_on, visits)
     with pghistory.context(actor_id=actor.pk, reason="record transplantation"):
         transplantation = Transplantation(
             participant=participant,
@@ -114,14 +130,20 @@ def record_transplantation(
             recorded_by=actor,
             **{name: data[name] for name in FIELDS},
         )
-        _save_clean(transplantation)
+        _save_clean(transplantation, established=("participant",))
         participant.transplantation = transplantation
         participant_services.record_transplanted(
             actor=actor, participant=participant, performed_on=performed_on
         )
-        create_visits(participant, CreatedOn.TRANSPLANTATION)
-        _date_tx_visit(participant)
-        replan_open_visits(participant)
+        # The new visits come planned and TX dated; the ones read before are replanned.
+        create_visits(
+            participant,
+            CreatedOn.TRANSPLANTATION,
+            anchor=performed_on,
+            existing={visit.code for visit in visits if visit.sequence == 0},
+        )
+        _date_tx_visit(participant, visits)
+        replan_open_visits(participant, visits)
         reminders.sync_participant(participant)
     return transplantation
 
@@ -143,7 +165,8 @@ def correct_transplantation(
     performed_on = _performed_on(participant, performed_at)
     moved = performed_on != transplantation.performed_on
     if moved:
-        _check_against_done_visits(participant, performed_on)
+        visits = _visits(participant)
+        _check_against_done_visits(participant, performed_on, visits)
         if participant.exited_on is not None and performed_on > participant.exited_on:
             raise ValidationError(
                 {"performed_date": _("The transplantation cannot be after the end of study.")}
@@ -159,7 +182,7 @@ def correct_transplantation(
             participant_services.move_transplanted_date(
                 participant=participant, performed_on=performed_on
             )
-            _date_tx_visit(participant)
-            replan_open_visits(participant)
+            _date_tx_visit(participant, visits)
+            replan_open_visits(participant, visits)
             reminders.sync_participant(participant)  # pending ones move; sent ones are kept
     return transplantation

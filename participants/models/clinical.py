@@ -62,6 +62,12 @@ class Demographics(models.Model):
             ),
         ]
 
+    # Check constraints that only repeat the field validators: participants.validation does
+    # not ask the database about them again (the validators have given the field error).
+    checks_repeating_validators = frozenset(
+        {"demographics_height_range", "demographics_weight_range"}
+    )
+
     def __str__(self) -> str:
         return f"{self.participant_id}: {self.sex}, {self.date_of_birth}"
 

@@ -17,18 +17,33 @@ class SiteSequenceManager(models.Manager):
     def next_value(self, site: Site, kind: str) -> int:
         """The next number of `kind` at `site`, unique under concurrency.
 
-        The row is created if missing (INSERT … ON CONFLICT DO NOTHING, so two first
-        enrolments cannot collide), then locked with SELECT … FOR UPDATE until the
-        caller's transaction ends: concurrent callers queue on the lock, and a
-        rolled-back caller gives its number back rather than leaving a gap.
+        One statement, INSERT … ON CONFLICT DO UPDATE … RETURNING: the first number creates
+        the row (two first callers cannot collide on the unique constraint), later ones
+        increment it. The row stays locked until the caller's transaction ends, so
+        concurrent callers queue on it and a rolled-back caller gives its number back
+        rather than leaving a gap.
         """
-        if not transaction.get_connection().in_atomic_block:
+        connection = transaction.get_connection()
+        if not connection.in_atomic_block:
             raise RuntimeError("next_value must run inside the caller's transaction")
-        self.bulk_create([self.model(site=site, kind=kind)], ignore_conflicts=True)
-        row = self.select_for_update().get(site=site, kind=kind)
-        row.last_value += 1
-        row.save(update_fields=["last_value"])
-        return row.last_value
+        meta = self.model._meta
+        table, site_column, kind_column, last = (
+            connection.ops.quote_name(name)
+            for name in (
+                meta.db_table,
+                meta.get_field("site").column,
+                meta.get_field("kind").column,
+                meta.get_field("last_value").column,
+            )
+        )
+        sql = (
+            f"INSERT INTO {table} ({site_column}, {kind_column}, {last}) VALUES (%s, %s, 1) "  # noqa: S608 - identifiers from _meta
+            f"ON CONFLICT ({site_column}, {kind_column}) "
+            f"DO UPDATE SET {last} = {table}.{last} + 1 RETURNING {last}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [site.pk, kind])
+            return cursor.fetchone()[0]
 
 
 class SiteSequence(models.Model):

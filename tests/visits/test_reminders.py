@@ -13,6 +13,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
 from participants import services as participant_services
+from participants.models import Participant
 from tests.factories import TX_DATA, member, transplanted_participant
 from trials.models import Role
 from visits import services as visit_services
@@ -314,3 +315,33 @@ def test_a_deferred_sync_leaves_the_same_pending_reminders_in_one_sync(
     assert Reminder.objects.filter(
         visit__participant=immediate, cancelled_at__isnull=False
     ).exists()
+
+
+def test_a_sync_moves_or_cancels_any_number_of_reminders_in_one_statement(
+    aug31, coordinator_a, site_a, django_assert_num_queries
+):
+    assert Reminder.objects.filter(sent_at=None, cancelled_at=None).count() == 32
+    transplantation = aug31.transplantation
+    # The correction moves all 32: lock, visits, recorded_by, transplantation, status change,
+    # participant, TX, replanned visits; the sync: participant, team, visits, reminders, moved
+    with django_assert_num_queries(2 + 8 + 5):
+        correct_transplantation(
+            actor=coordinator_a,
+            transplantation=transplantation,
+            performed_at=datetime(2025, 8, 25, 9, 0, tzinfo=site_a.zone),
+            data=TX_DATA,
+            reason="Date copied wrongly",
+        )
+    participant = Participant.objects.select_related("site").get(pk=aug31.pk)  # as a page
+    # The withdrawal cancels all 32: lock, status change, participant, end of study, visits,
+    # visits closed; the sync: participant, reminders, cancelled
+    with django_assert_num_queries(2 + 6 + 3):
+        participant_services.change_status(
+            actor=coordinator_a,
+            participant=participant,
+            to_status="withdrawn",
+            effective_date=date(2025, 9, 2),
+            reason="Moved abroad",
+            details={"withdrawn_by": "participant", "follow_up_allowed": False},
+        )
+    assert Reminder.objects.filter(cancelled_at=None).count() == 0

@@ -156,7 +156,9 @@ def sync_participant(participant: Participant, *, now: datetime | None = None) -
     return _sync(participant, now=now)
 
 
-@transaction.atomic
+# No savepoint of its own: the services call it last, in their transaction, and an error
+# here rolls the whole change back anyway.
+@transaction.atomic(savepoint=False)
 def _sync(participant: Participant, *, now: datetime | None = None) -> SyncResult:
     now = now or timezone.now()
     participant = Participant.objects.select_related("site", "trial").get(pk=participant.pk)
@@ -167,6 +169,7 @@ def _sync(participant: Participant, *, now: datetime | None = None) -> SyncResul
         .filter(visit__participant=participant)
         .order_by("pk")
     )
+    cancelled, moved = [], []
     for reminder in existing:
         due = desired.pop(
             (reminder.visit_id, reminder.kind, reminder.recipient_id, reminder.channel), None
@@ -176,17 +179,21 @@ def _sync(participant: Participant, *, now: datetime | None = None) -> SyncResul
         elif due is None:
             if reminder.cancelled_at is None:
                 reminder.cancelled_at = now
-                reminder.save(update_fields=["cancelled_at"])
-                result.cancelled += 1
+                cancelled.append(reminder.pk)
         elif reminder.due_at != due or reminder.cancelled_at is not None:
             reminder.due_at = due
             reminder.cancelled_at = reminder.claimed_at = None
             reminder.attempts = 0
             reminder.last_error = ""
-            reminder.save(
-                update_fields=["due_at", "cancelled_at", "claimed_at", "attempts", "last_error"]
-            )
-            result.moved += 1
+            moved.append(reminder)
+    # One statement each, whatever the number of rows (an end of study cancels them all).
+    if cancelled:
+        Reminder.objects.filter(pk__in=cancelled).update(cancelled_at=now)
+    if moved:
+        Reminder.objects.bulk_update(
+            moved, ["due_at", "cancelled_at", "claimed_at", "attempts", "last_error"]
+        )
+    result.cancelled, result.moved = len(cancelled), len(moved)
     Reminder.objects.bulk_create(
         Reminder(visit_id=visit_id, kind=kind, recipient_id=user_id, channel=channel, due_at=due)
         for (visit_id, kind, user_id, channel), due in desired.items()
