@@ -210,6 +210,7 @@ def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "
         raise ValidationError({"actual_date": error})
     if visit.actual_date not in (None, actual_date) and not reason.strip():
         raise ValidationError({"reason": _("Give the reason for changing a recorded date.")})
+    previous = visit.actual_date
     with pghistory.context(actor_id=actor.pk, reason=reason.strip() or "record visit date"):
         visit.actual_date = actual_date
         visit.missed_reason = ""
@@ -217,6 +218,12 @@ def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "
         visit.refresh(visit.participant.site.local_today())
         visit.save()
         reminders.sync_participant(visit.participant)  # a done visit's pending ones: cancelled
+    if previous != actual_date:
+        # Forms already entered read the date (age at test, ΔFS, EMG study date).
+        from visits.crfs.rederive import rederive_visit
+
+        cause = f"visit date of {visit.code} recorded as {actual_date.isoformat()}"
+        rederive_visit(visit, actor=actor, cause=cause + (f" ({reason.strip()})" if reason else ""))
     return visit
 
 

@@ -4,7 +4,7 @@ forms, which are reported and keep their values."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pghistory.models
 import pytest
@@ -103,3 +103,35 @@ def test_an_unchanged_equation_saves_nothing(coordinator_a, superuser, trial, m0
     assert result.changed == [] and result.locked == []
     record.refresh_from_db()
     assert record.updated_at == updated
+
+
+def test_correcting_a_visit_date_re_derives_the_forms_that_read_it(
+    coordinator_a, superuser, trial, m06
+):
+    record = save_crf(coordinator_a, m06, Fvc, SCREENING_FVC)
+    age_before, percent_before = record.age_at_test, record.percent_predicted
+    earlier = m06.actual_date - timedelta(days=20)  # still in the window
+
+    record_visit_date(actor=coordinator_a, visit=m06, actual_date=earlier, reason="typo")
+
+    record.refresh_from_db()
+    assert float(record.age_at_test) == pytest.approx(float(age_before) - 20 / 365.25, abs=0.01)
+    assert record.percent_predicted != percent_before
+    assert record.version == 1  # the answers did not change
+    reasons = [
+        (event.pgh_context or {}).get("reason") or ""
+        for event in pghistory.models.Events.objects.filter(
+            pgh_obj_model="visits.Fvc", pgh_obj_id=record.pk
+        )
+    ]
+    assert any("visit date of M06" in r and "(typo)" in r for r in reasons)
+
+
+def test_dating_a_visit_without_forms_costs_one_query_more(
+    coordinator_a, m06, django_assert_num_queries
+):
+    from visits.crfs.rederive import rederive_visit
+
+    with django_assert_num_queries(1):
+        result = rederive_visit(m06, actor=coordinator_a, cause="test")
+    assert result.changed == [] and result.locked == []

@@ -122,9 +122,10 @@ def test_screen_failure_from_the_checklist(actor, site_a, trial, django_assert_n
     participant = register(actor, site_a, trial, screened_on=TODAY - timedelta(days=5))
     consent(actor, participant)
     screening_forms(actor, participant, progression_6_months=False)
-    # checklist, checklist locked with its override; change_status (savepoint, lock, status
-    # change, participant, visits, release); the reminders (participant, reminders)
-    with django_assert_num_queries(2 + 2 + 6 + 2):
+    # participant locked first (the order override_eligibility locks in); checklist,
+    # checklist locked with its override; change_status (savepoint, lock, status change,
+    # participant, visits, release); the reminders (participant, reminders)
+    with django_assert_num_queries(2 + 1 + 2 + 6 + 2):
         screening.record_screen_failure(actor=actor, participant=participant, effective_date=TODAY)
     participant.refresh_from_db()
     assert participant.status == "screen_failed"
