@@ -643,12 +643,17 @@ def seed_slice_committing(
 
     _fast_commits()
     connection.features.uses_savepoints = False
+    # DEBUG (required by seed_demo) would log and format every statement: a tenth of a
+    # worker's time, for a log nobody reads. Plain cursors here; execute wrappers (the
+    # audit context) still apply.
+    connection.make_debug_cursor = connection.make_cursor
     try:
         return _seed_slice(
             actor=actor, site=site, trial=trial, seeds=seeds, today=today, atomic=False
         )
     finally:
         connection.features.uses_savepoints = True
+        del connection.make_debug_cursor
 
 
 def person_seeds(seed: int, n: int, *, first_number: int = 1) -> list[tuple[int, int]]:

@@ -16,12 +16,13 @@ Locked records are left alone and reported: a locked form changes only after unl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pghistory
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
+from django.db import connection
 
 from visits.crfs import registry
 from visits.crfs.base import FormRecord
@@ -69,29 +70,32 @@ def rederive(records: Iterable[FormRecord], *, actor, cause: str) -> Rederived:
 def rederive_visit(visit, *, actor, cause: str) -> Rederived:
     """Re-derive the visit's records that read beyond their answers (after its date moved).
 
-    One query finds which of those forms the visit has, so dating a visit with no forms
-    yet (the usual case) costs one query."""
+    One statement finds which of those forms the visit has, so dating a visit with no
+    forms yet (the usual case) costs one query."""
     models = context_models()
-    flags = {f"has_{model._meta.model_name}": model for model in models}
-    present = (
-        type(visit)
-        .objects.filter(pk=visit.pk)
-        .values(
-            **{
-                name: Exists(model.objects.filter(visit=OuterRef("pk")))
-                for name, model in flags.items()
-            }
-        )
-        .first()
-        or {}
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_presence_sql(tuple(models)), [visit.pk] * len(models))
+        present = {row[0] for row in cursor.fetchall()}
     records: list[FormRecord] = []
-    for name, model in flags.items():
-        if present.get(name):
+    for index, model in enumerate(models):
+        if index in present:
             record = model.objects.get(visit=visit)
             record.visit = visit  # with its participant, already loaded by the caller
             records.append(record)
     return rederive(records, actor=actor, cause=cause)
+
+
+@functools.cache
+def _presence_sql(models: tuple[type[FormRecord], ...]) -> str:
+    """SELECT of the indexes of `models` with a record at the visit (one parameter each):
+    written once per process, as this runs at every visit dating."""
+    qn = connection.ops.quote_name
+    return " UNION ALL ".join(
+        # Only quoted table and column names of our models; the visit id is a parameter.
+        f"SELECT {index} WHERE EXISTS (SELECT 1 FROM {qn(model._meta.db_table)} "  # noqa: S608
+        f"WHERE {qn(model._meta.get_field('visit').column)} = %s)"
+        for index, model in enumerate(models)
+    )
 
 
 def rederive_participant(participant, *, actor, cause: str, after_position: int = -1) -> Rederived:
