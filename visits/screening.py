@@ -81,7 +81,7 @@ def record_screen_failure(*, actor, participant: Participant, effective_date: da
         raise PermissionDenied
     # The participant first, then the checklist: the order override_eligibility takes them
     # in, so the two never wait on each other (a deadlock PostgreSQL would break by error).
-    list(Participant.objects.select_for_update(of=("self",)).filter(pk=participant.pk).values("pk"))
+    Participant.objects.select_for_update(of=("self",)).get(pk=participant.pk)
     record = _locked_checklist(participant)
     if record.decision != Decision.SCREEN_FAILURE:
         raise ValidationError(

@@ -98,20 +98,6 @@ def _presence_sql(models: tuple[type[FormRecord], ...]) -> str:
     )
 
 
-def rederive_participant(participant, *, actor, cause: str, after_position: int = -1) -> Rederived:
-    """Re-derive every such record of the participant (at visits after `after_position`)."""
-    records: list[FormRecord] = []
-    for model in context_models():
-        for record in (
-            model.objects.filter(visit__participant=participant, visit__position__gt=after_position)
-            .select_related("visit")
-            .order_by("visit__position", "visit__sequence")
-        ):
-            record.visit.participant = participant
-            records.append(record)
-    return rederive(records, actor=actor, cause=cause)
-
-
 def rederive_trial_spirometry(trial, *, actor) -> Rederived:
     """Re-derive every FVC of the trial (after its reference equation changed)."""
     from visits.crfs.fvc import Fvc
@@ -121,9 +107,11 @@ def rederive_trial_spirometry(trial, *, actor) -> Rederived:
         .select_related("visit__participant__demographics")
         .order_by("pk")
     )
-    prepared = []
-    for record in records.iterator(chunk_size=500):
-        record.visit.participant.trial = trial  # the changed one, not a fresh read per row
-        prepared.append(record)
+
+    def with_this_trial():
+        for record in records.iterator(chunk_size=500):
+            record.visit.participant.trial = trial  # the changed one, not a fresh read per row
+            yield record
+
     cause = f"spirometry equation of {trial.nct_id} changed to {trial.spirometry_equation}"
-    return rederive(prepared, actor=actor, cause=cause)
+    return rederive(with_this_trial(), actor=actor, cause=cause)

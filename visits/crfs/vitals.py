@@ -261,10 +261,14 @@ class Vitals(FormRecord):
         except ObjectDoesNotExist:
             return None
 
+    def _baseline_codes(self) -> list[str]:
+        protocol = self.visit.participant.trial.protocol
+        return [v.code for v in protocol.visits if v.kind == VisitKind.BASELINE]
+
     def _baseline_weight(self) -> Decimal | None:
         """The weight recorded at the baseline visit, for visits after it."""
         protocol = self.visit.participant.trial.protocol
-        baseline_codes = [v.code for v in protocol.visits if v.kind == VisitKind.BASELINE]
+        baseline_codes = self._baseline_codes()
         if not baseline_codes or self.visit.code in baseline_codes:
             return None
         if self.visit.position <= min(protocol.order_of(code) for code in baseline_codes):
@@ -281,8 +285,7 @@ class Vitals(FormRecord):
 
     def dependent_records(self) -> list[FormRecord]:
         """At a baseline visit: the vital signs of the later visits (their weight change)."""
-        protocol = self.visit.participant.trial.protocol
-        if self.visit.code not in {v.code for v in protocol.visits if v.kind == VisitKind.BASELINE}:
+        if self.visit.code not in self._baseline_codes():
             return []
         later = list(
             Vitals.objects.filter(
