@@ -334,8 +334,8 @@ def test_a_sync_moves_or_cancels_any_number_of_reminders_in_one_statement(
         )
     participant = Participant.objects.select_related("site").get(pk=aug31.pk)  # as a page
     # The withdrawal cancels all 32: lock, status change, participant, end of study, visits,
-    # visits closed; the sync: participant, reminders, cancelled
-    with django_assert_num_queries(2 + 6 + 3):
+    # visits closed; the sync: participant, visits, reminders (by visit id), cancelled
+    with django_assert_num_queries(2 + 6 + 4):
         participant_services.change_status(
             actor=coordinator_a,
             participant=participant,

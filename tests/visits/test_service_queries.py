@@ -124,8 +124,8 @@ def test_screen_failure_from_the_checklist(actor, site_a, trial, django_assert_n
     screening_forms(actor, participant, progression_6_months=False)
     # participant locked first (the order override_eligibility locks in); checklist,
     # checklist locked with its override; change_status (savepoint, lock, status change,
-    # participant, visits, release); the reminders (participant, reminders)
-    with django_assert_num_queries(2 + 1 + 2 + 6 + 2):
+    # participant, visits, release); the reminders (participant, visits, reminders)
+    with django_assert_num_queries(2 + 1 + 2 + 6 + 3):
         screening.record_screen_failure(actor=actor, participant=participant, effective_date=TODAY)
     participant.refresh_from_db()
     assert participant.status == "screen_failed"
