@@ -84,8 +84,8 @@ def test_contact_attempt(actor, participant, django_assert_num_queries):
 def test_screen_failure_by_hand(actor, participant, django_assert_num_queries):
     consent(actor, participant)
     # lock, status change, participant; the hooks: the visits (none to close), then the
-    # reminders (participant, reminders)
-    with django_assert_num_queries(2 + 3 + 1 + 2):
+    # reminders (participant, visits, reminders)
+    with django_assert_num_queries(2 + 3 + 1 + 3):
         services.change_status(
             actor=actor,
             participant=participant,

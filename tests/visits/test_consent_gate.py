@@ -55,17 +55,22 @@ def test_a_no_is_asked_again_every_time(person, coordinator_a):
 
 
 @pytest.mark.django_db
-def test_inside_a_transaction_the_yes_waits_for_the_commit(
+def test_inside_a_transaction_a_yes_holds_until_the_transaction_ends(
     person, coordinator_a, django_capture_on_commit_callbacks
 ):
     consent(coordinator_a, person)
     scr = screening_visit(person)
+    fresh = Participant.objects.get(pk=person.pk)
+    scr.participant = fresh  # an instance that has not seen the consent yet
     with django_capture_on_commit_callbacks(execute=False) as pending:
-        save_crf(coordinator_a, scr, AlsfrsR, ALSFRS_NORMAL)
-        with CaptureQueriesContext(connection) as asked:
+        with CaptureQueriesContext(connection) as first:
+            save_crf(coordinator_a, scr, AlsfrsR, ALSFRS_NORMAL)
+        with CaptureQueriesContext(connection) as second:
             save_crf(coordinator_a, scr, Fvc, SCREENING_FVC)
-    assert consent_queries(asked.captured_queries) == 1  # not committed: asked again
-    assert pending  # remembered only if the transaction commits
+    assert consent_queries(first.captured_queries) == 1
+    assert consent_queries(second.captured_queries) == 0  # same transaction: still true
+    assert pending  # remembered for good only if the transaction commits
+    assert not fresh._consent_committed
 
 
 @pytest.mark.django_db(transaction=True)
@@ -74,17 +79,32 @@ def test_a_committed_consent_is_asked_once_per_instance(person, coordinator_a):
     scr = screening_visit(person)
     with CaptureQueriesContext(connection) as first:
         save_crf(coordinator_a, scr, AlsfrsR, ALSFRS_NORMAL)
-    with CaptureQueriesContext(connection) as second:
-        save_crf(coordinator_a, scr, Fvc, SCREENING_FVC)
-    assert consent_queries(first.captured_queries) == 1
-    # The checklist is not there yet, so nothing else reads the consent table.
-    assert consent_queries(second.captured_queries) == 0
+    # The instance the consent was recorded with knows it: no question at all.
+    assert consent_queries(first.captured_queries) == 0
 
     fresh = Participant.objects.get(pk=person.pk)
     assert not fresh._consent_committed  # a new instance asks the database again
+    scr.participant = fresh
     with CaptureQueriesContext(connection) as asked:
-        assert fresh.has_signed_consent()
+        save_crf(coordinator_a, scr, Fvc, SCREENING_FVC)
     assert consent_queries(asked.captured_queries) == 1
+    with CaptureQueriesContext(connection) as again:
+        assert fresh.has_signed_consent()
+    assert consent_queries(again.captured_queries) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_consent_rolled_back_to_a_savepoint_closes_the_gate_again(person, coordinator_a):
+    with transaction.atomic():
+        with pytest.raises(Rollback), transaction.atomic():  # a savepoint
+            consent(coordinator_a, person)
+            assert person.has_signed_consent()  # seen inside the savepoint that made it
+            raise Rollback
+        assert not person.has_signed_consent()  # asked again, and the answer is no
+        with pytest.raises(ValidationError, match=REFUSED):
+            save_crf(coordinator_a, screening_visit(person), AlsfrsR, ALSFRS_NORMAL)
+    assert not person.consents.exists()
+    assert not person._consent_committed
 
 
 @pytest.mark.django_db(transaction=True)
