@@ -191,6 +191,10 @@ def visit_date_errors(visit: Visit, actual: date) -> str | None:
     return None
 
 
+# What dating a visit changes (Visit.refresh recomputes the last two).
+DATING_FIELDS = ("actual_date", "missed_reason", "status", "days_from_target")
+
+
 @transaction.atomic
 def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "") -> Visit:
     """Record (or correct, with a reason) the date a visit took place."""
@@ -216,7 +220,7 @@ def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "
         visit.missed_reason = ""
         visit.status = VisitStatus.UPCOMING  # recomputed from the dates just below
         visit.refresh(visit.participant.site.local_today())
-        visit.save()
+        visit.save(update_fields=DATING_FIELDS)
         reminders.sync_participant(visit.participant)  # a done visit's pending ones: cancelled
     if previous != actual_date:
         # Forms already entered read the date (age at test, ΔFS, EMG study date).

@@ -139,6 +139,37 @@ def test_gli_2012_known_case_matches_pyspiro():
     assert 85 <= result.percent_predicted <= 110
 
 
+@given(
+    sex=st.sampled_from(["male", "female"]),
+    age=st.floats(min_value=18, max_value=90),
+    height=st.floats(min_value=140, max_value=200),
+    litres=st.decimals(min_value="0.50", max_value="7.50", places=2),
+    equation=st.sampled_from([Equation.GLI_GLOBAL_2022, Equation.GLI_2012]),
+)
+def test_one_lms_look_up_gives_exactly_what_pyspiro_all_gives(sex, age, height, litres, equation):
+    """predict() looks L, M, S up once; its metrics are pyspiro's own, to the last bit."""
+    import pyspiro
+
+    code = 1 if sex == "male" else 0
+    if equation is Equation.GLI_2012:
+        reference, extra = pyspiro.GLI_2012(), (1,)
+        p = pyspiro.GLI_2012.Parameters.FVC
+    else:
+        reference, extra = pyspiro.BOWERMAN_2022(), ()
+        p = pyspiro.BOWERMAN_2022.Parameters.FVC
+    args = (code, age, height, *extra, p, float(litres))
+    percent, zscore, lln, _uln = reference.all(*args)
+    result = fvc.predict(
+        litres, sex=sex, age_years=age, height_cm=height, equation=equation, ethnicity="caucasian"
+    )
+    assert result.predicted_l == float(reference.lms(*args)[1])
+    assert (result.percent_predicted, result.zscore, result.lln_l) == (
+        float(percent),
+        float(zscore),
+        float(lln),
+    )
+
+
 def test_gli_2012_ethnicity_is_mapped():
     from pyspiro import GLI_2012
 

@@ -265,24 +265,20 @@ def _pyspiro_metrics(
 ) -> tuple[Any, Any, Any, Any]:
     """(predicted, percent, zscore, lln) from pyspiro, each possibly NA.
 
-    For the LMS equations the predicted value is M of pyspiro's lms() and the rest comes
-    from its all() (percent, z-score, LLN, ULN of one L, M, S look-up), not one look-up
-    per metric: the look-ups are most of the time of an FVC save.
+    For the LMS equations (GLI-2012, GLI Global) one look-up of L, M, S by pyspiro's lms(),
+    then the metrics as pyspiro's LMSReference.all() computes them from those three
+    (`_lms_metrics`): all() and lms() each repeat the spline look-up, which is most of the
+    time of an FVC save. The PERSIAN equation is not LMS: its all() gives the metrics.
     """
     import pyspiro
 
     if equation is Equation.GLI_2012:
-        gli = _reference(equation)
         p = pyspiro.GLI_2012.Parameters.FVC
-        args = (sex, age, height, ethnicity, p, litres)
-        percent, zscore, lln, _uln = gli.all(*args)
-        return gli.lms(*args)[1], percent, zscore, lln
+        lms = _reference(equation).lms(sex, age, height, ethnicity, p, litres)
+        return _lms_metrics(*lms, litres)
     if equation is Equation.GLI_GLOBAL_2022:
-        glg = _reference(equation)
         p = pyspiro.BOWERMAN_2022.Parameters.FVC
-        args = (sex, age, height, p, litres)
-        percent, zscore, lln, _uln = glg.all(*args)
-        return glg.lms(*args)[1], percent, zscore, lln
+        return _lms_metrics(*_reference(equation).lms(sex, age, height, p, litres), litres)
     persian = _reference(equation)
     p = pyspiro.LOELOE_2025.Parameters.FVC
     percent, zscore, lln, uln = persian.all(sex, age, height, p, litres)
@@ -290,6 +286,23 @@ def _pyspiro_metrics(
     lln_l, uln_l = _number(lln), _number(uln)
     predicted = (lln_l + uln_l) / 2 if lln_l is not None and uln_l is not None else None
     return predicted, percent, zscore, lln
+
+
+def _lms_metrics(lam: Any, mu: Any, sigma: Any, value: float) -> tuple[Any, Any, Any, Any]:
+    """(M, percent, z-score, LLN) from L, M, S: the expressions of pyspiro 1.0's
+    LMSReference.all() (GLI: z = ((x/M)^L - 1) / (L*S); LLN at z = -1.645), kept equal to it
+    by a test over random subjects."""
+    import numpy
+    import pandas
+
+    if lam is pandas.NA or mu is pandas.NA or sigma is pandas.NA:
+        return pandas.NA, pandas.NA, pandas.NA, pandas.NA
+    return (
+        mu,
+        round((value / mu) * 100, 2),
+        (((value / mu) ** lam) - 1) / (lam * sigma),
+        numpy.exp(numpy.log(1 - 1.645 * lam * sigma) / lam + numpy.log(mu)),
+    )
 
 
 def predict(
