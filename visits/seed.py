@@ -700,6 +700,10 @@ def seed_participants(
     from django.db import connections
 
     connections.close_all()  # children open their own; a shared socket would be corrupted
+    # Load the spirometry equations (pandas, pyspiro's tables: ~1.5 s) once, before forking,
+    # rather than once in each worker.
+    fvc.load_equation(fvc.DEFAULT_EQUATION)  # the generator's
+    fvc.load_equation(fvc.equation_of_trial(trial))
     chunks = [seeds[i::jobs] for i in range(jobs)]
     work = [(actor.pk, site.pk, trial.pk, chunk, today) for chunk in chunks]
     with multiprocessing.get_context("fork").Pool(jobs) as pool:

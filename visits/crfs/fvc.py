@@ -288,6 +288,11 @@ def _pyspiro_metrics(
     return predicted, percent, zscore, lln
 
 
+def load_equation(equation: Equation) -> None:
+    """Load an equation now (in a process about to fork workers that will predict with it)."""
+    _reference(Equation(equation))
+
+
 def _lms_metrics(lam: Any, mu: Any, sigma: Any, value: float) -> tuple[Any, Any, Any, Any]:
     """(M, percent, z-score, LLN) from L, M, S: the expressions of pyspiro 1.0's
     LMSReference.all() (GLI: z = ((x/M)^L - 1) / (L*S); LLN at z = -1.645), kept equal to it
