@@ -38,12 +38,14 @@ def test_forty_items_in_five_domains_with_neutral_labels():
 
 
 def test_alsaq5_items_one_per_domain():
+    # Jenkinson & Fitzpatrick 2001, Table 6 (the ALSAQ-5 items in italics): standing up,
+    # using arms and hands, eating solid food, speech not easy to understand, hopeless.
     assert qol.ALSAQ5_ITEMS == {
-        D.PHYSICAL_MOBILITY: 8,
-        D.INDEPENDENCE: 17,
+        D.PHYSICAL_MOBILITY: 9,
+        D.INDEPENDENCE: 11,
         D.EATING_DRINKING: 22,
-        D.COMMUNICATION: 29,
-        D.EMOTIONAL_REACTIONS: 35,
+        D.COMMUNICATION: 25,
+        D.EMOTIONAL_REACTIONS: 34,
     }
     for domain, number in qol.ALSAQ5_ITEMS.items():
         assert number in qol.DOMAIN_ITEMS[domain]
@@ -122,8 +124,8 @@ def test_invalid_answers_refused(bad):
 
 
 def test_alsaq5_from_alsaq40_answers():
-    # Items 8=4, 17=3, 22=2, 29=1, 35=0 -> 100, 75, 50, 25, 0; total 10 / 20 x 100 = 50.
-    answers = all_answers(1) | {8: 4, 17: 3, 22: 2, 29: 1, 35: 0}
+    # Items 9=4, 11=3, 22=2, 25=1, 34=0 -> 100, 75, 50, 25, 0; total 10 / 20 x 100 = 50.
+    answers = all_answers(1) | {9: 4, 11: 3, 22: 2, 25: 1, 34: 0}
     scores = qol.alsaq5(answers)
     assert scores.items == {
         D.PHYSICAL_MOBILITY: 100,
@@ -137,7 +139,7 @@ def test_alsaq5_from_alsaq40_answers():
 
 
 def test_alsaq5_stand_alone_with_missing_item():
-    scores = qol.alsaq5({8: 2, 17: 2, 22: None, 29: 2, 35: 2})
+    scores = qol.alsaq5({9: 2, 11: 2, 22: None, 25: 2, 34: 2})
     assert scores.items[D.EATING_DRINKING] is None
     assert scores.items[D.PHYSICAL_MOBILITY] == 50
     assert scores.total is None

@@ -306,3 +306,36 @@ def test_the_page_posts_back_what_it_shows(
     )
     assert client.post(url(m06, form_code), as_shown).status_code == 302
     assert model.objects.get(visit=m06).version == 1  # unchanged: no new version
+
+
+def test_scores_stored_with_the_old_alsaq5_items_are_re_derived_and_audited(coordinator_a, m06):
+    """Migration 0007: ALSAQ-5 was scored from items 8, 17, 22, 29, 35 before the mapping
+    was corrected to 9, 11, 22, 25, 34; stored records are re-derived, with the reason."""
+    import importlib
+
+    from django.apps import apps
+
+    from tests.factories import save_crf
+
+    answers = ANSWERS | {8: 0, 17: 0, 29: 0, 35: 0, 9: 4, 11: 4, 25: 4, 34: 4, 22: 2}
+    record = save_crf(
+        coordinator_a, m06, Alsaq40, {ALSAQ40_FIELDS[n]: v for n, v in answers.items()}
+    )
+    # As the old mapping stored it.
+    Alsaq40.objects.filter(pk=record.pk).update(
+        alsaq5_physical_mobility=0,
+        alsaq5_independence=0,
+        alsaq5_communication=0,
+        alsaq5_emotional_reactions=0,
+        alsaq5_total=10.0,
+        scoring_version="ALSAQ-40 (Jenkinson 1999); ALSAQ-5 (Jenkinson 2001)",
+    )
+    migration = importlib.import_module("visits.migrations.0007_alsaq5_items_rederived")
+    migration.rederive(apps, None)
+
+    record = Alsaq40.objects.get(pk=record.pk)
+    assert_alsaq_scores_stored(record, answers)
+    assert record.alsaq5_physical_mobility == 100 and record.alsaq5_total == 90
+    assert record.scoring_version.endswith("items 9, 11, 22, 25, 34)")
+    event = record.events.order_by("-pgh_id").first()
+    assert event.pgh_context.metadata["reason"].startswith("ALSAQ-5 item mapping corrected")

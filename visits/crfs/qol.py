@@ -34,13 +34,17 @@ Rules as implemented
   4 x 100). With more than half missing the domain score is None. "At most half"
   allows 5 of 10, 1 of 3 and 3 of 7 missing.
 - ALSAQ-40 summary index = mean of the five domain scores (None if any is None).
-- ALSAQ-5: one item per domain; we use the ALSAQ-40 items commonly cited for the
-  ALSAQ-5 (Jenkinson & Fitzpatrick 2001): items 8 (physical mobility), 17 (ADL /
-  independence), 22 (eating and drinking), 29 (communication), 35 (emotional
-  reactions). Each item is scaled item / 4 x 100; the ALSAQ-5 total is the sum of
-  the five items / 20 x 100 (the mean of the scaled items). Any missing item makes
-  its domain and the total None (no imputation with one item per domain). Check
-  the item mapping against the licensed manual before production use.
+- ALSAQ-5: one item per domain, the ALSAQ-40 items set in italics in Table 6 of
+  Jenkinson & Fitzpatrick 2001 ("Dimensions and items of the ALSAQ-40 and ALSAQ-5"):
+  item 9 (physical mobility: difficulty standing up), 11 (ADL / independence:
+  difficulty using arms and hands), 22 (eating and drinking: difficulty eating solid
+  food), 25 (communication: speech not easy to understand), 34 (emotional reactions:
+  felt hopeless about the future); published translations of the ALSAQ-5 carry the
+  same five items. Each item is scaled item / 4 x 100; the ALSAQ-5 total is the sum
+  of the five items / 20 x 100 (the mean of the scaled items). Any missing item makes
+  its domain and the total None (no imputation with one item per domain). (Until
+  2026-11-27 this module used items 8, 17, 22, 29, 35: migration 0007 re-derived the
+  stored ALSAQ-5 scores.)
 - SEIQoL-DW: five cues (self-named life areas), each with a level 0-100 and a
   weight 0-100; weights must sum to 100 within +/- 0.5 (rounding when read off the
   disc); index = sum(level x weight) / 100, range 0-100 (higher is better). Weights
@@ -54,7 +58,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 ALSAQ40_VERSION = "ALSAQ-40 (Jenkinson 1999)"
-ALSAQ5_VERSION = "ALSAQ-5 (Jenkinson 2001)"
+ALSAQ5_VERSION = "ALSAQ-5 (Jenkinson 2001; items 9, 11, 22, 25, 34)"
 SEIQOL_VERSION = "SEIQoL-DW (O'Boyle 1995; Hickey 1996)"
 
 RESPONSES: Mapping[int, str] = {
@@ -108,11 +112,11 @@ def _items() -> tuple[AlsaqItem, ...]:
 
 ALSAQ40_ITEMS: tuple[AlsaqItem, ...] = _items()
 ALSAQ5_ITEMS: Mapping[AlsaqDomain, int] = {
-    AlsaqDomain.PHYSICAL_MOBILITY: 8,
-    AlsaqDomain.INDEPENDENCE: 17,
+    AlsaqDomain.PHYSICAL_MOBILITY: 9,
+    AlsaqDomain.INDEPENDENCE: 11,
     AlsaqDomain.EATING_DRINKING: 22,
-    AlsaqDomain.COMMUNICATION: 29,
-    AlsaqDomain.EMOTIONAL_REACTIONS: 35,
+    AlsaqDomain.COMMUNICATION: 25,
+    AlsaqDomain.EMOTIONAL_REACTIONS: 34,
 }
 
 Answers = Mapping[int, int | None]  # ALSAQ-40 item number -> 0-4, None = missing
@@ -192,7 +196,7 @@ class Alsaq5Scores:
 
 
 def alsaq5(answers: Answers) -> Alsaq5Scores:
-    """ALSAQ-5 from answers keyed by ALSAQ-40 item number (8, 17, 22, 29, 35).
+    """ALSAQ-5 from answers keyed by ALSAQ-40 item number (9, 11, 22, 25, 34).
 
     Works on a full ALSAQ-40 (other items ignored) or a stand-alone ALSAQ-5.
     """
