@@ -24,9 +24,13 @@ class GrantRoleForm(forms.Form):
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: on its fields where they exist."""
+    """Put a service's ValidationError on the form: on its fields where they exist. A form
+    shows the errors on a name it has no input for on the field its `error_fields` maps
+    that name to (e.g. a counted answer's missing-reason select)."""
     if hasattr(error, "error_dict"):
+        moved = getattr(form, "error_fields", {})
         for field, messages in error.message_dict.items():
+            field = moved.get(field, field)
             form.add_error(field if field in form.fields else None, messages)
     else:
         form.add_error(None, error.messages)

@@ -218,3 +218,43 @@ def test_stata_and_sas_files_of_the_wide_layout_open(study, tmp_path):
         frame, _meta = reader(str(path))
         assert len(frame) == 3
         assert all(len(c) <= 32 for c in frame.columns)
+
+
+def test_emg_exports_the_needle_muscle_count_and_its_missing_reason(study, tmp_path):
+    """One participant's needle EMG examined a muscle, another's was not done: the count
+    and the reason are columns of the EMG file like every answer and missing reason."""
+    from decimal import Decimal
+
+    from visits.crfs.emg import Emg, finding_label
+    from visits.crfs.entry import save_form
+
+    cmap = {"cmap_median": Decimal("5.2"), "cmap_ulnar": Decimal("6.1")}
+    cmap |= {"cmap_peroneal": Decimal("2.35"), "cmap_tibial": Decimal("4")}
+    biceps = {"muscle": "biceps", "side": "right", "fibrillations": 2}
+    biceps |= {"fasciculations": "present", "mup": "neurogenic", "recruitment": "reduced"}
+    examined, not_done = study.participants[:2]
+    for participant, rows, missing in (
+        (examined, [biceps], {}),
+        (not_done, [], {"needle_muscles": "not_done"}),
+    ):
+        save_form(
+            record_class=Emg,
+            visit=participant.visits.get(code="M06"),
+            user=study.investigator_a,
+            answers=cmap,
+            missing_reasons=missing,
+            expected_version=0,
+            complete=True,
+            children={finding_label(r["muscle"], r["side"]): r for r in rows},
+        )
+    files, _result = export(study, tmp_path, fmt="csv", forms=("emg",))
+    rows = {r["study_id"]: r for r in csv_table(files["data/emg.csv"])}
+
+    def needle(participant):
+        row = rows[participant.study_id]
+        return row["needle_muscles"], row["needle_muscles_miss"]
+
+    assert needle(examined) == ("1", "") and needle(not_done) == ("", "not_done")
+    codebook = {r["variable"]: r for r in csv_table(files["codebook.csv"]) if r["file"] == "emg"}
+    assert codebook["needle_muscles"]["label"] == "muscles examined by needle EMG"
+    assert "not_done=Not done" in codebook["needle_muscles_miss"]["codes"]

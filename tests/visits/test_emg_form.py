@@ -380,3 +380,163 @@ def test_a_service_save_without_rows_leaves_them_and_scores_from_the_stored_ones
     assert record.version == 2 and record.findings.count() == len(FINDINGS)
     assert_summary_stored(record, FINDINGS)
     assert record.cervical_awaji_lmn is True
+
+
+# --- the needle examination: at least one muscle row, or the reason it is missing ----------
+
+NO_MUSCLE = "Enter the findings of at least one muscle, or give the reason the needle"
+MUSCLES_AND_REASON = "Muscle findings are entered: remove them or the reason"
+
+
+def service_save(user, visit, *, rows=None, missing=None, complete=True, **answers):
+    """save_form as a script would call it: Decimal answers, rows keyed by their label."""
+    from visits.crfs.emg import finding_label
+    from visits.crfs.entry import save_form
+
+    current = Emg.objects.filter(visit=visit).first()
+    return save_form(
+        record_class=Emg,
+        visit=visit,
+        user=user,
+        answers={k: Decimal(v) for k, v in CMAP.items()} | answers,
+        missing_reasons=missing,
+        expected_version=current.version if current else 0,
+        complete=complete,
+        children=None if rows is None else {finding_label(r["muscle"], r["side"]): r for r in rows},
+    )
+
+
+def test_the_page_offers_a_reason_for_a_missing_needle_examination(client_for, coordinator_a, m06):
+    html = client_for(coordinator_a).get(url(m06)).text
+    assert 'name="needle_muscles__missing"' in html
+    assert '<label class="form-label small mb-0" for="id_needle_muscles__missing">' in html
+    assert "Needle examination missing because" in html
+    assert PageForm.read(html)["needle_muscles__missing"] == ""
+
+
+def test_completing_without_any_muscle_or_reason_is_refused_on_the_page(
+    client_for, coordinator_a, m06
+):
+    client = client_for(coordinator_a)
+    assert post(client, m06, CMAP, version=0).status_code == 302  # a partial save may
+    record = Emg.objects.get(visit=m06)
+    assert (record.status, record.version, record.needle_muscles) == ("in_progress", 1, None)
+
+    refused = post(client, m06, CMAP, version=1, complete=True)
+    assert refused.status_code == 400
+    form = refused.context["form"]
+    assert NO_MUSCLE in " ".join(form.errors["needle_muscles__missing"])
+    assert NO_MUSCLE in refused.text and "is-invalid" in refused.text
+    record.refresh_from_db()
+    assert (record.status, record.version) == ("in_progress", 1)
+    assert not record.findings.exists()
+
+
+def test_a_script_completing_without_any_muscle_or_reason_is_refused(coordinator_a, m06):
+    from django.core.exceptions import ValidationError
+
+    service_save(coordinator_a, m06, complete=False)
+    with pytest.raises(ValidationError) as refused:
+        service_save(coordinator_a, m06, rows=[])
+    assert NO_MUSCLE in " ".join(refused.value.message_dict["needle_muscles"])
+    record = Emg.objects.get(visit=m06)
+    assert (record.status, record.version) == ("in_progress", 1)
+
+
+def test_a_needle_examination_not_done_completes_with_its_reason(client_for, coordinator_a, m06):
+    client = client_for(coordinator_a)
+    response = post(
+        client, m06, CMAP, version=0, complete=True, missing={"needle_muscles": "not_done"}
+    )
+    assert response.status_code == 302
+    record = Emg.objects.get(visit=m06)
+    assert record.status == "complete" and record.version == 1
+    assert record.missing_reasons == {"needle_muscles": "not_done"}
+    assert record.needle_muscles is None and not record.findings.exists()
+    assert record.cervical_active is None and record.summary_version == ""
+
+    # The page as shown, posted back unchanged: no new version, no reason for change asked.
+    as_shown = PageForm.read(client.get(url(m06)).text)
+    as_shown.pop("csrfmiddlewaretoken", None)
+    assert as_shown["needle_muscles__missing"] == "not_done"
+    assert client.post(url(m06), as_shown).status_code == 302
+    record.refresh_from_db()
+    assert record.version == 1
+
+
+def test_muscles_and_a_needle_reason_together_are_refused(client_for, coordinator_a, m06):
+    client = client_for(coordinator_a)
+    for complete in (False, True):
+        refused = post(
+            client,
+            m06,
+            CMAP,
+            FINDINGS,
+            version=0,
+            complete=complete,
+            missing={"needle_muscles": "not_done"},
+        )
+        assert refused.status_code == 400
+        assert MUSCLES_AND_REASON in " ".join(
+            refused.context["form"].errors["needle_muscles__missing"]
+        )
+    assert not Emg.objects.exists() and not EmgMuscleFinding.objects.exists()
+
+
+def test_a_script_giving_muscles_and_a_needle_reason_is_refused(coordinator_a, m06):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        service_save(coordinator_a, m06, rows=FINDINGS, missing={"needle_muscles": "refused"})
+    assert MUSCLES_AND_REASON in " ".join(refused.value.message_dict["needle_muscles"])
+    assert not Emg.objects.exists() and not EmgMuscleFinding.objects.exists()
+
+
+def test_the_count_of_muscles_is_stored_and_an_unchanged_page_saves_nothing(
+    client_for, coordinator_a, m06
+):
+    client = client_for(coordinator_a)
+    assert post(client, m06, CMAP, FINDINGS, version=0, complete=True).status_code == 302
+    record = Emg.objects.get(visit=m06)
+    assert record.status == "complete" and record.needle_muscles == len(FINDINGS) == 5
+    assert record.missing_reasons == {}
+
+    # The same page again, without a reason for change: accepted, nothing saved.
+    again = post(client, m06, CMAP, FINDINGS, version=1, complete=True)
+    assert again.status_code == 302
+    record.refresh_from_db()
+    assert record.version == 1 and record.events.count() == 1
+
+    # One muscle fewer is a change: it needs a reason, then the count follows the rows.
+    fewer = post(client, m06, CMAP, FINDINGS[1:], version=1, complete=True)
+    assert fewer.status_code == 400 and "give a reason for the change" in fewer.text
+    assert (
+        post(
+            client, m06, CMAP, FINDINGS[1:], version=1, complete=True, reason="Biceps not examined"
+        ).status_code
+        == 302
+    )
+    record.refresh_from_db()
+    assert (record.version, record.needle_muscles) == (2, 4)
+
+
+def test_a_script_cannot_store_a_count_other_than_the_rows(coordinator_a, m06):
+    record = service_save(coordinator_a, m06, rows=FINDINGS[:2], complete=False, needle_muscles=9)
+    record.refresh_from_db()
+    assert record.needle_muscles == 2
+    # Rows not submitted: the stored rows are counted.
+    record = service_save(coordinator_a, m06, complete=False, needle_muscles=None)
+    record.refresh_from_db()
+    assert (record.needle_muscles, record.findings.count()) == (2, 2)
+
+
+def test_the_migration_counts_the_rows_of_existing_records(coordinator_a, m06):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("visits.migrations.0008_emg_fill_needle_muscles")
+    service_save(coordinator_a, m06, rows=FINDINGS)
+    Emg.objects.update(needle_muscles=None)  # as stored before the count existed
+    migration.fill_needle_muscles(apps, None)
+    assert Emg.objects.get(visit=m06).needle_muscles == len(FINDINGS)

@@ -283,7 +283,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator  # noqa:
 from django.db import models  # noqa: E402
 from django.utils.translation import gettext_lazy as _  # noqa: E402
 
-from visits.crfs.base import FormRecord, FormRecordForm  # noqa: E402
+from visits.crfs.base import MISSING_SUFFIX, FormRecord, FormRecordForm  # noqa: E402
 
 CMAP_RANGE_MV = (0, 30)  # plausible compound muscle action potential amplitudes
 MUNIX_RANGE = (0, 1000)  # plausible MUNIX of one muscle
@@ -301,6 +301,16 @@ REGION_SUMMARY_FIELDS: tuple[tuple[str, str], ...] = (
     ("awaji_lmn", "meets_awaji_lmn"),
 )
 FINDING_FIELDS = ("fibrillations", "fasciculations", "mup", "recruitment")
+# The needle examination's answer: the number of muscle rows (counted, never typed).
+NEEDLE = "needle_muscles"
+NEEDLE_MISSING = NEEDLE + MISSING_SUFFIX
+NO_MUSCLE = _(
+    "Enter the findings of at least one muscle, or give the reason the needle examination "
+    "is missing."
+)
+MUSCLES_AND_REASON = _(
+    "Muscle findings are entered: remove them or the reason the needle examination is missing."
+)
 
 SIDE_CHOICES = [(Side.LEFT.value, _("Left")), (Side.RIGHT.value, _("Right"))]
 REGION_CHOICES = [(region.value, region.value.capitalize()) for region in Region]
@@ -363,7 +373,9 @@ class Emg(FormRecord):
 
     form_code = "emg"
     derived_from_context = True
-    required_answers = tuple(CMAP_FIELDS.values())
+    # NEEDLE is the number of muscle rows, counted, never typed: a needle examination
+    # without any row needs a missing-data reason like any other answer.
+    required_answers = (*CMAP_FIELDS.values(), NEEDLE)
     optional_answers = (*MUNIX_FIELDS.values(), "munix_side")
 
     study_date = models.DateField(_("study date (the visit date)"), null=True, blank=True)
@@ -371,6 +383,10 @@ class Emg(FormRecord):
     cmap_ulnar = _amplitude_field(_("CMAP ulnar nerve (ADM), mV"))
     cmap_peroneal = _amplitude_field(_("CMAP peroneal nerve (EDB), mV"))
     cmap_tibial = _amplitude_field(_("CMAP tibial nerve (AH), mV"))
+
+    needle_muscles = models.PositiveSmallIntegerField(
+        _("muscles examined by needle EMG"), null=True, blank=True
+    )
 
     munix_side = models.CharField(
         _("MUNIX side (less affected)"), max_length=5, choices=SIDE_CHOICES, blank=True
@@ -457,17 +473,29 @@ class Emg(FormRecord):
 
     # --- derived -----------------------------------------------------------------
 
+    def unanswered(self) -> list[str]:
+        # The stored count may be stale until compute_derived: the rows are checked by
+        # completion_errors instead.
+        return [name for name in super().unanswered() if name != NEEDLE]
+
     def completion_errors(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
         if self.visit.actual_date is None:
-            return {
-                "study_date": str(
-                    _("Record the visit date first: the EMG study date is the visit date.")
-                )
-            }
-        return {}
+            errors["study_date"] = str(
+                _("Record the visit date first: the EMG study date is the visit date.")
+            )
+        has_rows = bool(self._rows())
+        has_reason = bool(self.missing_reasons.get(NEEDLE))
+        if not has_rows and not has_reason:
+            errors[NEEDLE] = str(NO_MUSCLE)
+        elif has_rows and has_reason:
+            errors[NEEDLE] = str(MUSCLES_AND_REASON)
+        return errors
 
     def compute_derived(self) -> None:
         self.study_date = self.visit.actual_date
+        rows = self._rows()
+        self.needle_muscles = len(rows) or None
         findings = [
             MuscleFinding.of(
                 row["muscle"],
@@ -477,7 +505,7 @@ class Emg(FormRecord):
                 mup=Mup(row["mup"]),
                 recruitment=Recruitment(row["recruitment"]),
             )
-            for row in self._rows()
+            for row in rows
         ]
         summary = summarize(findings)
         for region, result in summary.regions.items():
@@ -656,6 +684,9 @@ class EmgForm(FormRecordForm):
 
     cmap_names = tuple(CMAP_FIELDS.values())
     munix_names = ("munix_side", *MUNIX_FIELDS.values())
+    # The needle examination's only input is its missing-reason select: the service's
+    # errors on the muscle count are shown there.
+    error_fields = {NEEDLE: NEEDLE_MISSING}
 
     def __init__(self, data=None, *args, instance: Emg | None = None, **kwargs):
         super().__init__(data, *args, instance=instance, **kwargs)
@@ -675,7 +706,16 @@ class EmgForm(FormRecordForm):
         rows_ok = self.findings.is_valid()
         if record_ok and not rows_ok:
             self.add_error(None, _("Check the muscle rows marked below."))
-        return record_ok and rows_ok
+        if not (record_ok and rows_ok):
+            return False
+        # The answer is the number of rows, not an input: counted here so an unchanged
+        # page compares equal to the stored record.
+        count = len(self.child_rows()) or None
+        if count and self.cleaned_data["missing_reasons"].get(NEEDLE):
+            self.add_error(NEEDLE_MISSING, MUSCLES_AND_REASON)
+            return False
+        self.cleaned_data[NEEDLE] = count
+        return True
 
     def child_rows(self) -> dict[str, dict[str, Any]]:
         rows: dict[str, dict[str, Any]] = {}
