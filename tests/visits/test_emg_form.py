@@ -535,7 +535,7 @@ def test_the_migration_counts_the_rows_of_existing_records(coordinator_a, m06):
 
     from django.apps import apps
 
-    migration = importlib.import_module("visits.migrations.0008_emg_fill_needle_muscles")
+    migration = importlib.import_module("visits.migrations.0009_emg_fill_needle_muscles")
     service_save(coordinator_a, m06, rows=FINDINGS)
     Emg.objects.update(needle_muscles=None)  # as stored before the count existed
     migration.fill_needle_muscles(apps, None)

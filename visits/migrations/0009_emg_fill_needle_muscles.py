@@ -21,7 +21,7 @@ def fill_needle_muscles(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("visits", "0007_emg_needle_muscles"),
+        ("visits", "0008_emg_needle_muscles"),
     ]
 
     operations = [

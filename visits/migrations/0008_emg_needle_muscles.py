@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('visits', '0006_merge_0003_fvc_vitals_0005_merge_20261126_2250'),
+        ('visits', '0007_alsaq5_items_rederived'),
     ]
 
     operations = [
