@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,11 @@ from _database import recreate, setup_django, urls  # noqa: E402
 
 BENCH_DB = "ecrf_bench_seed"
 SAMPLE = 50
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -82,15 +88,20 @@ def main() -> int:
         command = ["seed_demo", f"--participants={args.participants}", "--seed=1", "--force"]
         if args.jobs:
             command.append(f"--jobs={args.jobs}")
+        children_before = _children_cpu()
         started = time.perf_counter()
         call_command(*command, stdout=sys.stdout)
         elapsed = time.perf_counter() - started
+        workers_cpu = _children_cpu() - children_before
         made = Participant.objects.count() - before
         print(
             f"\nseed_demo --participants {args.participants:,} on {os.cpu_count()} cores: "
             f"{elapsed:.1f} s ({made / elapsed:.1f} participants/s; "
             f"{elapsed / 60:.1f} min)"
         )
+        # The workers' own CPU time, to compare runs beside the wall time (the database
+        # server's share is not in it).
+        print(f"  worker CPU: {workers_cpu / max(made, 1) * 1000:.1f} ms per participant")
         counts = {
             "visits": Visit.objects.count(),
             "ALSFRS-R": AlsfrsR.objects.count(),
