@@ -2,7 +2,8 @@
 
 Idempotent: a demo participant is recognised by its (fictitious) name and skipped if present.
 Dates are relative to the site's today so the demo always shows live statuses
-(one participant transplanted ~7 months ago, so M06 is overdue). The transplanted
+(one participant transplanted ~7 months ago, so M06 is overdue; one ~12 months ago with a
+baseline and a month 6 where every outcome form is complete and scored). The transplanted
 participants' reminders are already due (M06 overdue, M12 target date), so the
 `make run` worker sends them at its first scan: console e-mails and in-app notifications.
 """
@@ -21,8 +22,11 @@ from visits import screening, transplantation
 from visits import services as visit_services
 from visits.crfs.alsfrs_r import AlsfrsR
 from visits.crfs.eligibility import Decision, Eligibility
+from visits.crfs.emg import Emg, finding_label
 from visits.crfs.entry import save_form
 from visits.crfs.fvc import Fvc
+from visits.crfs.qol import ALSAQ40_FIELDS, Alsaq40, Seiqol
+from visits.crfs.vitals import Vitals
 from visits.reminders import services as reminders
 from visits.schedule import add_months
 from visits.seed import demo_consent_version
@@ -51,6 +55,67 @@ FVC_SCREENING = {
     "trial_2_acceptable": True,
     "trial_3_litres": Decimal("3.48"),
     "trial_3_acceptable": True,
+}
+# A complete month-6 visit for one demo participant: every outcome form, with the
+# decline since baseline (ALSFRS-R 43 -> 37, FVC 3.52 -> 3.10 L, 2.4 kg lost), needle EMG
+# showing active and chronic denervation in three regions, ALSAQ-40 and SEIQoL-DW.
+ALSFRS_M06 = ALSFRS_SCREENING | {
+    "q1_speech": 3,
+    "q4_handwriting": 2,
+    "q5a_cutting_no_gastrostomy": 2,
+    "q6_dressing_hygiene": 2,
+    "q8_walking": 2,
+    "q9_climbing_stairs": 2,
+}
+FVC_M06 = FVC_SCREENING | {
+    "trial_1_litres": Decimal("3.02"),
+    "trial_2_litres": Decimal("3.10"),
+    "trial_3_litres": Decimal("3.05"),
+}
+VITALS_BASELINE = {
+    "weight_kg": Decimal("74.0"),
+    "height_cm": Decimal("172.0"),
+    "systolic_bp": 124,
+    "diastolic_bp": 78,
+    "heart_rate": 74,
+    "respiratory_rate": 16,
+    "temperature_c": Decimal("36.7"),
+    "spo2_percent": 97,
+}
+VITALS_M06 = VITALS_BASELINE | {"weight_kg": Decimal("71.6"), "height_cm": None, "heart_rate": 80}
+EMG_M06 = {
+    "cmap_median": Decimal("4.10"),
+    "cmap_ulnar": Decimal("5.20"),
+    "cmap_peroneal": Decimal("2.30"),
+    "cmap_tibial": Decimal("6.80"),
+}
+EMG_ROWS_M06 = [
+    # muscle, side, fibrillations (0-4), fasciculations, MUP, recruitment
+    ("tongue", "right", 0, "present", "normal", "normal"),
+    ("biceps", "right", 2, "present", "neurogenic", "reduced"),
+    ("fdi", "right", 3, "present", "neurogenic", "reduced"),
+    ("t_paraspinal", "right", 1, "absent", "normal", "normal"),
+    ("ta", "left", 2, "present", "neurogenic", "reduced"),
+    ("gastrocnemius", "left", 1, "present", "neurogenic", "discrete"),
+]
+# ALSAQ-40 answers (0 never .. 4 always or cannot do at all): limbs more than speech.
+ALSAQ40_M06 = {number: (2 if number <= 20 else 1 if number <= 30 else 2) for number in range(1, 41)}
+SEIQOL_M06 = {
+    "cue_1_name": "Family",
+    "cue_1_level": 85,
+    "cue_1_weight": 35,
+    "cue_2_name": "Health",
+    "cue_2_level": 40,
+    "cue_2_weight": 25,
+    "cue_3_name": "Faith",
+    "cue_3_level": 80,
+    "cue_3_weight": 15,
+    "cue_4_name": "Work",
+    "cue_4_level": 30,
+    "cue_4_weight": 15,
+    "cue_5_name": "Friends",
+    "cue_5_level": 70,
+    "cue_5_weight": 10,
 }
 CHECKLIST = {
     "el_escorial": "probable",
@@ -117,7 +182,7 @@ def _transplant(actor, participant: Participant, on: date) -> None:
     )
 
 
-def _save(actor, visit, model, answers: dict) -> object:
+def _save(actor, visit, model, answers: dict, *, children: dict | None = None) -> object:
     return save_form(
         record_class=model,
         visit=visit,
@@ -125,7 +190,38 @@ def _save(actor, visit, model, answers: dict) -> object:
         answers=answers,
         expected_version=0,
         complete=True,
+        children=children,
     )
+
+
+def _baseline_outcomes(actor, participant: Participant) -> None:
+    baseline = participant.visits.get(code="BL")
+    _save(actor, baseline, AlsfrsR, ALSFRS_SCREENING)
+    _save(actor, baseline, Fvc, FVC_SCREENING)
+    _save(actor, baseline, Vitals, VITALS_BASELINE)
+
+
+def _complete_m06(actor, participant: Participant) -> None:
+    """Month 6 done on its target date, with every outcome form of the visit complete."""
+    m06 = participant.visits.get(code="M06")
+    m06 = visit_services.record_visit_date(actor=actor, visit=m06, actual_date=m06.target_date)
+    _save(actor, m06, AlsfrsR, ALSFRS_M06)
+    _save(actor, m06, Fvc, FVC_M06)
+    _save(actor, m06, Vitals, VITALS_M06)
+    rows = {
+        finding_label(muscle, side): {
+            "muscle": muscle,
+            "side": side,
+            "fibrillations": fibrillations,
+            "fasciculations": fasciculations,
+            "mup": mup,
+            "recruitment": recruitment,
+        }
+        for muscle, side, fibrillations, fasciculations, mup, recruitment in EMG_ROWS_M06
+    }
+    _save(actor, m06, Emg, EMG_M06, children=rows)
+    _save(actor, m06, Alsaq40, {ALSAQ40_FIELDS[n]: v for n, v in ALSAQ40_M06.items()})
+    _save(actor, m06, Seiqol, SEIQOL_M06)
 
 
 def _screen(
@@ -209,10 +305,6 @@ def _scenarios(today: date):
             details=details,
         )
 
-    def m06_done(a, p):
-        m06 = p.visits.get(code="M06")
-        visit_services.record_visit_date(actor=a, visit=m06, actual_date=m06.target_date)
-
     return [
         # Consented and screened: the checklist waits for the spirometry (FVC).
         ("Demo Screening Ahmadi", today - timedelta(5), [screened]),
@@ -238,7 +330,13 @@ def _scenarios(today: date):
         (
             "Demo Month12 Moradi",
             tx_12m - timedelta(40),
-            [enrol((today - tx_12m).days + 30), transplant(tx_12m), m06_done],
+            # Baseline and a complete month 6: every outcome form, scores to look at.
+            [
+                enrol((today - tx_12m).days + 30),
+                transplant(tx_12m),
+                _baseline_outcomes,
+                _complete_m06,
+            ],
         ),
         (
             "Demo Withdrawn Jafari",

@@ -55,3 +55,42 @@ def test_setup_demo_seeds_twenty_synthetic_participants_with_scores_once():
     )
     assert synthetic.count() == 20
     assert AlsfrsR.objects.filter(visit__participant__in=synthetic, total__isnull=False).exists()
+
+
+def test_the_demo_has_a_complete_month_6_visit_with_every_outcome_scored():
+    """An investigator opening `make run` finds one participant whose month-6 visit has every
+    outcome form complete, each with its derived scores, and a baseline to compare with."""
+    from visits.crfs.emg import Emg
+    from visits.crfs.qol import Alsaq40, Seiqol
+    from visits.models import Fvc, Vitals
+
+    call_command("setup_demo", force=True)
+    moradi = Participant.objects.get(identity__full_name="Demo Month12 Moradi")
+    m06 = moradi.visits.get(code="M06")
+    assert m06.actual_date == m06.target_date
+    for model in (AlsfrsR, Fvc, Vitals, Emg, Alsaq40, Seiqol):
+        assert model.objects.get(visit=m06).status == "complete", model.form_code
+
+    baseline_alsfrs = AlsfrsR.objects.get(visit__participant=moradi, visit__code="BL")
+    alsfrs = AlsfrsR.objects.get(visit=m06)
+    assert (baseline_alsfrs.total, alsfrs.total) == (43, 37)
+    assert (
+        Fvc.objects.get(visit=m06).percent_predicted
+        < Fvc.objects.get(visit__participant=moradi, visit__code="BL").percent_predicted
+    )
+    vitals = Vitals.objects.get(visit=m06)
+    assert float(vitals.baseline_weight_kg) == 74.0
+    assert vitals.weight_change_percent == pytest.approx(-2.4 / 74 * 100, abs=0.05)
+
+    emg = Emg.objects.get(visit=m06)
+    assert emg.needle_muscles == 6 and emg.findings.count() == 6
+    # Biceps (C5-C6) and FDI (C8-T1); tibialis anterior and gastrocnemius (different
+    # nerves and roots): Awaji LMN evidence in both limbs regions, not bulbar or thoracic.
+    assert (emg.cervical_awaji_lmn, emg.lumbosacral_awaji_lmn) == (True, True)
+    assert (emg.bulbar_awaji_lmn, emg.thoracic_awaji_lmn) == (False, False)
+    assert emg.thoracic_active is True and emg.thoracic_chronic is False
+
+    alsaq = Alsaq40.objects.get(visit=m06)
+    assert alsaq.physical_mobility == 50 and alsaq.communication == 25
+    assert alsaq.alsaq5_total is not None
+    assert Seiqol.objects.get(visit=m06).index == pytest.approx(63.25)
