@@ -191,8 +191,9 @@ def visit_date_errors(visit: Visit, actual: date) -> str | None:
     return None
 
 
-# What dating a visit changes (Visit.refresh recomputes the last two).
-DATING_FIELDS = ("actual_date", "missed_reason", "status", "days_from_target")
+# What dating a visit changes (Visit.refresh recomputes status and days from target;
+# updated_at is auto_now, saved only when named).
+DATING_FIELDS = ("actual_date", "missed_reason", "status", "days_from_target", "updated_at")
 
 
 @transaction.atomic

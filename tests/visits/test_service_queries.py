@@ -74,6 +74,23 @@ def test_replanned_visits_are_saved_with_their_time_and_audit(actor, baseline_do
     assert event.pgh_context.metadata["actor_id"] == actor.pk
 
 
+def test_dating_a_visit_saves_its_date_status_and_update_time_only(
+    actor, site_a, trial, time_machine
+):
+    participant = transplanted_participant(actor, site_a, trial, on=TODAY - timedelta(days=190))
+    m06 = participant.visits.get(code="M06")
+    before = Visit.objects.get(pk=m06.pk)
+    time_machine.move_to(NOW + timedelta(hours=1), tick=False)
+    record_visit_date(actor=actor, visit=m06, actual_date=TODAY - timedelta(days=2))
+    dated = Visit.objects.get(pk=m06.pk)
+    assert (dated.actual_date, dated.status) == (TODAY - timedelta(days=2), "done")
+    assert dated.days_from_target == (dated.actual_date - dated.target_date).days
+    assert dated.updated_at > before.updated_at  # auto_now, named in the update
+    assert (dated.target_date, dated.window_end) == (before.target_date, before.window_end)
+    event = dated.events.order_by("pgh_id").last()
+    assert (event.pgh_label, event.actual_date) == ("update", dated.actual_date)
+
+
 def test_correcting_the_date(actor, site_a, trial, django_assert_num_queries):
     participant = transplanted_participant(actor, site_a, trial, on=TODAY - timedelta(days=10))
     transplantation = participant.transplantation
