@@ -4,32 +4,17 @@ missing-data reasons, reasons for change, and two people editing at once."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
 
-from tests.factories import member, transplanted_participant
+from tests.factories import member
 from trials.models import Role
 from visits.crfs.alsfrs_r import FIELD_BY_CODE, AlsfrsR
 
 pytestmark = pytest.mark.django_db
 
-TX_DAY = date(2025, 8, 1)
 ALL_FOURS = {name: 4 for code, name in FIELD_BY_CODE.items() if code != "5b"}
-
-
-@pytest.fixture
-def m06(frozen, coordinator_a, site_a, trial):
-    participant = transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
-    visit = participant.visits.get(code="M06")
-    from visits.services import record_visit_date
-
-    record_visit_date(
-        actor=coordinator_a, visit=visit, actual_date=visit.target_date - timedelta(days=2)
-    )
-    visit.refresh_from_db()
-    return visit
 
 
 def url(visit, form_code="alsfrs_r"):

@@ -4,7 +4,7 @@ MUNIX and the per-muscle needle findings on one page, saved in one service call
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -49,20 +49,6 @@ FINDINGS = [
     {"muscle": "ta", "side": "left", **DENERVATED, "recruitment": "reduced"},
     {"muscle": "edb", "side": "left", **DENERVATED, "recruitment": "reduced"},
 ]
-
-
-@pytest.fixture
-def m06(frozen, coordinator_a, site_a, trial):
-    from tests.factories import transplanted_participant
-    from visits.services import record_visit_date
-
-    participant = transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
-    visit = participant.visits.get(code="M06")
-    record_visit_date(
-        actor=coordinator_a, visit=visit, actual_date=visit.target_date - timedelta(days=2)
-    )
-    visit.refresh_from_db()
-    return visit
 
 
 def url(visit):

@@ -4,8 +4,6 @@ and the optional SEIQoL-DW (weights must sum to 100 to complete)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -26,22 +24,6 @@ from visits.crfs.qol import (
 )
 
 pytestmark = pytest.mark.django_db
-
-TX_DAY = date(2025, 8, 1)
-
-
-@pytest.fixture
-def m06(frozen, coordinator_a, site_a, trial):
-    from tests.factories import transplanted_participant
-    from visits.services import record_visit_date
-
-    participant = transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
-    visit = participant.visits.get(code="M06")
-    record_visit_date(
-        actor=coordinator_a, visit=visit, actual_date=visit.target_date - timedelta(days=2)
-    )
-    visit.refresh_from_db()
-    return visit
 
 
 def url(visit, form_code):
