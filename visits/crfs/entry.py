@@ -210,9 +210,9 @@ def has_consent(participant_id: int) -> bool:
 
 
 def _consented(visit) -> bool:
-    # The participant instance remembers a committed consent, so a caller saving several
-    # forms with the same participant asks once; without it loaded, ask by id rather than
-    # load the participant only for this.
+    # The participant instance remembers a consent it has seen (Participant.has_signed_consent),
+    # so a caller saving several forms with the same participant asks once; without it
+    # loaded, ask by id rather than load the participant only for this.
     if visit._meta.get_field("participant").is_cached(visit):
         return visit.participant.has_signed_consent()
     return has_consent(visit.participant_id)
