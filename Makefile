@@ -31,6 +31,8 @@ e2e: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	DJANGO_DEBUG=true $(VENV)/bin/mypy
 
 format: setup
 	$(VENV)/bin/ruff check --fix .

@@ -87,11 +87,12 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection, transaction
 
+    from reminders import services
+    from reminders.models import Reminder
     from trials import services as trial_services
     from trials.models import Membership, Role, Site
     from trials.protocols import PROTOCOLS
-    from visits.models import Reminder, Visit
-    from visits.reminders import services
+    from visits.models import Visit
 
     try:
         started = time.perf_counter()

@@ -49,10 +49,13 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection, connections
 
+    from crfs.alsfrs_r.models import AlsfrsR
+    from crfs.fvc.models import Fvc
+    from crfs.vitals.models import Vitals
+    from demo.seed import person_seeds, seed_slice_committing
     from participants.models import Participant
     from trials.models import Membership, Role, Site, Trial
-    from visits.models import AlsfrsR, Fvc, Visit, Vitals
-    from visits.seed import person_seeds, seed_slice_committing
+    from visits.models import Visit
 
     try:
         call_command("migrate", verbosity=0)

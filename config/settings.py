@@ -46,12 +46,19 @@ INSTALLED_APPS = [
     "trials",
     "participants",
     "visits",
+    "crfs",
+    "reminders",
+    "clinic",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "exports",
 ]
+# seed_demo, the demo team and participants: development and benchmarks, not production.
+ECRF_DEMO = env.bool("ECRF_DEMO", default=DEBUG)
+if ECRF_DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -83,7 +90,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "trials.context_processors.navigation",
                 "participants.context_processors.navigation",
-                "visits.reminders.context_processors.notifications",
+                "reminders.context_processors.notifications",
             ],
         },
     }
@@ -130,7 +137,7 @@ CELERY_TIMEZONE = "UTC"
 # the daily status refresh just after midnight in Tehran (20:35 UTC = 00:05 Asia/Tehran).
 CELERY_BEAT_SCHEDULE: dict = {
     "scan-due-reminders": {
-        "task": "visits.reminders.scan_due",
+        "task": "reminders.scan_due",
         "schedule": env.int("ECRF_REMINDER_SCAN_SECONDS", default=120),
     },
     "refresh-visit-statuses": {

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
+from crfs import registry
 from exports.models import ExportJob
 from exports.options import PARTICIPANTS_TABLE
 from participants.choices import ParticipantStatus
 from trials import permissions
 from trials.models import Site
-from visits.crfs import registry
 
 
 def export_sites(user) -> QuerySet[Site]:

@@ -29,6 +29,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.utils.translation import gettext as _
 
+from crfs import registry
+from crfs.base import FormRecord, FormStatus, MissingReason
 from exports.options import PARTICIPANTS_TABLE, ExportOptions
 from exports.variables import (
     BOOLEAN,
@@ -51,8 +53,6 @@ from participants.choices import ParticipantStatus
 from participants.models import Participant, ParticipantIdentity
 from trials.models import Site, Trial
 from trials.protocols.definitions import UNSCHEDULED_CODE
-from visits.crfs import registry
-from visits.crfs.base import FormRecord, FormStatus, MissingReason
 from visits.models import Transplantation, Visit
 
 HIDDEN = 6  # _ord, _pid, _vpos, _vseq, _vcode, _rep

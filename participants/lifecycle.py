@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from participants.choices import ParticipantStatus as S
+from trials.hooks import connect as connect  # re-exported: lifecycle.connect(ON_..., hook)
 
 if TYPE_CHECKING:
     from participants.models import Participant
@@ -59,9 +60,3 @@ ENROLMENT_CHECKS: list[Hook] = []
 def run(hooks: list[Hook], participant: Participant) -> None:
     for hook in hooks:
         hook(participant)
-
-
-def connect(hooks: list[Hook], hook: Hook) -> None:
-    """Append `hook` once (AppConfig.ready may run more than once in tests)."""
-    if hook not in hooks:
-        hooks.append(hook)

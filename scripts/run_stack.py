@@ -21,6 +21,58 @@ sys.path.insert(0, str(ROOT))
 from config import embedded  # noqa: E402  (needs the project root on sys.path)
 
 STOP_GRACE_SECONDS = 20
+MIGRATION_APPS = ("trials", "participants", "visits", "crfs", "reminders", "exports")
+
+
+def stale_migrations(database_url: str) -> list[str]:
+    """Migrations this database has applied that the code no longer has (the history was
+    reset to one initial migration per app in the app split): "app.name" for each."""
+    import psycopg
+
+    known = {
+        (app, path.stem)
+        for app in MIGRATION_APPS
+        for path in (ROOT / app / "migrations").glob("[0-9]*.py")
+    }
+    with psycopg.connect(database_url) as conn:
+        if conn.execute("SELECT to_regclass('django_migrations')").fetchone()[0] is None:
+            return []
+        rows = conn.execute(
+            "SELECT app, name FROM django_migrations WHERE app = ANY(%s) ORDER BY id",
+            [list(MIGRATION_APPS)],
+        ).fetchall()
+    return [f"{app}.{name}" for app, name in rows if (app, name) not in known]
+
+
+def start_afresh(database_url: str) -> None:
+    """Drop and recreate the embedded demo database (it holds only demo data)."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    name = embedded.DATABASE_NAME
+    with psycopg.connect(make_conninfo(database_url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def check_migration_history(database_url: str, *, embedded_db: bool) -> bool:
+    """True when migrate can run; otherwise one line says how to start afresh."""
+    stale = stale_migrations(database_url)
+    if not stale:
+        return True
+    where = "var/pgdata" if embedded_db else "the database at DATABASE_URL"
+    line = (
+        f"{where} holds data from an older migration history ({len(stale)} migrations the "
+        f"code no longer has, e.g. {stale[0]}); "
+    )
+    if embedded_db and sys.stdin.isatty() and os.environ.get("CI", "") != "true":
+        answer = input(line + "delete the demo data and start afresh? [y/N] ")
+        if answer.strip().lower() in ("y", "yes"):
+            start_afresh(database_url)
+            return True
+    fix = "rm -rf var/pgdata && make run" if embedded_db else "migrate an empty database"
+    print(line + f"start afresh with: {fix}", file=sys.stderr)
+    return False
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
@@ -61,6 +113,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     exit_code = 0
     try:
+        if not check_migration_history(env["DATABASE_URL"], embedded_db=uses_embedded_db):
+            return 1
         manage("migrate", "--noinput", "-v", "0")
         manage("setup_demo")
         commands = {

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -59,3 +59,23 @@ def client_for(client):
         return client
 
     return login
+
+
+# The transplantation day of the participant whose month-6 visit the entry tests fill in.
+TX_DAY = date(2025, 8, 1)
+
+
+@pytest.fixture
+def m06(frozen, coordinator_a, site_a, trial):
+    """The month-6 visit of a participant transplanted on TX_DAY, dated two days before its
+    target (inside the window), ready for its forms."""
+    from tests.factories import transplanted_participant
+    from visits.services import record_visit_date
+
+    participant = transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
+    visit = participant.visits.get(code="M06")
+    record_visit_date(
+        actor=coordinator_a, visit=visit, actual_date=visit.target_date - timedelta(days=2)
+    )
+    visit.refresh_from_db()
+    return visit

@@ -169,7 +169,7 @@ def checklist_answers(participant, **changes) -> dict:
 
 def save_crf(actor, visit, model, answers: dict, *, complete: bool = True, reason: str = ""):
     """Save a form through the entry service (the version is read from the database)."""
-    from visits.crfs.entry import save_form
+    from crfs.entry import save_form
 
     current = model.objects.filter(visit=visit).values_list("version", flat=True).first()
     return save_form(
@@ -203,9 +203,9 @@ def screening_forms(
 ):
     """The screening ALSFRS-R, FVC (unless `fvc` is None) and eligibility checklist, through
     the entry service (consent must be recorded). Returns the checklist."""
-    from visits.crfs.alsfrs_r import AlsfrsR
-    from visits.crfs.eligibility import Eligibility
-    from visits.crfs.fvc import Fvc
+    from crfs.alsfrs_r.models import AlsfrsR
+    from crfs.eligibility.models import Eligibility
+    from crfs.fvc.models import Fvc
 
     scr = participant.visits.get(code="SCR")
     save_crf(actor, scr, AlsfrsR, ALSFRS_NORMAL | (alsfrs or {}))
@@ -224,7 +224,7 @@ def investigator_of(site):
 def screen_eligible(actor, participant):
     """Consent, then the screening ALSFRS-R, FVC and checklist of a person who meets every
     criterion: eligible on the checklist itself, with no override and no investigator."""
-    from visits.crfs.eligibility import Decision
+    from crfs.eligibility.scoring import Decision
 
     if not participant.consents.exists():
         consent(actor, participant)
@@ -235,8 +235,8 @@ def screen_eligible(actor, participant):
 
 def enrol(actor, participant, on: date):
     """Enrol through the service; a participant in screening is screened eligible first."""
+    from crfs.eligibility.models import screening_checklist
     from participants import services
-    from visits.crfs.eligibility import screening_checklist
 
     if participant.status == "screening" and screening_checklist(participant) is None:
         screen_eligible(actor, participant)

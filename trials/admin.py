@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from trials import hooks
 from trials.models import Membership, Site, Trial
 
 
@@ -36,21 +37,20 @@ class TrialAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             if change and "spirometry_equation" in form.changed_data:
                 # Stored % predicted, z-scores and LLNs follow the study's equation.
-                from visits.crfs.rederive import rederive_trial_spirometry
-
-                result = rederive_trial_spirometry(obj, actor=request.user)
-                self.message_user(
-                    request,
-                    _("FVC results recomputed with the new equation: %(n)d changed.")
-                    % {"n": len(result.changed)},
-                )
-                if result.locked:
+                for recompute in hooks.ON_SPIROMETRY_EQUATION_CHANGED:
+                    result = recompute(obj, actor=request.user)
                     self.message_user(
                         request,
-                        _(
-                            "%(n)d locked FVC forms keep their values from the previous "
-                            "equation until they are unlocked and saved again."
-                        )
-                        % {"n": len(result.locked)},
-                        level=messages.WARNING,
+                        _("FVC results recomputed with the new equation: %(n)d changed.")
+                        % {"n": len(result.changed)},
                     )
+                    if result.locked:
+                        self.message_user(
+                            request,
+                            _(
+                                "%(n)d locked FVC forms keep their values from the previous "
+                                "equation until they are unlocked and saved again."
+                            )
+                            % {"n": len(result.locked)},
+                            level=messages.WARNING,
+                        )

@@ -54,3 +54,8 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%d")
+
+
+def form_status(*forms: forms.Form | None) -> int:
+    """The HTTP status of a page that shows these forms: 400 when a submitted one has errors."""
+    return 400 if any(f is not None and f.is_bound and f.errors for f in forms) else 200

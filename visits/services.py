@@ -1,7 +1,8 @@
 """Writes for visits: the schedule created at each lifecycle event, visit dates, misses.
 
-Every service that changes a visit's dates or status recomputes the participant's
-reminders explicitly (visits.reminders.services.sync_participant), in its transaction.
+Every service that changes a visit's dates or status runs `hooks.schedule_changed` (the
+reminders re-sync), and a new visit date runs `hooks.visit_date_changed` (forms that read
+the date are re-derived), in its transaction.
 The lifecycle hooks (`on_registered`, `on_enrolled`, `on_exited`) are connected in
 VisitsConfig.ready() and run inside the participants services' transactions.
 """
@@ -21,10 +22,9 @@ from django.utils.translation import gettext as _
 from participants.models import Participant
 from trials import permissions
 from trials.protocols.definitions import UNSCHEDULED_CODE, CreatedOn, VisitKind
-from visits import schedule
+from visits import hooks, schedule
 from visits.choices import VisitStatus
 from visits.models import Visit
-from visits.reminders import services as reminders
 
 
 def require(actor, capability: str, participant: Participant) -> None:
@@ -222,13 +222,12 @@ def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "
         visit.status = VisitStatus.UPCOMING  # recomputed from the dates just below
         visit.refresh(visit.participant.site.local_today())
         visit.save(update_fields=DATING_FIELDS)
-        reminders.sync_participant(visit.participant)  # a done visit's pending ones: cancelled
+        hooks.schedule_changed(visit.participant)  # a done visit's pending ones: cancelled
     if previous != actual_date:
         # Forms already entered read the date (age at test, ΔFS, EMG study date).
-        from visits.crfs.rederive import rederive_visit
-
         cause = f"visit date of {visit.code} recorded as {actual_date.isoformat()}"
-        rederive_visit(visit, actor=actor, cause=cause + (f" ({reason.strip()})" if reason else ""))
+        cause += f" ({reason.strip()})" if reason else ""
+        hooks.visit_date_changed(visit, actor=actor, cause=cause)
     return visit
 
 
@@ -249,7 +248,7 @@ def mark_visit_missed(*, actor, visit: Visit, reason: str) -> Visit:
         visit.status = VisitStatus.MISSED
         visit.missed_reason = reason.strip()
         visit.save()
-        reminders.sync_participant(visit.participant)
+        hooks.schedule_changed(visit.participant)
     return visit
 
 

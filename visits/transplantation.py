@@ -17,8 +17,8 @@ from participants.choices import ParticipantStatus
 from participants.models import Participant
 from trials import permissions
 from trials.protocols.definitions import CreatedOn, VisitKind
+from visits import hooks
 from visits.models import Transplantation, Visit
-from visits.reminders import services as reminders
 from visits.services import create_visits, replan_open_visits, require, save_visits
 
 FIELDS = (
@@ -144,7 +144,7 @@ def record_transplantation(
         )
         _date_tx_visit(participant, visits)
         replan_open_visits(participant, visits)
-        reminders.sync_participant(participant)
+        hooks.schedule_changed(participant)
     return transplantation
 
 
@@ -184,5 +184,5 @@ def correct_transplantation(
             )
             _date_tx_visit(participant, visits)
             replan_open_visits(participant, visits)
-            reminders.sync_participant(participant)  # pending ones move; sent ones are kept
+            hooks.schedule_changed(participant)  # pending ones move; sent ones are kept
     return transplantation

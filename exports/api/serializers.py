@@ -7,10 +7,10 @@ from functools import cache
 from django.urls import reverse
 from rest_framework import serializers
 
+from crfs import registry
 from exports.models import ExportJob
 from exports.variables import field_kind
 from participants.models import Participant
-from visits.crfs import registry
 from visits.models import Visit
 
 

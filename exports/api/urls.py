@@ -1,8 +1,8 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from crfs import registry
 from exports.api import views
-from visits.crfs import registry
 
 urlpatterns = [
     path("v1/participants/", views.ParticipantList.as_view(), name="api-participants"),

@@ -9,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from crfs import registry
 from exports.api import serializers
 from exports.models import ExportJob
 from participants.models import Participant
 from trials import permissions
-from visits.crfs import registry
 from visits.models import Visit
 
 

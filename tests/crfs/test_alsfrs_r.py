@@ -8,15 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from visits.crfs import alsfrs_r
-from visits.crfs.alsfrs_r import (
-    Answers,
-    Domain,
-    MitosDomain,
-    PartialDate,
-    Region,
-    ScoreError,
-)
+from crfs.alsfrs_r import scoring as alsfrs_r
+from crfs.alsfrs_r.scoring import Answers, Domain, MitosDomain, PartialDate, Region, ScoreError
 
 NORMAL: dict[str, int | None] = dict.fromkeys(alsfrs_r.ITEM_CODES, 4) | {"5b": None}
 

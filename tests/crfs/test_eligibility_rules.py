@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from visits.crfs.eligibility import (
+from crfs.eligibility.scoring import (
     CRITERIA,
     EXCLUSION_CODES,
     Decision,

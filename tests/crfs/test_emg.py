@@ -8,15 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from visits.crfs import emg
-from visits.crfs.emg import (
-    Fasciculation,
-    Fibrillation,
-    Mup,
-    MuscleFinding,
-    Recruitment,
-    Region,
-)
+from crfs.emg import scoring as emg
+from crfs.emg.scoring import Fasciculation, Fibrillation, Mup, MuscleFinding, Recruitment, Region
 
 
 def affected(muscle: str, **changes: object) -> MuscleFinding:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from visits.crfs import fvc
-from visits.crfs.fvc import Equation, FvcError, Manoeuvre, Measure, Position
+from crfs.fvc import scoring as fvc
+from crfs.fvc.scoring import Equation, FvcError, Manoeuvre, Measure, Position
 
 
 def blows(*litres: float | str, unacceptable: tuple[int, ...] = ()) -> list[Manoeuvre]:

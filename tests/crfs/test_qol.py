@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from visits.crfs import qol
-from visits.crfs.qol import AlsaqDomain, Cue, QolError
+from crfs.qol import scoring as qol
+from crfs.qol.scoring import AlsaqDomain, Cue, QolError
 
 D = AlsaqDomain
 

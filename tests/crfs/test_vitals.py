@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from visits.crfs import vitals
-from visits.crfs.vitals import BmiCategory
+from crfs.vitals import scoring as vitals
+from crfs.vitals.scoring import BmiCategory
 
 
 def test_bmi_worked_example():

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from crfs.alsfrs_r.models import AlsfrsR
 from tests.factories import PASSWORD, transplanted_participant
-from visits.crfs.alsfrs_r import AlsfrsR
 from visits.services import record_visit_date
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -11,14 +11,14 @@ from decimal import Decimal
 
 import pytest
 
+from crfs import registry
+from crfs.alsfrs_r.models import FIELD_BY_CODE, AlsfrsR
+from crfs.entry import save_form
 from exports.options import PARTICIPANTS_TABLE, ExportOptions
 from exports.tables import visit_codelist
 from participants.choices import ParticipantStatus
 from tests.factories import enrol, member, transplant
 from trials.models import Role
-from visits.crfs import registry
-from visits.crfs.alsfrs_r import FIELD_BY_CODE, AlsfrsR
-from visits.crfs.entry import save_form
 from visits.services import record_visit_date
 
 TX_DAY = date(2025, 8, 1)

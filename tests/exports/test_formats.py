@@ -13,10 +13,10 @@ import openpyxl
 import pyreadstat
 import pytest
 
+from crfs import registry
 from exports.tables import child_relations
 from exports.writers.odm import validate_odm
 from tests.exports.conftest import csv_table, export
-from visits.crfs import registry
 
 pytestmark = pytest.mark.django_db
 
@@ -225,8 +225,8 @@ def test_emg_exports_the_needle_muscle_count_and_its_missing_reason(study, tmp_p
     and the reason are columns of the EMG file like every answer and missing reason."""
     from decimal import Decimal
 
-    from visits.crfs.emg import Emg, finding_label
-    from visits.crfs.entry import save_form
+    from crfs.emg.models import Emg, finding_label
+    from crfs.entry import save_form
 
     cmap = {"cmap_median": Decimal("5.2"), "cmap_ulnar": Decimal("6.1")}
     cmap |= {"cmap_peroneal": Decimal("2.35"), "cmap_tibial": Decimal("4")}

@@ -4,7 +4,7 @@ audited).
 
 Counts include the SAVEPOINT and RELEASE of the service's own transaction (the test runs
 inside one). Where the reminders' sync is deferred (reminders.services.deferred_sync), it
-runs after the count: its statements are counted in tests/visits/test_reminders.py.
+runs after the count: its statements are counted in tests/reminders/test_reminders.py.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
+from crfs.screening import services as screening
 from participants import services as participant_services
 from participants.models import Participant
+from reminders import services as reminders
 from tests.conftest import NOW
 from tests.factories import (
     TX_DATA,
@@ -26,9 +28,7 @@ from tests.factories import (
     transplanted_participant,
 )
 from trials import permissions
-from visits import screening
 from visits.models import Visit
-from visits.reminders import services as reminders
 from visits.services import record_visit_date
 from visits.transplantation import correct_transplantation
 

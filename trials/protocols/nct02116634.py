@@ -102,3 +102,11 @@ PROTOCOL = Protocol(
     unscheduled_visits_allowed=True,
     unscheduled_forms=("vitals", "alsfrs_r", "fvc", *SAFETY),
 )
+
+# The trial's site (load_protocol creates it).
+ISFAHAN = {
+    "code": "ISF",
+    "name": "Neurosciences Research Center, Isfahan",
+    "country": "Iran",
+    "time_zone": "Asia/Tehran",
+}

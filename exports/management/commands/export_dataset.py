@@ -7,13 +7,13 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from crfs import registry
 from exports import selectors, services
 from exports.options import DATE_MODES, FORMATS, LAYOUTS, PARTICIPANTS_TABLE, ExportOptions
 from exports.tables import visit_codelist
 from participants.choices import ParticipantStatus
 from trials import permissions
 from trials.models import Site
-from visits.crfs import registry
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
 from trials import services
-from trials.demo import ISFAHAN
 from trials.protocols import DEFAULT_NCT_ID, PROTOCOLS
+from trials.protocols.nct02116634 import ISFAHAN
 
 
 class Command(BaseCommand):

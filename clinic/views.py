@@ -1,0 +1,173 @@
+"""The pages that show several apps at once: the participant list, the participant page
+(identity, consent, screening, the visit schedule) and the visit page (date, forms)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from clinic import selectors
+from crfs.eligibility.models import screening_checklist
+from crfs.entry import has_consent
+from crfs.screening import selectors as screening_selectors
+from participants.choices import ParticipantStatus
+from participants.models import ConsentVersion
+from participants.selectors import get_participant_or_404
+from trials import permissions
+from trials.forms import add_service_errors
+from visits import services
+from visits.forms import (
+    MissedVisitForm,
+    VisitDateForm,
+)
+from visits.models import Visit
+
+PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def participant_list(request: HttpRequest, code: str) -> HttpResponse:
+    site = permissions.get_site_or_404(request.user, code, permissions.VIEW_PARTICIPANTS)
+    may_see_names = permissions.can(request.user, permissions.VIEW_IDENTIFIERS, site)
+    status = request.GET.get("status", "")
+    due = request.GET.get("due", "")
+    consent = request.GET.get("consent", "")
+    today = site.local_today()
+    participants = selectors.participant_list(
+        site,
+        today=today,
+        query=request.GET.get("q", ""),
+        status=status if status in ParticipantStatus.values else "",
+        due=due if due in selectors.DUE_FILTERS else "",
+        consent=consent if consent in selectors.CONSENT_FILTERS else "",
+        search_names=may_see_names,
+    )
+    page = Paginator(participants, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = screening_selectors.mark_screening(page.object_list)
+    return render(
+        request,
+        "clinic/participant_list.html",
+        {
+            "site": site,
+            "page": page,
+            "today": today,
+            "may_see_names": may_see_names,
+            "may_enrol": permissions.can(request.user, permissions.ENROL, site),
+            "statuses": ParticipantStatus.choices,
+            "due_filters": selectors.DUE_FILTERS.items(),
+            "consent_filters": selectors.CONSENT_FILTERS.items(),
+            "filters": {
+                "q": request.GET.get("q", ""),
+                "status": status,
+                "due": due,
+                "consent": consent,
+            },
+        },
+    )
+
+
+@login_required
+@require_GET
+def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    participant = selectors.participant_record(get_participant_or_404(request.user, code, pk))
+    site = participant.site
+    today = site.local_today()
+    checklist = screening_checklist(participant)
+    current_version = (
+        ConsentVersion.objects.filter(pk=participant.current_consent_version).first()
+        if participant.needs_reconsent
+        else None
+    )
+    return render(
+        request,
+        "clinic/participant.html",
+        {
+            "site": site,
+            "participant": participant,
+            "today": today,
+            "timeline": selectors.timeline(participant, today),
+            "may_see_identity": permissions.can(request.user, permissions.VIEW_IDENTIFIERS, site),
+            "may_enrol": permissions.can(request.user, permissions.ENROL, site),
+            "may_enter": permissions.can(request.user, permissions.ENTER_DATA, site),
+            "transplantation": getattr(participant, "transplantation", None),
+            "end_of_study": getattr(participant, "end_of_study", None),
+            "checklist": checklist,
+            "override": checklist.current_override() if checklist else None,
+            "may_sign": permissions.can(request.user, permissions.REVIEW_AND_SIGN, site),
+            "reconsent_version": current_version,
+            "screening_visit": next(
+                (
+                    v
+                    for v in participant.visits.all()
+                    if v.code in screening_selectors.SCREENING_CODES
+                ),
+                None,
+            ),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_page(request: HttpRequest, code: str, pk: int, visit_pk: int) -> HttpResponse:
+    participant = get_participant_or_404(request.user, code, pk)
+    visit = Visit.objects.filter(participant=participant, pk=visit_pk).first()
+    if visit is None:
+        raise Http404
+    visit.participant = participant
+    may_enter = permissions.can(request.user, permissions.ENTER_DATA, participant.site)
+    consented = has_consent(participant.pk)
+    action = request.POST.get("action") if request.method == "POST" else None
+    if request.method == "POST" and not may_enter:
+        raise Http404
+    date_form = VisitDateForm(
+        request.POST if action == "date" else None, initial={"actual_date": visit.actual_date}
+    )
+    missed_form = MissedVisitForm(request.POST if action == "missed" else None)
+    bound = date_form if action == "date" else missed_form if action == "missed" else None
+    if bound is not None and bound.is_valid():
+        try:
+            if bound is date_form:
+                services.record_visit_date(
+                    actor=request.user,
+                    visit=visit,
+                    actual_date=date_form.cleaned_data["actual_date"],
+                    reason=date_form.cleaned_data["reason"],
+                )
+            else:
+                services.mark_visit_missed(
+                    actor=request.user,
+                    visit=visit,
+                    reason=missed_form.cleaned_data["missed_reason"],
+                )
+        except ValidationError as error:
+            add_service_errors(bound, error)
+        else:
+            messages.success(request, _("Visit saved."))
+            return redirect("participant-detail", code=code, pk=pk)
+    today = participant.site.local_today()
+    return render(
+        request,
+        "clinic/visit.html",
+        {
+            "site": participant.site,
+            "participant": participant,
+            "visit": visit,
+            "status": visit.status_on(today),
+            "forms_expected": selectors.timeline_forms(visit),
+            "visit_forms": selectors.forms_of_visit(visit),
+            "date_form": date_form,
+            "missed_form": missed_form,
+            "may_enter": may_enter,
+            "consented": consented,
+        },
+        # Any POST that did not redirect failed: an unknown action or a form with errors.
+        status=400 if request.method == "POST" else 200,
+    )

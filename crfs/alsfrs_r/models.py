@@ -1,0 +1,223 @@
+"""The alsfrs_r form record and its entry form; the scoring lives in scoring.py."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# --- Storage and entry ---------------------------------------------------------
+# Imported here, below the pure scoring, so the functions above stay usable without Django.
+import pghistory
+from django import forms
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from crfs.alsfrs_r.scoring import (
+    DELTA_FS_VERSION,
+    INSTRUMENT_VERSION,
+    ITEM_CODES,
+    ITEMS_BY_CODE,
+    KINGS_ALGORITHM_VERSION,
+    MAX_TOTAL,
+    MITOS_ALGORITHM_VERSION,
+    Answers,
+    Domain,
+    PartialDate,
+    delta_fs,
+    score,
+    validation_errors,
+)
+from crfs.base import FormRecord, FormRecordForm
+
+# Model field name per item code; stable names, also the export's variable names.
+FIELD_BY_CODE: Mapping[str, str] = {
+    "1": "q1_speech",
+    "2": "q2_salivation",
+    "3": "q3_swallowing",
+    "4": "q4_handwriting",
+    "5a": "q5a_cutting_no_gastrostomy",
+    "5b": "q5b_cutting_gastrostomy",
+    "6": "q6_dressing_hygiene",
+    "7": "q7_turning_in_bed",
+    "8": "q8_walking",
+    "9": "q9_climbing_stairs",
+    "10": "q10_dyspnoea",
+    "11": "q11_orthopnoea",
+    "12": "q12_respiratory_insufficiency",
+}
+
+
+def _item_field(code: str) -> models.PositiveSmallIntegerField:
+    item = ITEMS_BY_CODE[code]
+    return models.PositiveSmallIntegerField(
+        f"{code}. {item.name}",
+        null=True,
+        blank=True,
+        choices=[(level.score, f"{level.score} · {level.text}") for level in item.levels],
+    )
+
+
+@pghistory.track()
+class AlsfrsR(FormRecord):
+    form_code = "alsfrs_r"
+    derived_from_context = True
+    required_answers = tuple(FIELD_BY_CODE[c] for c in ITEM_CODES if c not in ("5a", "5b"))
+    optional_answers = (FIELD_BY_CODE["5a"], FIELD_BY_CODE["5b"])
+
+    q1_speech = _item_field("1")
+    q2_salivation = _item_field("2")
+    q3_swallowing = _item_field("3")
+    q4_handwriting = _item_field("4")
+    q5a_cutting_no_gastrostomy = _item_field("5a")
+    q5b_cutting_gastrostomy = _item_field("5b")
+    q6_dressing_hygiene = _item_field("6")
+    q7_turning_in_bed = _item_field("7")
+    q8_walking = _item_field("8")
+    q9_climbing_stairs = _item_field("9")
+    q10_dyspnoea = _item_field("10")
+    q11_orthopnoea = _item_field("11")
+    q12_respiratory_insufficiency = _item_field("12")
+
+    total = models.PositiveSmallIntegerField(_("ALSFRS-R total"), null=True, blank=True)
+    bulbar = models.PositiveSmallIntegerField(_("bulbar subscore"), null=True, blank=True)
+    fine_motor = models.PositiveSmallIntegerField(_("fine motor subscore"), null=True, blank=True)
+    gross_motor = models.PositiveSmallIntegerField(_("gross motor subscore"), null=True, blank=True)
+    respiratory = models.PositiveSmallIntegerField(_("respiratory subscore"), null=True, blank=True)
+    kings_stage = models.CharField(_("King's stage"), max_length=2, blank=True)
+    mitos_stage = models.PositiveSmallIntegerField(_("MiToS stage"), null=True, blank=True)
+    delta_fs = models.FloatField(_("ΔFS (points per month)"), null=True, blank=True)
+    delta_fs_onset_imputed = models.BooleanField(_("ΔFS onset date imputed"), null=True, blank=True)
+    instrument_version = models.CharField(
+        _("instrument version"), max_length=60, default=INSTRUMENT_VERSION
+    )
+    scoring_version = models.CharField(_("scoring version"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("ALSFRS-R")
+        verbose_name_plural = _("ALSFRS-R")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(
+                    q5a_cutting_no_gastrostomy__isnull=False, q5b_cutting_gastrostomy__isnull=False
+                ),
+                name="alsfrs_r_one_of_5a_5b",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(total__isnull=True) | models.Q(total__lte=MAX_TOTAL),
+                name="alsfrs_r_total_range",
+            ),
+        ]
+
+    def derived_values(self) -> list[tuple[str, object]]:
+        names = (
+            "total",
+            "bulbar",
+            "fine_motor",
+            "gross_motor",
+            "respiratory",
+            "kings_stage",
+            "mitos_stage",
+            "delta_fs",
+        )
+        return [
+            (
+                str(self._meta.get_field(n).verbose_name),
+                getattr(self, n) if getattr(self, n) != "" else None,
+            )
+            for n in names
+        ]
+
+    def item_answers(self) -> dict[str, int | None]:
+        return {code: getattr(self, name) for code, name in FIELD_BY_CODE.items()}
+
+    def completion_errors(self) -> dict[str, str]:
+        answered = self.item_answers()
+        errors = validation_errors(
+            {c: v for c, v in answered.items() if v is not None or c in ("5a", "5b")}
+        )
+        if "5" in errors and not self.missing_reasons.get(FIELD_BY_CODE["5a"]):
+            return {
+                FIELD_BY_CODE["5a"]: str(
+                    _("Answer 5a (no gastrostomy) or 5b (with gastrostomy), not both.")
+                )
+            }
+        return {}
+
+    def compute_derived(self) -> None:
+        for name in (
+            "total",
+            "bulbar",
+            "fine_motor",
+            "gross_motor",
+            "respiratory",
+            "mitos_stage",
+            "delta_fs",
+        ):
+            setattr(self, name, None)
+        self.kings_stage, self.delta_fs_onset_imputed, self.scoring_version = "", None, ""
+        items = self.item_answers()
+        if self.q5a_cutting_no_gastrostomy is not None and self.q5b_cutting_gastrostomy is not None:
+            raise ValueError(_("Answer 5a (no gastrostomy) or 5b (with gastrostomy), not both."))
+        if validation_errors(items):
+            return  # partial form: no scores rather than wrong ones
+        answers = Answers.from_mapping(items)
+        scores = score(answers)
+        self.total = scores.total
+        self.bulbar = scores.domains[Domain.BULBAR]
+        self.fine_motor = scores.domains[Domain.FINE_MOTOR]
+        self.gross_motor = scores.domains[Domain.GROSS_MOTOR]
+        self.respiratory = scores.domains[Domain.RESPIRATORY]
+        self.kings_stage = scores.kings.label
+        self.mitos_stage = scores.mitos.stage
+        self.scoring_version = f"{KINGS_ALGORITHM_VERSION}; {MITOS_ALGORITHM_VERSION}"
+        onset = _onset_of(self.visit.participant)
+        assessed_on = self.visit.actual_date
+        # ΔFS describes progression before treatment: computed at screening and baseline only.
+        if (
+            onset is not None
+            and assessed_on is not None
+            and self.visit.code in PRE_TREATMENT_VISITS
+        ):
+            try:
+                dfs = delta_fs(scores.total, onset, assessed_on)
+            except ValueError:
+                return  # onset not before the assessment: no ΔFS rather than a wrong one
+            self.delta_fs = round(dfs.value, 4)
+            self.delta_fs_onset_imputed = dfs.onset_imputed
+            self.scoring_version += f"; {DELTA_FS_VERSION}"
+
+
+PRE_TREATMENT_VISITS = ("SCR", "BL")
+
+
+def _onset_of(participant) -> PartialDate | None:
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        history = participant.als_history
+    except ObjectDoesNotExist:
+        return None
+    if history.onset_date is None:
+        return None
+    return PartialDate(history.onset_date, history.onset_precision or "day")
+
+
+class AlsfrsRForm(FormRecordForm):
+    class Meta:
+        model = AlsfrsR
+        fields = list(FIELD_BY_CODE.values())
+        widgets = {
+            name: forms.RadioSelect(attrs={"class": "form-check-input"})
+            for name in FIELD_BY_CODE.values()
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get(FIELD_BY_CODE["5a"]) is not None
+            and cleaned.get(FIELD_BY_CODE["5b"]) is not None
+        ):
+            self.add_error(
+                FIELD_BY_CODE["5b"],
+                _("Answer 5a (no gastrostomy) or 5b (with gastrostomy), not both."),
+            )
+        return cleaned

@@ -1,0 +1,113 @@
+"""How a reminder reaches its recipient: e-mail (text + HTML) or an in-app notification.
+
+The message is rendered in the recipient's language and names the participant only by
+study ID: no names or other identifiers leave the system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from reminders.models import Channel, Notification, Reminder, ReminderKind
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    headline: str
+    text: str
+    html: str
+    path: str
+
+
+def channels_for(user) -> list[str]:
+    """Everyone gets in-app notifications; e-mail only with an address."""
+    return [Channel.IN_APP, Channel.EMAIL] if user.email else [Channel.IN_APP]
+
+
+def _headline(reminder: Reminder) -> str:
+    visit = reminder.visit
+    values = {
+        "visit": visit.code,
+        "opens": visit.window_start.isoformat(),
+        "closes": visit.window_end.isoformat(),
+        "target": visit.target_date.isoformat(),
+    }
+    # Worded to stay true when a reminder goes out late (after a broker or worker outage).
+    texts = {
+        ReminderKind.BEFORE_WINDOW: _("The window of visit %(visit)s opens on %(opens)s."),
+        ReminderKind.WINDOW_OPENS: _(
+            "The window of visit %(visit)s is open from %(opens)s to %(closes)s."
+        ),
+        ReminderKind.TARGET_DATE: _(
+            "The target date of visit %(visit)s is %(target)s; its window closes on %(closes)s."
+        ),
+        ReminderKind.OVERDUE: _("Visit %(visit)s is overdue: its window closed on %(closes)s."),
+    }
+    return texts[ReminderKind(reminder.kind)] % values
+
+
+def render(reminder: Reminder, language: str) -> Message:
+    """The reminder's text in `language` (the visit and participant must be loaded)."""
+    visit = reminder.visit
+    participant = visit.participant
+    path = reverse("visit-detail", args=[participant.site.code, participant.pk, visit.pk])
+    with translation.override(language):
+        headline = _headline(reminder)
+        definition = visit.definition
+        context = {
+            "headline": headline,
+            "study_id": participant.study_id,
+            "site_code": participant.site.code,
+            "visit_code": visit.code,
+            "visit_label": str(definition.label) if definition else visit.code,
+            "window_start": visit.window_start,
+            "window_end": visit.window_end,
+            "target_date": visit.target_date,
+            "url": settings.SITE_URL.rstrip("/") + path,
+            "preferences_url": settings.SITE_URL.rstrip("/") + reverse("reminder-preferences"),
+        }
+        subject = _("[ALS eCRF] %(study_id)s · %(visit)s: %(kind)s") % {
+            "study_id": participant.study_id,
+            "visit": visit.code,
+            "kind": ReminderKind(reminder.kind).label,
+        }
+        text = render_to_string("reminders/email/reminder.txt", context)
+        html = render_to_string("reminders/email/reminder.html", context)
+    return Message(subject=subject, headline=headline, text=text, html=html, path=path)
+
+
+def send_email(reminder: Reminder, message: Message) -> None:
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[reminder.recipient.email],
+    )
+    email.attach_alternative(message.html, "text/html")
+    email.send()
+
+
+def send_in_app(reminder: Reminder, message: Message) -> None:
+    Notification.objects.create(
+        user=reminder.recipient,
+        site=reminder.visit.participant.site,
+        reminder=reminder,
+        subject=message.subject,
+        body=message.headline,
+        url=message.path,
+    )
+
+
+SENDERS: dict[str, Callable[[Reminder, Message], None]] = {
+    Channel.EMAIL: send_email,
+    Channel.IN_APP: send_in_app,
+}

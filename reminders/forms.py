@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from reminders.models import ReminderKind
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language of reminders"),
+        choices=[("", _("Site default")), *settings.LANGUAGES],
+        required=False,
+    )
+    muted_kinds = forms.MultipleChoiceField(
+        label=_("Do not send me these reminders"),
+        choices=ReminderKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )

@@ -1,0 +1,161 @@
+"""seed_demo: synthetic participants made through the entry services, deterministic per seed."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from crfs.alsfrs_r.models import AlsfrsR
+from crfs.fvc import scoring as fvc
+from crfs.fvc.models import Fvc
+from crfs.vitals.models import Vitals
+from demo.seed import SYNTHETIC_ID_PREFIX
+from participants.models import Participant
+from tests.factories import SiteFactory, member
+from trials.models import Role
+from visits.choices import VisitStatus
+from visits.models import Visit
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(site_code: str, n: int, seed: int, **options) -> None:
+    call_command("seed_demo", participants=n, seed=seed, site=site_code, force=True, **options)
+
+
+def scores(site_code: str) -> list[tuple]:
+    """Per person (in the order made) and visit: ALSFRS-R total, FVC best, weight."""
+    people = Participant.objects.filter(site__code=site_code).order_by("identity__national_id")
+    rows = []
+    for participant in people:
+        for visit in participant.visits.order_by("position", "sequence"):
+            alsfrs = AlsfrsR.objects.filter(visit=visit).first()
+            spirometry = Fvc.objects.filter(visit=visit).first()
+            vitals = Vitals.objects.filter(visit=visit).first()
+            rows.append(
+                (
+                    participant.identity.full_name,
+                    participant.status,
+                    visit.code,
+                    visit.actual_date,
+                    visit.status,
+                    alsfrs and alsfrs.total,
+                    spirometry and spirometry.best_litres,
+                    spirometry and spirometry.percent_predicted,
+                    vitals and vitals.weight_kg,
+                )
+            )
+    return rows
+
+
+@pytest.fixture
+def sites(frozen, site_a, site_b, coordinator_a, coordinator_b, trial):
+    return site_a, site_b
+
+
+def test_same_seed_gives_the_same_people_and_scores(sites):
+    seed("ISF", 12, 7)
+    seed("THR", 12, 7)
+    first, second = scores("ISF"), scores("THR")
+    assert first == second
+    assert any(row[5] is not None for row in first)
+
+
+def test_another_seed_gives_other_people(sites):
+    seed("ISF", 12, 7)
+    seed("THR", 12, 8)
+    assert scores("ISF") != scores("THR")
+
+
+def test_creates_scored_records_through_the_services(sites):
+    seed("ISF", 30, 1)
+    people = Participant.objects.filter(site__code="ISF")
+    assert people.count() == 30
+    assert all(
+        national_id.startswith(SYNTHETIC_ID_PREFIX)
+        for national_id in people.values_list("identity__national_id", flat=True)
+    )
+    statuses = set(people.values_list("status", flat=True))
+    assert {"screen_failed", "transplanted"} <= statuses or "completed" in statuses
+
+    totals = list(AlsfrsR.objects.filter(status="complete").values_list("total", flat=True))
+    assert totals and all(0 <= t <= 48 for t in totals if t is not None)
+    complete_fvc = Fvc.objects.filter(status="complete", best_litres__isnull=False)
+    assert complete_fvc.exists()
+    for record in complete_fvc.select_related("visit__participant__demographics")[:10]:
+        demographics = record.visit.participant.demographics
+        reference = fvc.predict(
+            record.best_litres,
+            sex=demographics.sex,
+            age_years=fvc.age_at(demographics.date_of_birth, record.visit.actual_date),
+            height_cm=float(demographics.height_cm),
+        )
+        assert record.equation == "GLI Global 2022"
+        assert record.percent_predicted == pytest.approx(reference.percent_predicted, abs=0.005)
+    assert Vitals.objects.filter(bmi__isnull=False).exists()
+    assert Vitals.objects.filter(weight_change_percent__isnull=False).exists()
+    # Dates are in the past at the site, every dated visit has its forms' visit date.
+    today = people.first().site.local_today()
+    assert not Visit.objects.filter(actual_date__gt=today).exists()
+
+
+def test_a_larger_run_has_missed_out_of_window_visits_and_partial_forms(sites):
+    seed("ISF", 60, 3)
+    visits = Visit.objects.filter(participant__site__code="ISF")
+    assert visits.filter(status=VisitStatus.MISSED).exclude(missed_reason="").exists()
+    assert visits.filter(status=VisitStatus.DONE_OUT_OF_WINDOW).exists()
+    assert (
+        AlsfrsR.objects.filter(status="in_progress").exists()
+        or Fvc.objects.filter(status="in_progress").exists()
+        or Vitals.objects.filter(status="in_progress").exists()
+    )
+    # ALSFRS-R declines over time for a transplanted participant followed to month 12+.
+    declines = []
+    for participant in Participant.objects.filter(
+        site__code="ISF", visits__code="M12", visits__actual_date__isnull=False
+    ):
+        by_code = dict(
+            AlsfrsR.objects.filter(visit__participant=participant, total__isnull=False).values_list(
+                "visit__code", "total"
+            )
+        )
+        if "BL" in by_code and "M12" in by_code:
+            declines.append(by_code["BL"] - by_code["M12"])
+    assert declines and sum(declines) / len(declines) > 3
+
+
+def test_if_absent_skips_a_seeded_site(sites):
+    seed("ISF", 3, 1)
+    seed("ISF", 3, 1, if_absent=True)
+    assert Participant.objects.filter(site__code="ISF").count() == 3
+
+
+def test_refuses_a_site_without_a_coordinator(frozen, trial):
+    SiteFactory(code="EMP")
+    with pytest.raises(CommandError, match="coordinator"):
+        seed("EMP", 1, 1)
+
+
+def test_other_roles_cannot_be_the_actor(sites):
+    member(Role.MONITOR, sites[0], "mon")
+    with pytest.raises(CommandError):
+        seed("ISF", 1, 1, user="nobody")
+
+
+def test_large_runs_use_one_worker_per_core_by_default():
+    from demo.management.commands.seed_demo import default_jobs
+
+    assert default_jobs(20, cores=2) == 1
+    assert default_jobs(999, cores=8) == 1
+    assert default_jobs(10_000, cores=2) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_make_the_same_people_and_scores(sites):
+    """Parallel workers commit each person in a few transactions without savepoints; the
+    people, their visits and scores are those of a single process."""
+    seed("ISF", 6, 3, jobs=1)
+    seed("THR", 6, 3, jobs=2)
+    single, parallel = scores("ISF"), scores("THR")
+    assert sorted(single) == sorted(parallel)
+    assert Participant.objects.filter(site__code="THR").count() == 6
