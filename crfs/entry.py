@@ -96,7 +96,9 @@ def save_form(
     if unknown:
         raise ValueError(f"not answers of {record_class.form_code}: {sorted(unknown)}")
     reason = reason.strip()
-    if record_class.form_code not in CONSENT_NOT_NEEDED and not _consented(visit):
+    # Asked on every save (one EXISTS): a consent rolled back, even to a savepoint, must
+    # never let a form through, and only the database knows what survived.
+    if record_class.form_code not in CONSENT_NOT_NEEDED and not has_consent(visit.participant_id):
         raise ValidationError(
             _(
                 "Informed consent is not recorded for this participant: no study form can be "
@@ -207,15 +209,6 @@ def _save(
 
 def has_consent(participant_id: int) -> bool:
     return Consent.objects.filter(participant_id=participant_id).exists()
-
-
-def _consented(visit) -> bool:
-    # The participant instance remembers a consent it has seen (Participant.has_signed_consent),
-    # so a caller saving several forms with the same participant asks once; without it
-    # loaded, ask by id rather than load the participant only for this.
-    if visit._meta.get_field("participant").is_cached(visit):
-        return visit.participant.has_signed_consent()
-    return has_consent(visit.participant_id)
 
 
 def _refresh_dependents(record: FormRecord, *, user, reason: str) -> None:

@@ -370,7 +370,7 @@ def record_consent(
 ) -> Consent:
     """A signed consent (or re-consent) of `version`, taken by a member of the study team."""
     _require(actor, permissions.ENROL, participant.site)
-    callers, participant = participant, _locked(participant)
+    participant = _locked(participant)
     if participant.has_ended and not participant.follow_up_continues:
         raise ValidationError(_("The participant's study has ended."))
     if version.trial_id != participant.trial_id:
@@ -405,8 +405,6 @@ def record_consent(
         )
         # Refused above with its own message, the participant locked meanwhile.
         _save_clean(consent, established=("consent_once_per_version",))
-    # The caller goes on to enter forms with its instance: the gate need not ask again.
-    callers.note_consent()
     return consent
 
 

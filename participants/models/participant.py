@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pghistory
 from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from participants import lifecycle
@@ -80,51 +80,6 @@ class Participant(models.Model):
             return False
         end = getattr(self, "end_of_study", None)
         return bool(end and end.follow_up_allowed)
-
-    # Set once a consent seen by this instance is committed.
-    _consent_committed = False
-    # The on-commit callback that will set it: while it is still queued, the transaction
-    # that saw the consent is open and has not rolled back past the point it was seen.
-    _consent_pending = None
-
-    def has_signed_consent(self) -> bool:
-        """Whether a signed consent is recorded (the gate of every study form).
-
-        A yes is remembered on this instance, so saving a visit's forms asks once: consents
-        are never deleted, so it cannot turn into a no while it stands. Seen inside a
-        transaction, it is remembered for the rest of that transaction (unless a rollback
-        discards the point where it was seen: a rolled-back consent never lets a form
-        through) and for good once it commits. A no is asked again every time.
-        """
-        if self._consent_committed or self._consent_seen_in_this_transaction():
-            return True
-        found = self.consents.exists()
-        if found:
-            self.note_consent()
-        return found
-
-    def note_consent(self) -> None:
-        """A signed consent exists as of the current transaction (found, or just recorded)."""
-        if self._consent_committed:
-            return
-
-        def remember() -> None:
-            self._consent_committed = True
-            self._consent_pending = None
-
-        self._consent_pending = remember
-        transaction.on_commit(remember)  # outside a transaction: runs at once
-
-    def _consent_seen_in_this_transaction(self) -> bool:
-        pending = self._consent_pending
-        if pending is None:
-            return False
-        connection = transaction.get_connection()
-        # Django drops queued callbacks on rollback (those of a savepoint rolled back
-        # included), so still queued means still true.
-        return connection.in_atomic_block and any(
-            queued is pending for _, queued, _ in connection.run_on_commit
-        )
 
     def allowed_next_statuses(self) -> list[ParticipantStatus]:
         return [ParticipantStatus(s) for s in lifecycle.ALLOWED.get(self.status, ())]

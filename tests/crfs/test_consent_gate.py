@@ -1,5 +1,5 @@
-"""The consent gate of save_form remembers a committed consent on the participant instance
-(one question per participant, not one per form) and never lets a form through without one."""
+"""The consent gate of save_form asks the database on every save (one EXISTS), so a form never
+goes through without a signed consent, not even one seen before it was rolled back."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from crfs.alsfrs_r.models import AlsfrsR
+from crfs.entry import has_consent
 from crfs.fvc.models import Fvc
 from participants.models import Participant
 from tests.factories import ALSFRS_NORMAL, SCREENING_FVC, consent, register, save_crf
@@ -54,43 +55,27 @@ def test_a_no_is_asked_again_every_time(person, coordinator_a):
     assert save_crf(coordinator_a, scr, AlsfrsR, ALSFRS_NORMAL).total == 48
 
 
-@pytest.mark.django_db
-def test_inside_a_transaction_a_yes_holds_until_the_transaction_ends(
-    person, coordinator_a, django_capture_on_commit_callbacks
-):
-    consent(coordinator_a, person)
-    scr = screening_visit(person)
-    fresh = Participant.objects.get(pk=person.pk)
-    scr.participant = fresh  # an instance that has not seen the consent yet
-    with django_capture_on_commit_callbacks(execute=False) as pending:
-        with CaptureQueriesContext(connection) as first:
-            save_crf(coordinator_a, scr, AlsfrsR, ALSFRS_NORMAL)
-        with CaptureQueriesContext(connection) as second:
-            save_crf(coordinator_a, scr, Fvc, SCREENING_FVC)
-    assert consent_queries(first.captured_queries) == 1
-    assert consent_queries(second.captured_queries) == 0  # same transaction: still true
-    assert pending  # remembered for good only if the transaction commits
-    assert not fresh._consent_committed
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_committed_consent_is_asked_once_per_instance(person, coordinator_a):
+def test_a_yes_is_asked_on_every_save(person, coordinator_a):
+    """Nothing is remembered between saves, not even by the instance that recorded the
+    consent: one EXISTS per form is the price of never trusting a consent rolled back."""
     consent(coordinator_a, person)
     scr = screening_visit(person)
-    with CaptureQueriesContext(connection) as first:
-        save_crf(coordinator_a, scr, AlsfrsR, ALSFRS_NORMAL)
-    # The instance the consent was recorded with knows it: no question at all.
-    assert consent_queries(first.captured_queries) == 0
+    for model, answers in ((AlsfrsR, ALSFRS_NORMAL), (Fvc, SCREENING_FVC)):
+        with CaptureQueriesContext(connection) as asked:
+            save_crf(coordinator_a, scr, model, answers)
+        assert consent_queries(asked.captured_queries) == 1
 
-    fresh = Participant.objects.get(pk=person.pk)
-    assert not fresh._consent_committed  # a new instance asks the database again
-    scr.participant = fresh
-    with CaptureQueriesContext(connection) as asked:
-        save_crf(coordinator_a, scr, Fvc, SCREENING_FVC)
-    assert consent_queries(asked.captured_queries) == 1
-    with CaptureQueriesContext(connection) as again:
-        assert fresh.has_signed_consent()
-    assert consent_queries(again.captured_queries) == 0
+
+@pytest.mark.django_db
+def test_inside_a_transaction_each_save_asks_again(person, coordinator_a):
+    consent(coordinator_a, person)
+    scr = screening_visit(person)
+    with transaction.atomic():
+        for model, answers in ((AlsfrsR, ALSFRS_NORMAL), (Fvc, SCREENING_FVC)):
+            with CaptureQueriesContext(connection) as asked:
+                save_crf(coordinator_a, scr, model, answers)
+            assert consent_queries(asked.captured_queries) == 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -98,23 +83,25 @@ def test_a_consent_rolled_back_to_a_savepoint_closes_the_gate_again(person, coor
     with transaction.atomic():
         with pytest.raises(Rollback), transaction.atomic():  # a savepoint
             consent(coordinator_a, person)
-            assert person.has_signed_consent()  # seen inside the savepoint that made it
-            raise Rollback
-        assert not person.has_signed_consent()  # asked again, and the answer is no
-        with pytest.raises(ValidationError, match=REFUSED):
+            assert has_consent(person.pk)  # seen inside the savepoint that made it
             save_crf(coordinator_a, screening_visit(person), AlsfrsR, ALSFRS_NORMAL)
+            raise Rollback
+        assert not has_consent(person.pk)
+        with pytest.raises(ValidationError, match=REFUSED):
+            save_crf(coordinator_a, screening_visit(person), Fvc, SCREENING_FVC)
     assert not person.consents.exists()
-    assert not person._consent_committed
+    assert not AlsfrsR.objects.exists() and not Fvc.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_consent_rolled_back_never_lets_a_form_through(person, coordinator_a):
     with pytest.raises(Rollback), transaction.atomic():
         consent(coordinator_a, person)
-        assert person.has_signed_consent()  # seen inside the transaction that made it
+        assert has_consent(person.pk)  # seen inside the transaction that made it
+        save_crf(coordinator_a, screening_visit(person), Fvc, SCREENING_FVC)
         raise Rollback
     assert not person.consents.exists()
-    assert not person.has_signed_consent()
+    assert not has_consent(person.pk)
     with pytest.raises(ValidationError, match=REFUSED):
         save_crf(coordinator_a, screening_visit(person), AlsfrsR, ALSFRS_NORMAL)
     assert not AlsfrsR.objects.exists()
@@ -125,7 +112,7 @@ def test_one_participants_consent_does_not_open_the_gate_for_another(
     person, coordinator_a, site_a, trial
 ):
     consent(coordinator_a, person)
-    assert person.has_signed_consent() and person._consent_committed
+    assert has_consent(person.pk)
     other = register(coordinator_a, site_a, trial, screened_on=TODAY - timedelta(days=5))
     with pytest.raises(ValidationError, match=REFUSED):
         save_crf(coordinator_a, screening_visit(other), AlsfrsR, ALSFRS_NORMAL)

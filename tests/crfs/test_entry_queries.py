@@ -2,8 +2,8 @@
 ten forms per person through it, so one more query per form shows in its run time.
 
 The counts are taken inside the test's transaction: save_form's own transaction is a
-savepoint (SAVEPOINT and RELEASE count as queries). The participant's consent is already
-known, as it is from the second form of a visit on (tests/crfs/test_consent_gate.py).
+savepoint (SAVEPOINT and RELEASE count as queries). Every save asks whether the participant
+has consented, once (tests/crfs/test_consent_gate.py).
 """
 
 from __future__ import annotations
@@ -53,15 +53,11 @@ VITALS = {
 }
 
 
-def loaded(participant, django_capture_on_commit_callbacks):
+def loaded(participant):
     """The participant as the seeder holds it: site, trial, demographics and ALS history
-    loaded, consent known."""
-    participant = Participant.objects.select_related(
-        "site", "trial", "demographics", "als_history"
-    ).get(pk=participant.pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert participant.has_signed_consent()
-    return participant
+    loaded."""
+    related = ("site", "trial", "demographics", "als_history")
+    return Participant.objects.select_related(*related).get(pk=participant.pk)
 
 
 def visit_of(participant, code):
@@ -89,15 +85,15 @@ def colleague(site_a):
 
 
 @pytest.fixture
-def scr(frozen, coordinator_a, site_a, trial, django_capture_on_commit_callbacks):
+def scr(frozen, coordinator_a, site_a, trial):
     """The screening visit of a consented person."""
     participant = register(coordinator_a, site_a, trial, screened_on=TODAY - timedelta(days=5))
     consent(coordinator_a, participant)
-    return visit_of(loaded(participant, django_capture_on_commit_callbacks), "SCR")
+    return visit_of(loaded(participant), "SCR")
 
 
 @pytest.fixture
-def m06(frozen, coordinator_a, site_a, trial, django_capture_on_commit_callbacks):
+def m06(frozen, coordinator_a, site_a, trial):
     """A dated month-6 visit of a transplanted participant whose baseline weight is entered."""
     participant = transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
     save_crf(coordinator_a, participant.visits.get(code="BL"), Vitals, VITALS)
@@ -105,13 +101,13 @@ def m06(frozen, coordinator_a, site_a, trial, django_capture_on_commit_callbacks
     record_visit_date(
         actor=coordinator_a, visit=m06, actual_date=m06.target_date - timedelta(days=2)
     )
-    return visit_of(loaded(participant, django_capture_on_commit_callbacks), "M06")
+    return visit_of(loaded(participant), "M06")
 
 
-# A first save: SAVEPOINT, the INSERT (with the audit context in the same statement),
-# RELEASE SAVEPOINT. Nothing is looked up first: the record's unique visit refuses a
-# second first save (test_a_first_save_of_a_form_saved_meanwhile_is_stale).
-SAVE = 3
+# A first save: the consent gate's EXISTS, SAVEPOINT, the INSERT (with the audit context in
+# the same statement), RELEASE SAVEPOINT. The record is not looked up first: its unique visit
+# refuses a second first save (test_a_first_save_of_a_form_saved_meanwhile_is_stale).
+SAVE = 4
 # A later save locks the record it changes (SELECT … FOR UPDATE) before its UPDATE.
 LOCKED = 1
 # An ALSFRS-R or FVC at the screening visit: the checklist locked to be re-derived (none yet).
