@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from participants import lifecycle, validation
+from participants import lifecycle
 from participants.choices import ContactMethod, ContactOutcome, WithdrawnBy, YesNoUnknown
 from participants.choices import ParticipantStatus as S
 from participants.models import (
@@ -98,11 +98,18 @@ def _registration_errors(screened_on: date, demographics: dict, als_history: dic
     return errors
 
 
-def _save_clean(instance, *, established: tuple[str, ...] = ()) -> None:
-    """Validate (less the checks `established` and the database's own; see
-    participants.validation), then save; a new row is inserted straight away, without the
-    UPDATE Django tries first when the primary key is a one-to-one."""
-    validation.validate(instance, established=established)
+def _save_clean(
+    instance, *, exclude: tuple[str, ...] = (), validate_constraints: bool = True
+) -> None:
+    """`full_clean` (its arguments as given), then save; a new row is inserted straight away,
+    without the UPDATE Django tries first when the primary key is a one-to-one.
+
+    Callers exclude the foreign keys to rows they hold (locked, created in this transaction,
+    the actor): looking those up again costs a query each and cannot fail. full_clean then
+    also skips the unique checks and constraints naming them, so a caller excludes a field
+    only where it has established those itself. The database enforces them all regardless.
+    """
+    instance.full_clean(exclude=exclude, validate_constraints=validate_constraints)
     instance.save(force_insert=instance._state.adding)
 
 
@@ -134,13 +141,10 @@ def register_participant(
             screened_on=screened_on,
             created_by=actor,
         )
-        # The number comes from the site's sequence, and status and study ID are set together.
+        # Site, trial and actor are in hand. Both constraints hold by construction: the number
+        # comes from the site's sequence, and status and study ID are set together.
         _save_clean(
-            participant,
-            established=(
-                "participant_screening_number_per_site",
-                "participant_study_id_iff_enrolled",
-            ),
+            participant, exclude=("site", "trial", "created_by"), validate_constraints=False
         )
         StatusChange.objects.create(
             participant=participant,
@@ -150,9 +154,15 @@ def register_participant(
         )
         # A participant created in this transaction has no identity, demographics or history.
         new = ("participant",)
-        _save_clean(ParticipantIdentity(participant=participant, **identity), established=new)
-        _save_clean(Demographics(participant=participant, **demographics), established=new)
-        _save_clean(AlsHistory(participant=participant, **als_history), established=new)
+        _save_clean(ParticipantIdentity(participant=participant, **identity), exclude=new)
+        # Every check constraint of Demographics repeats a field validator (its
+        # checks_repeating_validators): asking the database again cannot fail.
+        _save_clean(
+            Demographics(participant=participant, **demographics),
+            exclude=new,
+            validate_constraints=False,
+        )
+        _save_clean(AlsHistory(participant=participant, **als_history), exclude=new)
         lifecycle.run(lifecycle.ON_REGISTERED, participant)
     return participant
 
@@ -261,14 +271,7 @@ def change_status(
             # A participant not yet at an end of study has no EndOfStudy row (the row is made
             # only here, with the terminal status), and _end_of_study_errors has required the
             # details the constraints ask for, with a field error each.
-            _save_clean(
-                end,
-                established=(
-                    "participant",
-                    "end_of_study_withdrawal_details",
-                    "end_of_study_death_details",
-                ),
-            )
+            _save_clean(end, exclude=("participant", "recorded_by"), validate_constraints=False)
             participant.end_of_study = end
         lifecycle.run(lifecycle.ON_EXITED, participant)
     return participant
@@ -305,7 +308,7 @@ def record_contact_attempt(
             notes=notes.strip(),
             recorded_by=actor,
         )
-        _save_clean(attempt)
+        _save_clean(attempt, exclude=("participant", "recorded_by"))  # locked; the actor
     return attempt
 
 
@@ -403,8 +406,10 @@ def record_consent(
             taken_by=taken_by,
             recorded_by=actor,
         )
-        # Refused above with its own message, the participant locked meanwhile.
-        _save_clean(consent, established=("consent_once_per_version",))
+        # All four are in hand and checked above; a second signature of the version
+        # (consent_once_per_version) is refused above with its own message, the participant
+        # locked meanwhile.
+        _save_clean(consent, exclude=("participant", "version", "taken_by", "recorded_by"))
     return consent
 
 

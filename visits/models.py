@@ -203,7 +203,8 @@ class Transplantation(models.Model):
         ]
 
     # Check constraints that only repeat the field validators (the dose and volume minimums
-    # are above zero): participants.validation does not ask the database about them again.
+    # are above zero): all of them, so the services call full_clean with
+    # validate_constraints=False.
     checks_repeating_validators = frozenset(
         {
             "transplantation_viability_percent",

@@ -12,7 +12,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from participants import services as participant_services
-from participants import validation
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from trials import permissions
@@ -70,8 +69,10 @@ def _check_against_done_visits(participant: Participant, performed_on, visits: l
             )
 
 
-def _save_clean(transplantation: Transplantation, *, established: tuple[str, ...] = ()) -> None:
-    validation.validate(transplantation, established=established)
+def _save_clean(transplantation: Transplantation, *, exclude: tuple[str, ...]) -> None:
+    # Every check constraint of Transplantation repeats a field validator (its
+    # checks_repeating_validators): asking the database again cannot fail.
+    transplantation.full_clean(exclude=exclude, validate_constraints=False)
     # New: inserted straight away (its uniqueness is established), no UPDATE tried first.
     transplantation.save(force_insert=transplantation._state.adding)
 
@@ -130,7 +131,8 @@ def record_transplantation(
             recorded_by=actor,
             **{name: data[name] for name in FIELDS},
         )
-        _save_clean(transplantation, established=("participant",))
+        # The participant is locked, and enrolled: it has no transplantation yet.
+        _save_clean(transplantation, exclude=("participant", "recorded_by"))
         participant.transplantation = transplantation
         participant_services.record_transplanted(
             actor=actor, participant=participant, performed_on=performed_on
@@ -176,7 +178,7 @@ def correct_transplantation(
         transplantation.performed_on = performed_on
         for name in FIELDS:
             setattr(transplantation, name, data[name])
-        _save_clean(transplantation)
+        _save_clean(transplantation, exclude=("participant",))  # locked with the record
         if moved:
             participant.transplantation = transplantation
             participant_services.move_transplanted_date(

@@ -62,8 +62,8 @@ class Demographics(models.Model):
             ),
         ]
 
-    # Check constraints that only repeat the field validators: participants.validation does
-    # not ask the database about them again (the validators have given the field error).
+    # Check constraints that only repeat the field validators: all of them, so the services
+    # call full_clean with validate_constraints=False (the validators give the field error).
     checks_repeating_validators = frozenset(
         {"demographics_height_range", "demographics_weight_range"}
     )
