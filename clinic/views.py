@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +19,7 @@ from participants.choices import ParticipantStatus
 from participants.models import ConsentVersion
 from participants.selectors import get_participant_or_404
 from trials import permissions
-from trials.forms import add_service_errors
+from trials.forms import NOT_RUN, run_service
 from visits import services
 from visits.forms import (
     MissedVisitForm,
@@ -131,27 +130,28 @@ def visit_page(request: HttpRequest, code: str, pk: int, visit_pk: int) -> HttpR
         request.POST if action == "date" else None, initial={"actual_date": visit.actual_date}
     )
     missed_form = MissedVisitForm(request.POST if action == "missed" else None)
-    bound = date_form if action == "date" else missed_form if action == "missed" else None
-    if bound is not None and bound.is_valid():
-        try:
-            if bound is date_form:
-                services.record_visit_date(
-                    actor=request.user,
-                    visit=visit,
-                    actual_date=date_form.cleaned_data["actual_date"],
-                    reason=date_form.cleaned_data["reason"],
-                )
-            else:
-                services.mark_visit_missed(
-                    actor=request.user,
-                    visit=visit,
-                    reason=missed_form.cleaned_data["missed_reason"],
-                )
-        except ValidationError as error:
-            add_service_errors(bound, error)
-        else:
-            messages.success(request, _("Visit saved."))
-            return redirect("participant-detail", code=code, pk=pk)
+    if action == "date":
+        saved = run_service(
+            date_form,
+            lambda data: services.record_visit_date(
+                actor=request.user,
+                visit=visit,
+                actual_date=data["actual_date"],
+                reason=data["reason"],
+            ),
+        )
+    elif action == "missed":
+        saved = run_service(
+            missed_form,
+            lambda data: services.mark_visit_missed(
+                actor=request.user, visit=visit, reason=data["missed_reason"]
+            ),
+        )
+    else:
+        saved = NOT_RUN
+    if saved is not NOT_RUN:
+        messages.success(request, _("Visit saved."))
+        return redirect("participant-detail", code=code, pk=pk)
     today = participant.site.local_today()
     return render(
         request,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +15,7 @@ from crfs.entry import StaleFormError, save_form
 from participants.models import Consent
 from participants.selectors import get_participant_or_404
 from trials import permissions
-from trials.forms import add_service_errors
+from trials.forms import NOT_RUN, run_service
 from visits.models import Visit
 
 
@@ -61,10 +60,10 @@ def entry_page(
         initial=spec.model.initial_answers(visit) if record is None else None,
     )
     conflict = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            save_form(
+    try:
+        saved = run_service(
+            form,
+            lambda data: save_form(
                 record_class=spec.model,
                 visit=visit,
                 user=request.user,
@@ -74,32 +73,32 @@ def entry_page(
                 complete=data["mark_complete"],
                 reason=data["reason_for_change"],
                 children=form.child_rows(),
-            )
-        except StaleFormError as stale:
-            # Keep this person's input on the page; their next save is a deliberate overwrite.
-            resubmit = request.POST.copy()
-            resubmit["version"] = stale.record.version
-            form = spec.form_class(resubmit, instance=stale.record if stale.record.pk else None)
-            form.is_valid()
-            form.add_error(
-                None,
-                _(
-                    "Someone else saved this form while you were editing it. Nothing of yours was saved yet; review the differences below and save again to keep your answers."
-                ),
-            )
-            conflict = {
-                "by": stale.record.updated_by if stale.record.pk else None,
-                "at": stale.record.updated_at if stale.record.pk else None,
-                "changes": [
-                    (_field_label(spec.model, change.field), change.saved, change.submitted)
-                    for change in stale.changes
-                ],
-            }
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("%(form)s saved.") % {"form": spec.title})
-            return redirect("crf-entry", code=code, pk=pk, visit_pk=visit_pk, form_code=form_code)
+            ),
+        )
+    except StaleFormError as stale:
+        # Keep this person's input on the page; their next save is a deliberate overwrite.
+        resubmit = request.POST.copy()
+        resubmit["version"] = stale.record.version
+        form = spec.form_class(resubmit, instance=stale.record if stale.record.pk else None)
+        form.is_valid()
+        form.add_error(
+            None,
+            _(
+                "Someone else saved this form while you were editing it. Nothing of yours was saved yet; review the differences below and save again to keep your answers."
+            ),
+        )
+        conflict = {
+            "by": stale.record.updated_by if stale.record.pk else None,
+            "at": stale.record.updated_at if stale.record.pk else None,
+            "changes": [
+                (_field_label(spec.model, change.field), change.saved, change.submitted)
+                for change in stale.changes
+            ],
+        }
+        saved = NOT_RUN
+    if saved is not NOT_RUN:
+        messages.success(request, _("%(form)s saved.") % {"form": spec.title})
+        return redirect("crf-entry", code=code, pk=pk, visit_pk=visit_pk, form_code=form_code)
     return render(
         request,
         spec.template,

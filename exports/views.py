@@ -13,6 +13,7 @@ from exports import selectors, services
 from exports.forms import ExportForm
 from exports.models import ExportStatus
 from trials import permissions
+from trials.forms import NOT_RUN, form_status, run_service
 
 
 def _require_export(user) -> None:
@@ -29,15 +30,17 @@ def export_page(request: HttpRequest) -> HttpResponse:
         chosen = request.GET.get("site")
         sites = form.fields["sites"].queryset
         form.initial["sites"] = [s.pk for s in sites if not chosen or s.code == chosen]
-    if request.method == "POST" and form.is_valid():
-        job = services.create_export_job(user=request.user, options=form.options())
+    job = run_service(
+        form, lambda data: services.create_export_job(user=request.user, options=form.options())
+    )
+    if job is not NOT_RUN:
         return redirect("export-job", pk=job.pk)
     recent = selectors.export_log(request.user).filter(requested_by=request.user)[:5]
     return render(
         request,
         "exports/export.html",
         {"form": form, "recent": recent},
-        status=400 if form.is_bound and form.errors else 200,
+        status=form_status(form),
     )
 
 

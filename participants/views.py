@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,11 +24,7 @@ from participants.forms import (
     StatusChangeForm,
 )
 from trials import permissions
-from trials.forms import add_service_errors
-
-
-def _status(form) -> int:
-    return 400 if form.is_bound and form.errors else 200
+from trials.forms import NOT_RUN, form_status, run_service
 
 
 @login_required
@@ -37,27 +32,29 @@ def _status(form) -> int:
 def register_page(request: HttpRequest, code: str) -> HttpResponse:
     site = permissions.get_site_or_404(request.user, code, permissions.ENROL)
     form = RegistrationForm(request.POST or None, initial={"screened_on": site.local_today()})
-    if form.is_bound and form.is_valid():
-        try:
-            participant = services.register_participant(
-                actor=request.user,
-                site=site,
-                trial=form.cleaned_data["trial"],
-                screened_on=form.cleaned_data["screened_on"],
-                identity=form.section(IDENTITY_FIELDS),
-                demographics=form.section(DEMOGRAPHICS_FIELDS),
-                als_history=form.als_history_data(),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("Registered as %(number)s.") % {"number": participant.screening_number},
-            )
-            return redirect("participant-detail", code=site.code, pk=participant.pk)
+    participant = run_service(
+        form,
+        lambda data: services.register_participant(
+            actor=request.user,
+            site=site,
+            trial=data["trial"],
+            screened_on=data["screened_on"],
+            identity=form.section(IDENTITY_FIELDS),
+            demographics=form.section(DEMOGRAPHICS_FIELDS),
+            als_history=form.als_history_data(),
+        ),
+    )
+    if participant is not NOT_RUN:
+        messages.success(
+            request,
+            _("Registered as %(number)s.") % {"number": participant.screening_number},
+        )
+        return redirect("participant-detail", code=site.code, pk=participant.pk)
     return render(
-        request, "participants/register.html", {"site": site, "form": form}, status=_status(form)
+        request,
+        "participants/register.html",
+        {"site": site, "form": form},
+        status=form_status(form),
     )
 
 
@@ -68,25 +65,20 @@ def enrol_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     form = EnrolForm(
         request.POST or None, initial={"effective_date": participant.site.local_today()}
     )
-    if form.is_bound and form.is_valid():
-        try:
-            participant = services.enrol_participant(
-                actor=request.user,
-                participant=participant,
-                enrolled_on=form.cleaned_data["effective_date"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Enrolled with study ID %(id)s.") % {"id": participant.study_id}
-            )
-            return redirect("participant-detail", code=code, pk=participant.pk)
+    enrolled = run_service(
+        form,
+        lambda data: services.enrol_participant(
+            actor=request.user, participant=participant, enrolled_on=data["effective_date"]
+        ),
+    )
+    if enrolled is not NOT_RUN:
+        messages.success(request, _("Enrolled with study ID %(id)s.") % {"id": enrolled.study_id})
+        return redirect("participant-detail", code=code, pk=enrolled.pk)
     return render(
         request,
         "participants/enrol.html",
         {"site": participant.site, "participant": participant, "form": form},
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -99,26 +91,25 @@ def status_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         participant=participant,
         initial={"effective_date": participant.site.local_today()},
     )
-    if form.is_bound and form.is_valid():
-        try:
-            services.change_status(
-                actor=request.user,
-                participant=participant,
-                to_status=form.cleaned_data["status"],
-                effective_date=form.cleaned_data["effective_date"],
-                reason=form.cleaned_data["reason"],
-                details=form.details(),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Status changed."))
-            return redirect("participant-detail", code=code, pk=participant.pk)
+    changed = run_service(
+        form,
+        lambda data: services.change_status(
+            actor=request.user,
+            participant=participant,
+            to_status=data["status"],
+            effective_date=data["effective_date"],
+            reason=data["reason"],
+            details=form.details(),
+        ),
+    )
+    if changed is not NOT_RUN:
+        messages.success(request, _("Status changed."))
+        return redirect("participant-detail", code=code, pk=participant.pk)
     return render(
         request,
         "participants/status.html",
         {"site": participant.site, "participant": participant, "form": form},
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -133,20 +124,19 @@ def consent_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         participant=participant,
         initial={"signed_on": today, "version": current, "taken_by": request.user},
     )
-    if form.is_bound and form.is_valid():
-        try:
-            services.record_consent(
-                actor=request.user,
-                participant=participant,
-                version=form.cleaned_data["version"],
-                signed_on=form.cleaned_data["signed_on"],
-                taken_by=form.cleaned_data["taken_by"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Consent recorded."))
-            return redirect("participant-detail", code=code, pk=participant.pk)
+    recorded = run_service(
+        form,
+        lambda data: services.record_consent(
+            actor=request.user,
+            participant=participant,
+            version=data["version"],
+            signed_on=data["signed_on"],
+            taken_by=data["taken_by"],
+        ),
+    )
+    if recorded is not NOT_RUN:
+        messages.success(request, _("Consent recorded."))
+        return redirect("participant-detail", code=code, pk=participant.pk)
     return render(
         request,
         "participants/consent.html",
@@ -157,7 +147,7 @@ def consent_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "consents": selectors.consents_of(participant),
             "current_version": current,
         },
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -168,16 +158,15 @@ def contact_attempt_page(request: HttpRequest, code: str, pk: int) -> HttpRespon
     form = ContactAttemptForm(
         request.POST or None, initial={"attempted_on": participant.site.local_today()}
     )
-    if form.is_bound and form.is_valid():
-        try:
-            services.record_contact_attempt(
-                actor=request.user, participant=participant, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Contact attempt recorded."))
-            return redirect("participant-detail", code=code, pk=participant.pk)
+    recorded = run_service(
+        form,
+        lambda data: services.record_contact_attempt(
+            actor=request.user, participant=participant, **data
+        ),
+    )
+    if recorded is not NOT_RUN:
+        messages.success(request, _("Contact attempt recorded."))
+        return redirect("participant-detail", code=code, pk=participant.pk)
     return render(
         request,
         "participants/contact_attempt.html",
@@ -187,5 +176,5 @@ def contact_attempt_page(request: HttpRequest, code: str, pk: int) -> HttpRespon
             "form": form,
             "attempts": participant.contact_attempts.all(),
         },
-        status=_status(form),
+        status=form_status(form),
     )

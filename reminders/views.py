@@ -19,6 +19,7 @@ from reminders import ics, selectors, services
 from reminders.forms import PreferencesForm
 from reminders.models import CalendarFeed, ReminderPreference
 from trials import permissions
+from trials.forms import NOT_RUN, form_status, run_service
 
 PAGE_SIZE = 50
 
@@ -63,19 +64,20 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
     current = ReminderPreference.objects.filter(user=request.user).first()
     initial = {"language": current.language, "muted_kinds": current.muted_kinds} if current else {}
     form = PreferencesForm(request.POST or None, initial=initial)
-    if form.is_bound and form.is_valid():
-        services.save_preferences(
-            user=request.user,
-            language=form.cleaned_data["language"],
-            muted_kinds=form.cleaned_data["muted_kinds"],
-        )
+    saved = run_service(
+        form,
+        lambda data: services.save_preferences(
+            user=request.user, language=data["language"], muted_kinds=data["muted_kinds"]
+        ),
+    )
+    if saved is not NOT_RUN:
         messages.success(request, _("Reminder preferences saved."))
         return redirect("reminder-preferences")
     return render(
         request,
         "reminders/preferences.html",
         {"form": form},
-        status=400 if form.is_bound else 200,
+        status=form_status(form),
     )
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum, auto
+from typing import Any, Final, TypeVar
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -8,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from trials.models import Role
+
+T = TypeVar("T")
 
 
 class GrantRoleForm(forms.Form):
@@ -23,7 +27,7 @@ class GrantRoleForm(forms.Form):
         return username
 
 
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Put a service's ValidationError on the form: on its fields where they exist. A form
     shows the errors on a name it has no input for on the field its `error_fields` maps
     that name to (e.g. a counted answer's missing-reason select)."""
@@ -36,17 +40,28 @@ def add_service_errors(form: forms.Form, error: ValidationError) -> None:
         form.add_error(None, error.messages)
 
 
-def run_service(form: forms.Form, action: Callable[[dict], object]) -> bool:
-    """For a bound, valid form, call `action(form.cleaned_data)`; a ValidationError from the
-    service lands on the form's fields. True when the service ran without error."""
+class NotRun(Enum):
+    """What `run_service` answers when the service did not run or refused: its own type, so
+    that a service answering None or False still counts as having run."""
+
+    NOT_RUN = auto()
+
+
+NOT_RUN: Final = NotRun.NOT_RUN
+
+
+def run_service(form: forms.BaseForm, action: Callable[[dict[str, Any]], T]) -> T | NotRun:
+    """For a bound, valid form, call `action(form.cleaned_data)` and answer what it returns; a
+    ValidationError from the service lands on the form's fields. NOT_RUN when the form was
+    not submitted, is invalid or the service refused. Other exceptions (e.g. a stale form)
+    reach the caller."""
     if not (form.is_bound and form.is_valid()):
-        return False
+        return NOT_RUN
     try:
-        action(form.cleaned_data)
+        return action(form.cleaned_data)
     except ValidationError as error:
         add_service_errors(form, error)
-        return False
-    return True
+        return NOT_RUN
 
 
 class DateInput(forms.DateInput):
@@ -56,6 +71,6 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-def form_status(*forms: forms.Form | None) -> int:
+def form_status(*forms: forms.BaseForm | None) -> int:
     """The HTTP status of a page that shows these forms: 400 when a submitted one has errors."""
     return 400 if any(f is not None and f.is_bound and f.errors for f in forms) else 200

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trials import home, permissions, selectors, services
-from trials.forms import GrantRoleForm
+from trials.forms import NOT_RUN, GrantRoleForm, form_status, run_service
 from trials.models import Membership
 
 
@@ -37,20 +37,20 @@ def team_page(request: HttpRequest, code: str) -> HttpResponse:
     if request.method == "POST":
         if not may_manage:
             raise Http404
-        if form.is_valid():
-            services.grant_role(
-                actor=request.user,
-                site=site,
-                user=form.cleaned_data["user"],
-                role=form.cleaned_data["role"],
-            )
+        granted = run_service(
+            form,
+            lambda data: services.grant_role(
+                actor=request.user, site=site, user=data["user"], role=data["role"]
+            ),
+        )
+        if granted is not NOT_RUN:
             messages.success(request, _("Role granted."))
             return redirect("site-team", code=site.code)
     return render(
         request,
         "trials/team.html",
         {"site": site, "members": selectors.team_of(site), "form": form, "may_manage": may_manage},
-        status=400 if form is not None and form.is_bound and form.errors else 200,
+        status=form_status(form),
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from participants.choices import ParticipantStatus
 from participants.selectors import get_participant_or_404
 from trials import permissions
-from trials.forms import add_service_errors, form_status, run_service
+from trials.forms import NOT_RUN, form_status, run_service
 from visits import services, transplantation
 from visits.forms import (
     TransplantationForm,
@@ -35,28 +34,30 @@ def transplantation_page(request: HttpRequest, code: str, pk: int) -> HttpRespon
         site=participant.site,
         correcting=existing is not None,
     )
-    if form.is_bound and form.is_valid():
-        try:
-            if existing is None:
-                transplantation.record_transplantation(
-                    actor=request.user,
-                    participant=participant,
-                    performed_at=form.performed_at(),
-                    data=form.data_fields(),
-                )
-            else:
-                transplantation.correct_transplantation(
-                    actor=request.user,
-                    transplantation=existing,
-                    performed_at=form.performed_at(),
-                    data=form.data_fields(),
-                    reason=form.cleaned_data["reason"],
-                )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Transplantation saved; visits scheduled."))
-            return redirect("participant-detail", code=code, pk=pk)
+    if existing is None:
+        saved = run_service(
+            form,
+            lambda data: transplantation.record_transplantation(
+                actor=request.user,
+                participant=participant,
+                performed_at=form.performed_at(),
+                data=form.data_fields(),
+            ),
+        )
+    else:
+        saved = run_service(
+            form,
+            lambda data: transplantation.correct_transplantation(
+                actor=request.user,
+                transplantation=existing,
+                performed_at=form.performed_at(),
+                data=form.data_fields(),
+                reason=data["reason"],
+            ),
+        )
+    if saved is not NOT_RUN:
+        messages.success(request, _("Transplantation saved; visits scheduled."))
+        return redirect("participant-detail", code=code, pk=pk)
     return render(
         request,
         "visits/transplantation.html",
@@ -79,7 +80,7 @@ def unscheduled_visit_page(request: HttpRequest, code: str, pk: int) -> HttpResp
             reason=data["reason"],
         ),
     )
-    if added:
+    if added is not NOT_RUN:
         messages.success(request, _("Unscheduled visit added."))
         return redirect("participant-detail", code=code, pk=pk)
     return render(

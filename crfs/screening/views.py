@@ -19,7 +19,7 @@ from crfs.screening.forms import EligibilityOverrideForm, ScreenFailureForm
 from participants.choices import ParticipantStatus
 from participants.selectors import get_participant_or_404
 from trials import permissions
-from trials.forms import form_status, run_service
+from trials.forms import NOT_RUN, form_status, run_service
 
 
 @login_required
@@ -39,7 +39,7 @@ def eligibility_override_page(request: HttpRequest, code: str, pk: int) -> HttpR
             password=data["password"],
         ),
     )
-    if signed:
+    if signed is not NOT_RUN:
         messages.success(request, _("Eligibility override signed."))
         return redirect("participant-detail", code=code, pk=pk)
     return render(
@@ -71,7 +71,7 @@ def screen_failure_page(request: HttpRequest, code: str, pk: int) -> HttpRespons
             actor=request.user, participant=participant, effective_date=data["effective_date"]
         ),
     )
-    if recorded:
+    if recorded is not NOT_RUN:
         messages.success(request, _("Screen failure recorded."))
         return redirect("participant-detail", code=code, pk=pk)
     return render(
