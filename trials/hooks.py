@@ -23,8 +23,10 @@ def connect(hooks: list[H], hook: H) -> None:
 
 
 class Recomputed(Protocol):
-    changed: Sequence[Any]
-    locked: Sequence[Any]
+    @property
+    def changed(self) -> Sequence[Any]: ...
+    @property
+    def locked(self) -> Sequence[Any]: ...
 
 
 # The trial's spirometry equation changed (the Django admin): stored values that were

@@ -62,6 +62,11 @@ def problems(protocol: Protocol) -> list[str]:
     return found
 
 
+def _target_order(visit: VisitDef) -> tuple[int, int]:
+    assert visit.window is not None  # only visits with a window are compared
+    return (visit.offset_months, visit.window.start_days)
+
+
 def _overlap_problems(protocol: Protocol) -> list[str]:
     """Scheduled visits sharing an anchor, in target order, must have disjoint windows."""
     found = []
@@ -70,7 +75,7 @@ def _overlap_problems(protocol: Protocol) -> list[str]:
         if visit.is_scheduled and visit.window is not None:
             by_anchor.setdefault(str(visit.anchor), []).append(visit)
     for visits in by_anchor.values():
-        ordered = sorted(visits, key=lambda v: (v.offset_months, v.window.start_days))
+        ordered = sorted(visits, key=_target_order)
         for earlier, later in pairwise(ordered):
             if _windows_may_overlap(earlier, later):
                 found.append(f"windows of {earlier.code} and {later.code} overlap")
