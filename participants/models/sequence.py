@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from trials.models import Site
+
+if TYPE_CHECKING:
+    from django.db.models.options import Options
 
 
 class SequenceKind(models.TextChoices):
@@ -13,7 +18,14 @@ class SequenceKind(models.TextChoices):
     STUDY_ID = "study_id", _("Study ID")
 
 
-class SiteSequenceManager(models.Manager):
+def _column(meta: Options[Any], name: str) -> str:
+    field = meta.get_field(name)
+    # The counter's own concrete columns: never a reverse relation, always a column.
+    assert isinstance(field, models.Field) and field.column is not None
+    return field.column
+
+
+class SiteSequenceManager(models.Manager["SiteSequence"]):
     def next_value(self, site: Site, kind: str) -> int:
         """The next number of `kind` at `site`, unique under concurrency.
 
@@ -31,9 +43,9 @@ class SiteSequenceManager(models.Manager):
             connection.ops.quote_name(name)
             for name in (
                 meta.db_table,
-                meta.get_field("site").column,
-                meta.get_field("kind").column,
-                meta.get_field("last_value").column,
+                _column(meta, "site"),
+                _column(meta, "kind"),
+                _column(meta, "last_value"),
             )
         )
         sql = (
