@@ -35,6 +35,10 @@ def channels_for(user) -> list[str]:
 
 def _headline(reminder: Reminder) -> str:
     visit = reminder.visit
+    # Reminders are kept only for scheduled visits, whose three dates are planned together
+    # (`reminders.services` skips any visit without a window).
+    assert visit.window_start is not None and visit.window_end is not None
+    assert visit.target_date is not None
     values = {
         "visit": visit.code,
         "opens": visit.window_start.isoformat(),

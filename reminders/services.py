@@ -88,7 +88,10 @@ def _desired(
     )
     desired: dict[Key, datetime] = {}
     for visit in visits:
-        if not visit.is_open or visit.sequence != 0 or visit.window_start is None:
+        if not visit.is_open or visit.sequence != 0:
+            continue
+        # A scheduled visit has its target and window planned together; others have none.
+        if visit.target_date is None or visit.window_start is None or visit.window_end is None:
             continue
         try:
             definitions = protocol.visit(visit.code).reminders
