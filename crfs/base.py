@@ -10,12 +10,17 @@ subclasses `FormRecordForm` for the page. Saving goes through
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django import forms
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+    from django.utils.datastructures import MultiValueDict
 
 
 class FormStatus(models.TextChoices):
@@ -58,6 +63,10 @@ class FormRecord(models.Model):
         verbose_name=_("last changed by"),
     )
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+
+    # Every concrete form keeps Django's default manager; declared for the type checker,
+    # which gives an abstract model none.
+    objects: ClassVar[models.Manager[Self]]
 
     form_code: ClassVar[str]
     required_answers: ClassVar[tuple[str, ...]] = ()
@@ -163,8 +172,15 @@ class FormRecordForm(forms.ModelForm):
         help_text=_("Required for any change once the form is complete."),
     )
 
-    def __init__(self, *args, instance: FormRecord | None = None, **kwargs):
-        super().__init__(*args, instance=instance, **kwargs)
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        files: MultiValueDict[str, UploadedFile] | None = None,
+        *,
+        instance: FormRecord | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data, files, instance=instance, **kwargs)
         model = self._meta.model
         for name in model.answer_fields():
             if name in self.fields:
@@ -196,8 +212,9 @@ class FormRecordForm(forms.ModelForm):
     def missing_field(self, name: str):
         return self[name + MISSING_SUFFIX]
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         model = self._meta.model
         missing: dict[str, str] = {}
         for name in model.required_answers:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pghistory
 from django.core.exceptions import ValidationError
@@ -26,6 +27,10 @@ from django.db import connection
 
 from crfs import registry
 from crfs.base import FormRecord
+
+if TYPE_CHECKING:
+    from trials.models import Trial
+    from visits.models import Visit
 
 
 @dataclass
@@ -67,7 +72,7 @@ def rederive(records: Iterable[FormRecord], *, actor, cause: str) -> Rederived:
     return result
 
 
-def rederive_visit(visit, *, actor, cause: str) -> Rederived:
+def rederive_visit(visit: Visit, *, actor: Any, cause: str) -> Rederived:
     """Re-derive the visit's records that read beyond their answers (after its date moved).
 
     One statement finds which of those forms the visit has, so dating a visit with no
@@ -98,7 +103,7 @@ def _presence_sql(models: tuple[type[FormRecord], ...]) -> str:
     )
 
 
-def rederive_trial_spirometry(trial, *, actor) -> Rederived:
+def rederive_trial_spirometry(trial: Trial, *, actor: Any) -> Rederived:
     """Re-derive every FVC of the trial (after its reference equation changed)."""
     from crfs.fvc.models import Fvc
 
