@@ -199,7 +199,7 @@ def build_bundle(
                 codebook.codebook_json(table_list), encoding="utf-8"
             )
             row_counts: dict[str, int] = {}
-            entries = []
+            entries: list[dict[str, Any]] = []
             for item in written:
                 row_counts.update(item.rows)
                 entries.append(
@@ -219,7 +219,7 @@ def build_bundle(
                         "rows": None,
                     }
                 )
-            manifest = {
+            manifest: dict[str, Any] = {
                 "who": requested_by,
                 "when": datetime.now(tz=UTC).replace(microsecond=0).isoformat(),
                 "data_as_of": created,

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms as djforms
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from exports import selectors
 from exports.options import DATE_MODES, FORMATS, LAYOUTS, ExportOptions
 from participants.choices import ParticipantStatus
 from trials import permissions
+from trials.models import Site
 
 FORMAT_LABELS = {
     "csv": _("CSV (UTF-8)"),
@@ -26,12 +30,15 @@ DATE_MODE_LABELS = {
 }
 
 
+class SiteChoiceField(djforms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Site) -> str:
+        return f"{obj.code} · {obj.name}"
+
+
 class ExportForm(djforms.Form):
     forms = djforms.MultipleChoiceField(label=_("Forms"), widget=djforms.CheckboxSelectMultiple)
     visits = djforms.MultipleChoiceField(label=_("Visits"), widget=djforms.CheckboxSelectMultiple)
-    sites = djforms.ModelMultipleChoiceField(
-        label=_("Sites"), queryset=None, widget=djforms.CheckboxSelectMultiple
-    )
+    sites = SiteChoiceField(label=_("Sites"), queryset=None, widget=djforms.CheckboxSelectMultiple)
     statuses = djforms.MultipleChoiceField(
         label=_("Participants' statuses"),
         choices=ParticipantStatus.choices,
@@ -72,20 +79,24 @@ class ExportForm(djforms.Form):
         label=_("PRO-ACT variable names for ALSFRS-R and FVC"), required=False
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["sites"].queryset = selectors.export_sites(user)
-        self.fields["sites"].label_from_instance = lambda site: f"{site.code} · {site.name}"
-        self.fields["forms"].choices = selectors.form_choices()
-        self.fields["visits"].choices = selectors.visit_choices()
+        sites, forms, visits = self.fields["sites"], self.fields["forms"], self.fields["visits"]
+        assert isinstance(sites, SiteChoiceField)
+        assert isinstance(forms, djforms.MultipleChoiceField)
+        assert isinstance(visits, djforms.MultipleChoiceField)
+        sites.queryset = selectors.export_sites(user)
+        forms.choices = selectors.form_choices()
+        visits.choices = selectors.visit_choices()
         if not self.is_bound:
-            self.initial.setdefault("forms", [c for c, _l in self.fields["forms"].choices])
-            self.initial.setdefault("visits", [c for c, _l in self.fields["visits"].choices])
+            self.initial.setdefault("forms", [c for c, _l in forms.choices])
+            self.initial.setdefault("visits", [c for c, _l in visits.choices])
             self.initial.setdefault("statuses", [c for c, _l in ParticipantStatus.choices])
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         sites = cleaned.get("sites") or []
         if cleaned.get("deidentify"):
             cleaned["identifiers"] = False

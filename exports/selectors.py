@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
@@ -11,6 +13,9 @@ from exports.options import PARTICIPANTS_TABLE
 from participants.choices import ParticipantStatus
 from trials import permissions
 from trials.models import Site
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def export_sites(user) -> QuerySet[Site]:
@@ -31,7 +36,7 @@ def visit_choices() -> list[tuple[str, str]]:
     return [(code, f"{code} · {label}") for code, label in visit_codelist().items]
 
 
-def status_choices() -> list[tuple[str, str]]:
+def status_choices() -> list[tuple[str, StrOrPromise]]:
     return list(ParticipantStatus.choices)
 
 

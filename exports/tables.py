@@ -67,6 +67,12 @@ def qn(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+def _column(f: models.Field) -> str:
+    """The column of a concrete field (the export reads no other kind)."""
+    assert f.column is not None
+    return f.column
+
+
 def _literal(code: str) -> str:
     """A visit or form code inlined as an SQL literal: only plain identifiers are allowed."""
     if not _SAFE_CODE.match(code):
@@ -333,7 +339,7 @@ MISSING_CODELIST = CodeList(
 
 def _value_expr(ctx: Context, f: models.Field, alias: str) -> str | None:
     """The SQL of one field's value, or None when the export leaves it out."""
-    column = f"{alias}.{qn(f.column)}"
+    column = f"{alias}.{qn(_column(f))}"
     kind = field_kind(f)
     if kind == BOOLEAN:
         return f"{column}::int"
@@ -375,7 +381,7 @@ def _value_fields(model: type[models.Model], skip: set[str]) -> list[models.Fiel
 def answer_and_derived_columns(ctx: Context, model: type[FormRecord], alias: str = "t"):
     """(answers + _miss, derived) columns of a form model, read off its _meta."""
     answers = set(model.answer_fields())
-    form_code = getattr(model, "form_code", model._meta.model_name)
+    form_code = model.form_code
     answer_cols: list[Column] = []
     derived_cols: list[Column] = []
     has_reasons = "missing_reasons" in {f.name for f in model._meta.concrete_fields}
@@ -599,8 +605,10 @@ def participant_table(ctx: Context) -> Table:
     t = _tables()
     columns = _key_columns(ctx)
     if not ctx.deid:
-        f = Participant._meta.get_field("screening_number")
-        columns.append((_field_variable(ctx, Participant, f, "participant"), "p.screening_number"))
+        number = Participant._meta.get_field("screening_number")
+        columns.append(
+            (_field_variable(ctx, Participant, number, "participant"), "p.screening_number")
+        )
     for f in _value_fields(Participant, _PARTICIPANT_SKIP):
         expr = _value_expr(ctx, f, "p")
         if expr is not None:
@@ -614,9 +622,10 @@ def participant_table(ctx: Context) -> Table:
         if is_identity and not ctx.options.identifiers:
             continue
         alias = f"r{index}"
+        link = relation.field
+        assert isinstance(link, models.OneToOneField)  # a one-to-one onto the participant
         joins += (
-            f" LEFT JOIN {qn(model._meta.db_table)} {alias}"
-            f" ON {alias}.{qn(relation.field.column)} = p.id"
+            f" LEFT JOIN {qn(model._meta.db_table)} {alias} ON {alias}.{qn(link.column)} = p.id"
         )
         auto = {
             f.name
@@ -643,7 +652,7 @@ def participant_table(ctx: Context) -> Table:
                             "participant",
                             derivation=_("whole years from date of birth to screening date"),
                         ),
-                        f"date_part('year', age(p.screened_on, {alias}.{qn(f.column)}))::int",
+                        f"date_part('year', age(p.screened_on, {alias}.{qn(_column(f))}))::int",
                     )
                 )
     for variable, _e in columns:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.related import RelatedField
 
 MAX_NAME = 32  # Stata and SAS (transport v8) variable names
 # Coded variables: pyreadstat names a Stata value-label set <variable><counter>, which
@@ -95,6 +96,7 @@ def assign_short_names(variables: list[Variable], *, use_aliases: bool) -> None:
 
 def field_kind(f: models.Field) -> str:
     if f.is_relation:
+        assert isinstance(f, RelatedField)  # the export reads concrete foreign keys only
         return field_kind(f.target_field)
     if isinstance(f, models.BooleanField):
         return BOOLEAN

@@ -11,6 +11,7 @@ from crfs import registry
 from exports.models import ExportJob
 from exports.variables import field_kind
 from participants.models import Participant
+from trials.models import Site
 from visits.models import Visit
 
 
@@ -104,7 +105,9 @@ def record_serializer(code: str) -> type[serializers.ModelSerializer]:
 
 
 class ExportJobSerializer(serializers.ModelSerializer):
-    sites = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    sites: serializers.SlugRelatedField[Site] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
     download = serializers.SerializerMethodField()
 
     class Meta:

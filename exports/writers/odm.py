@@ -177,6 +177,7 @@ def _merged(tables: list[Table], form_order: dict[str, int]) -> Iterator[tuple]:
         form_column = next((i for i, v in enumerate(table.variables) if v.name == "form"), None)
         for row in stream_rows(table):
             if table.name == AUDIT_TABLE:
+                assert form_column is not None  # the audit table names each row's form
                 form_index = form_order.get(row[HIDDEN + form_column], 0)
                 group = 0
             yield (row[0], row[1], row[2], row[3], form_index, group, row[5]), index, row

@@ -24,6 +24,7 @@ from exports.variables import (
     FLOAT,
     INTEGER,
     TEXT,
+    CodeList,
     Table,
     Variable,
     short_name,
@@ -34,8 +35,21 @@ LABEL_LIMIT = {"sav": 256, "dta": 80, "xpt": 256}
 NUMERIC = {INTEGER, FLOAT, DECIMAL, BOOLEAN}
 
 
-def _is_coded(variable: Variable) -> bool:
-    return variable.codelist is not None and variable.kind in (TEXT, INTEGER, BOOLEAN)
+def _coded(variable: Variable) -> CodeList | None:
+    """The variable's code list when its values are written as labelled integers."""
+    if variable.codelist is not None and variable.kind in (TEXT, INTEGER, BOOLEAN):
+        return variable.codelist
+    return None
+
+
+def _value_labels(table: Table) -> dict[str, dict[int | float, str]]:
+    """{short name: {integer code: label}} of the coded variables, in pyreadstat's shape."""
+    labels: dict[str, dict[int | float, str]] = {}
+    for variable in table.variables:
+        codelist = _coded(variable)
+        if codelist is not None:
+            labels[variable.short] = dict(codelist.numeric_labels.items())
+    return labels
 
 
 def frame_of(table: Table, progress: Progress) -> pd.DataFrame:
@@ -50,8 +64,9 @@ def frame_of(table: Table, progress: Progress) -> pd.DataFrame:
     progress(count % 5000)
     data = {}
     for variable, values in zip(table.variables, columns, strict=True):
-        if _is_coded(variable) and variable.kind == TEXT:
-            codes = variable.codelist.numeric_codes
+        codelist = _coded(variable)
+        if codelist is not None and variable.kind == TEXT:
+            codes = codelist.numeric_codes
             series = pd.Series([codes.get(v) if v is not None else None for v in values])
             data[variable.short] = series.astype("float64")
         elif variable.kind in NUMERIC:
@@ -75,12 +90,14 @@ def frame_of(table: Table, progress: Progress) -> pd.DataFrame:
 def write_table(fmt: str, table: Table, path: Path, progress: Progress) -> int:
     frame = frame_of(table, progress)
     limit = LABEL_LIMIT[fmt]
-    labels = {v.short: v.label[:limit] for v in table.variables}
-    value_labels = {v.short: v.codelist.numeric_labels for v in table.variables if _is_coded(v)}
+    labels: dict[str, str | None] = {v.short: v.label[:limit] for v in table.variables}
+    value_labels = _value_labels(table)
     file_label = table.label[:80]
     if fmt == "sav":
         measures = {
-            v.short: "nominal" if _is_coded(v) else ("scale" if v.kind in NUMERIC else "unknown")
+            v.short: "nominal"
+            if _coded(v) is not None
+            else ("scale" if v.kind in NUMERIC else "unknown")
             for v in table.variables
         }
         pyreadstat.write_sav(
@@ -119,13 +136,14 @@ def sas_formats(tables: list[Table]) -> str:
     names: dict[str, str] = {}
     for table in tables:
         for variable in table.variables:
-            if not _is_coded(variable) or variable.codelist.name in names:
+            codelist = _coded(variable)
+            if codelist is None or codelist.name in names:
                 continue
-            fmt = short_name(variable.codelist.name.replace(".", "_"), 31).upper()
+            fmt = short_name(codelist.name.replace(".", "_"), 31).upper()
             fmt = fmt if not fmt[-1].isdigit() else fmt + "F"
-            names[variable.codelist.name] = fmt
+            names[codelist.name] = fmt
             lines.append(f"  VALUE {fmt}")
-            for code, label in sorted(variable.codelist.numeric_labels.items()):
+            for code, label in sorted(codelist.numeric_labels.items()):
                 text = label.replace("'", "''")
                 lines.append(f"    {code} = '{text}'")
             lines.append("  ;")
@@ -135,8 +153,9 @@ def sas_formats(tables: list[Table]) -> str:
         lines.append(f"\nLIBNAME x XPORT '{table.name}.xpt';")
         lines.append(f"DATA {member}; SET x.{member};")
         for variable in table.variables:
-            if _is_coded(variable):
-                lines.append(f"  FORMAT {variable.short} {names[variable.codelist.name]}.;")
+            codelist = _coded(variable)
+            if codelist is not None:
+                lines.append(f"  FORMAT {variable.short} {names[codelist.name]}.;")
         lines.append("RUN;")
     return "\n".join(lines) + "\n"
 
