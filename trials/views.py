@@ -35,7 +35,7 @@ def team_page(request: HttpRequest, code: str) -> HttpResponse:
     may_manage = permissions.can(request.user, permissions.MANAGE_TEAM, site)
     form = GrantRoleForm(request.POST or None) if may_manage else None
     if request.method == "POST":
-        if not may_manage:
+        if form is None:  # only a team manager gets the form
             raise Http404
         granted = run_service(
             form,
