@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic import selectors
-from crfs.eligibility.models import screening_checklist
+from crfs.eligibility.selectors import screening_checklist
 from crfs.entry import has_consent
 from crfs.screening import selectors as screening_selectors
 from participants.choices import ParticipantStatus

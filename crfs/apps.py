@@ -10,7 +10,7 @@ class CrfsConfig(AppConfig):
         """Enrolment asks the screening checklist; stored derived values follow the visit date
         and the trial's spirometry equation."""
         from crfs import rederive
-        from crfs.eligibility import models as eligibility
+        from crfs.eligibility import services as eligibility
         from participants import lifecycle
         from trials import hooks as trial_hooks
         from visits import hooks as visit_hooks

@@ -214,7 +214,7 @@ def has_consent(participant_id: int) -> bool:
 def _refresh_dependents(record: FormRecord, *, user, reason: str) -> None:
     """Forms derived from this one are re-derived now, in the same transaction (no signals)."""
     from crfs import rederive
-    from crfs.eligibility import models as eligibility
+    from crfs.eligibility import services as eligibility
 
     cause = f"{record.form_code} saved" + (f" ({reason})" if reason else "")
     if record.form_code in eligibility.SOURCE_FORMS:

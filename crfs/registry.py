@@ -27,26 +27,27 @@ class FormSpec:
 
 @cache
 def entry_forms() -> dict[str, FormSpec]:
-    from crfs.alsfrs_r import models as alsfrs_r
-    from crfs.eligibility import models as eligibility
-    from crfs.emg import models as emg
-    from crfs.fvc import models as fvc
-    from crfs.qol import models as qol
-    from crfs.vitals import models as vitals
+    from crfs.alsfrs_r.forms import AlsfrsRForm
+    from crfs.alsfrs_r.models import AlsfrsR
+    from crfs.eligibility.forms import EligibilityForm
+    from crfs.eligibility.models import Eligibility
+    from crfs.emg.forms import EmgForm
+    from crfs.emg.models import Emg
+    from crfs.fvc.forms import FvcForm
+    from crfs.fvc.models import Fvc
+    from crfs.qol.forms import Alsaq40Form, SeiqolForm
+    from crfs.qol.models import Alsaq40, Seiqol
+    from crfs.vitals.forms import VitalsForm
+    from crfs.vitals.models import Vitals
 
     specs = [
-        FormSpec("alsfrs_r", alsfrs_r.AlsfrsR, alsfrs_r.AlsfrsRForm),
-        FormSpec("fvc", fvc.Fvc, fvc.FvcForm, "crfs/fvc.html"),
-        FormSpec("vitals", vitals.Vitals, vitals.VitalsForm, "crfs/vitals.html"),
-        FormSpec("emg", emg.Emg, emg.EmgForm, "crfs/emg.html"),
-        FormSpec("alsaq40", qol.Alsaq40, qol.Alsaq40Form, "crfs/alsaq40.html"),
-        FormSpec("seiqol", qol.Seiqol, qol.SeiqolForm, "crfs/seiqol.html"),
-        FormSpec(
-            "eligibility",
-            eligibility.Eligibility,
-            eligibility.EligibilityForm,
-            "crfs/eligibility.html",
-        ),
+        FormSpec("alsfrs_r", AlsfrsR, AlsfrsRForm),
+        FormSpec("fvc", Fvc, FvcForm, "crfs/fvc.html"),
+        FormSpec("vitals", Vitals, VitalsForm, "crfs/vitals.html"),
+        FormSpec("emg", Emg, EmgForm, "crfs/emg.html"),
+        FormSpec("alsaq40", Alsaq40, Alsaq40Form, "crfs/alsaq40.html"),
+        FormSpec("seiqol", Seiqol, SeiqolForm, "crfs/seiqol.html"),
+        FormSpec("eligibility", Eligibility, EligibilityForm, "crfs/eligibility.html"),
     ]
     return {spec.code: spec for spec in specs}
 

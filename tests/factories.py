@@ -235,7 +235,7 @@ def screen_eligible(actor, participant):
 
 def enrol(actor, participant, on: date):
     """Enrol through the service; a participant in screening is screened eligible first."""
-    from crfs.eligibility.models import screening_checklist
+    from crfs.eligibility.selectors import screening_checklist
     from participants import services
 
     if participant.status == "screening" and screening_checklist(participant) is None:

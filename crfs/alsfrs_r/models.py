@@ -1,13 +1,10 @@
-"""The alsfrs_r form record and its entry form; the scoring lives in scoring.py."""
+"""The ALSFRS-R form record; the scoring lives in scoring.py, the entry form in forms.py."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-# --- Storage and entry ---------------------------------------------------------
-# Imported here, below the pure scoring, so the functions above stay usable without Django.
 import pghistory
-from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -26,7 +23,7 @@ from crfs.alsfrs_r.scoring import (
     score,
     validation_errors,
 )
-from crfs.base import FormRecord, FormRecordForm
+from crfs.base import FormRecord
 
 # Model field name per item code; stable names, also the export's variable names.
 FIELD_BY_CODE: Mapping[str, str] = {
@@ -199,25 +196,3 @@ def _onset_of(participant) -> PartialDate | None:
     if history.onset_date is None:
         return None
     return PartialDate(history.onset_date, history.onset_precision or "day")
-
-
-class AlsfrsRForm(FormRecordForm):
-    class Meta:
-        model = AlsfrsR
-        fields = list(FIELD_BY_CODE.values())
-        widgets = {
-            name: forms.RadioSelect(attrs={"class": "form-check-input"})
-            for name in FIELD_BY_CODE.values()
-        }
-
-    def clean(self):
-        cleaned = super().clean()
-        if (
-            cleaned.get(FIELD_BY_CODE["5a"]) is not None
-            and cleaned.get(FIELD_BY_CODE["5b"]) is not None
-        ):
-            self.add_error(
-                FIELD_BY_CODE["5b"],
-                _("Answer 5a (no gastrostomy) or 5b (with gastrostomy), not both."),
-            )
-        return cleaned

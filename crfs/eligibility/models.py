@@ -1,18 +1,17 @@
-"""The eligibility form record and its entry form; the scoring lives in scoring.py."""
+"""The eligibility checklist record and the investigator's override; the decision lives in
+scoring.py, the entry form in forms.py, the re-derivation and the enrolment check in
+services.py, the checklist lookup in selectors.py."""
 
 from __future__ import annotations
 
-# --- Storage and entry ---------------------------------------------------------
-# Imported here, below the pure decision, so the functions above stay usable without Django.
 import pghistory
-from django import forms
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from crfs.base import FormRecord, FormRecordForm, FormStatus
+from crfs.base import FormRecord
 from crfs.eligibility.scoring import (
     CRITERIA,
     DECISION_LABELS,
@@ -28,10 +27,6 @@ from crfs.eligibility.scoring import (
     override_covers,
 )
 from participants.choices import ElEscorial
-from trials.forms import DateInput
-
-# Forms whose saving re-derives the checklist of the same (screening) visit.
-SOURCE_FORMS = frozenset({"alsfrs_r", "fvc"})
 
 YES_NO = [(True, _("Yes")), (False, _("No"))]
 
@@ -360,108 +355,3 @@ class EligibilityOverride(models.Model):
 
     def criteria_labels(self) -> list[str]:
         return labels(self.criteria)
-
-
-def refresh_from_sources(visit, *, user, cause: str) -> Eligibility | None:
-    """Re-derive the checklist of `visit` after a source form was saved (called by
-    crfs.entry.save_form inside its transaction). Saves a new version, with
-    the cause in the audit trail, only if a source value or the decision changed."""
-    if Eligibility.form_code not in visit.expected_forms():
-        return None  # no checklist at this visit (a follow-up): nothing to look up
-    record = Eligibility.objects.select_for_update().filter(visit=visit).first()
-    if record is None or record.is_locked:
-        return record
-    record.visit = visit
-    before = _snapshot(record)
-    record.compute_derived()
-    if _snapshot(record) == before:
-        return record
-    if record.status in (FormStatus.VERIFIED, FormStatus.SIGNED):
-        record.status = FormStatus.COMPLETE  # a changed decision is no longer what was signed
-    record.version += 1
-    record.updated_by = user
-    with pghistory.context(
-        reason=f"eligibility re-derived: {cause}", actor_id=user.pk, form=record.form_code
-    ):
-        record.save()
-    return record
-
-
-_DERIVED = (
-    "screened_on",
-    "family_history",
-    "onset_region",
-    "onset_date",
-    "onset_precision",
-    "alsfrs_swallowing",
-    "alsfrs_cutting",
-    "alsfrs_cutting_item",
-    "alsfrs_walking",
-    "fvc_percent_predicted",
-    "fvc_equation",
-    "consent_signed_on",
-    "consent_version",
-    "outcomes",
-    "decision",
-    "failed_criteria",
-    "unknown_criteria",
-)
-
-
-def _snapshot(record: Eligibility) -> tuple:
-    return tuple(getattr(record, name) for name in _DERIVED)
-
-
-class EligibilityForm(FormRecordForm):
-    class Meta:
-        model = Eligibility
-        fields = list(Eligibility.required_answers + Eligibility.optional_answers)
-        widgets = {
-            "polysomnography_date": DateInput(),
-            **{
-                name: forms.RadioSelect(attrs={"class": "form-check-input"})
-                for name in Eligibility.required_answers + Eligibility.optional_answers
-                if name != "polysomnography_date"
-            },
-        }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field, forms.TypedChoiceField) and field.choices:
-                # Radio buttons: no "---------" choice (leaving it unanswered is the blank).
-                field.choices = [(v, label) for v, label in field.choices if v != ""]
-
-
-def check_enrolment(participant) -> None:
-    """Refuse enrolment unless the screening checklist is complete and eligible, or an
-    investigator's override covers it (connected to participants.lifecycle.ENROLMENT_CHECKS)."""
-    record = screening_checklist(participant)
-    if record is None or record.status == FormStatus.IN_PROGRESS:
-        raise ValidationError(
-            _(
-                "The eligibility checklist of the screening visit is not complete: "
-                "complete it before enrolment."
-            )
-        )
-    if record.decision == Decision.ELIGIBLE or record.current_override() is not None:
-        return
-    raise ValidationError(
-        _(
-            "The participant is not eligible (%(criteria)s). Only an eligible participant, "
-            "or one whose eligibility an investigator has overridden, can be enrolled."
-        )
-        % {"criteria": "; ".join(record.failed_labels() or record.unknown_labels())}
-    )
-
-
-def screening_checklist(participant) -> Eligibility | None:
-    """The eligibility checklist of the participant's screening visit (with its override)."""
-    from trials.protocols.definitions import VisitKind
-
-    codes = [v.code for v in participant.trial.protocol.visits if v.kind == VisitKind.SCREENING]
-    return (
-        Eligibility.objects.filter(visit__participant=participant, visit__code__in=codes)
-        .select_related("visit", "override__investigator")
-        .first()
-    )

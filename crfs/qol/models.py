@@ -1,22 +1,19 @@
-"""The qol form record and its entry form; the scoring lives in scoring.py."""
+"""The quality-of-life form records (ALSAQ-40, SEIQoL-DW); the scoring lives in scoring.py,
+the entry forms in forms.py."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-# --- Storage and entry ---------------------------------------------------------
-# Imported here, below the pure scoring, so the functions above stay usable without Django.
 import pghistory
-from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crfs.base import FormRecord, FormRecordForm
+from crfs.base import FormRecord
 from crfs.qol.scoring import (
     ALSAQ40_ITEMS,
     ALSAQ40_VERSION,
-    DOMAIN_LABELS,
     RESPONSES,
     SEIQOL_CUES,
     WEIGHT_TOLERANCE,
@@ -161,56 +158,13 @@ class Alsaq40(FormRecord):
         ]
 
 
-class MissingReasonsBelow:
-    """For grid pages: the missing-data reasons listed after the answers, not between them."""
-
-    def missing_short_label(self, name: str) -> str:
-        return str(self[name].label)
-
-    def missing_rows(self) -> list[dict[str, object]]:
-        return [
-            {"short": self.missing_short_label(name), "missing": self.missing_field(name)}
-            for name in self._meta.model.required_answers
-        ]
-
-    def missing_open(self) -> bool:
-        return any(row["missing"].value() or row["missing"].errors for row in self.missing_rows())
-
-
-class Alsaq40Form(MissingReasonsBelow, FormRecordForm):
-    class Meta:
-        model = Alsaq40
-        fields = list(ALSAQ40_FIELDS.values())
-        widgets = {
-            name: forms.RadioSelect(attrs={"class": "form-check-input"})
-            for name in ALSAQ40_FIELDS.values()
-        }
-
-    responses = tuple(RESPONSES.items())
-
-    def missing_short_label(self, name: str) -> str:
-        return str(_("Item %(n)s") % {"n": int(name.removeprefix("item_"))})
-
-    def item_rows(self) -> list[dict[str, object]]:
-        """One table row per item: number, domain, the bound field and its missing reason."""
-        return [
-            {
-                "item": item,
-                "domain": DOMAIN_LABELS[item.domain],
-                "field": self[ALSAQ40_FIELDS[item.number]],
-                "missing": self.missing_field(ALSAQ40_FIELDS[item.number]),
-            }
-            for item in ALSAQ40_ITEMS
-        ]
-
-
 # --- SEIQoL-DW -------------------------------------------------------------------
 
 SEIQOL_CUE_NUMBERS = range(1, SEIQOL_CUES + 1)
 PERCENT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(100)]
 
 
-def _cue_fields(number: int) -> tuple[str, str, str]:
+def cue_fields(number: int) -> tuple[str, str, str]:
     return (f"cue_{number}_name", f"cue_{number}_level", f"cue_{number}_weight")
 
 
@@ -228,7 +182,7 @@ def _cue_name_field(label: str) -> models.CharField:
 def _seiqol_values_in_range() -> models.Q:
     condition = models.Q()
     for number in SEIQOL_CUE_NUMBERS:
-        for name in _cue_fields(number)[1:]:
+        for name in cue_fields(number)[1:]:
             condition &= models.Q(**{f"{name}__isnull": True}) | models.Q(
                 **{f"{name}__gte": 0, f"{name}__lte": 100}
             )
@@ -240,9 +194,9 @@ class Seiqol(FormRecord):
     """SEIQoL-DW: five life areas the participant names, each with a level and a weight."""
 
     form_code = "seiqol"
-    required_answers = tuple(name for n in SEIQOL_CUE_NUMBERS for name in _cue_fields(n))
+    required_answers = tuple(name for n in SEIQOL_CUE_NUMBERS for name in cue_fields(n))
     # Cue names are the participant's own words: free text, reviewed before de-identified export.
-    free_text_fields = tuple(_cue_fields(n)[0] for n in SEIQOL_CUE_NUMBERS)
+    free_text_fields = tuple(cue_fields(n)[0] for n in SEIQOL_CUE_NUMBERS)
 
     cue_1_name = _cue_name_field(_("cue 1 · life area"))
     cue_1_level = _percent_field(_("cue 1 · level (0-100)"))
@@ -277,7 +231,7 @@ class Seiqol(FormRecord):
         """The five cues, or None while any name, level or weight is missing."""
         cues = []
         for number in SEIQOL_CUE_NUMBERS:
-            name, level, weight = (getattr(self, f) for f in _cue_fields(number))
+            name, level, weight = (getattr(self, f) for f in cue_fields(number))
             if name is None or level is None or weight is None:
                 return None
             cues.append(Cue(name=name, level=float(level), weight=float(weight)))
@@ -328,16 +282,4 @@ class Seiqol(FormRecord):
         return [
             (str(self._meta.get_field("index").verbose_name), self.index),
             (str(self._meta.get_field("weight_sum").verbose_name), self.weight_sum),
-        ]
-
-
-class SeiqolForm(MissingReasonsBelow, FormRecordForm):
-    class Meta:
-        model = Seiqol
-        fields = list(Seiqol.required_answers)
-
-    def cue_rows(self) -> list[dict[str, object]]:
-        return [
-            {"number": number, "fields": [self[name] for name in _cue_fields(number)]}
-            for number in SEIQOL_CUE_NUMBERS
         ]

@@ -1,7 +1,7 @@
 """Writes that end screening: an investigator's eligibility override, and screen failure.
 
 Enrolment itself is participants.services.enrol_participant; it asks
-visits.crfs.eligibility.check_enrolment (a lifecycle enrolment check) first.
+crfs.eligibility.services.check_enrolment (a lifecycle enrolment check) first.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crfs.base import FormStatus
-from crfs.eligibility.models import Eligibility, EligibilityOverride, screening_checklist
+from crfs.eligibility.models import Eligibility, EligibilityOverride
 from crfs.eligibility.scoring import Decision
+from crfs.eligibility.selectors import screening_checklist
 from participants import services as participant_services
 from participants.choices import ParticipantStatus
 from participants.models import Participant

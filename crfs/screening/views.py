@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from crfs.eligibility.models import screening_checklist
 from crfs.eligibility.scoring import CRITERIA_BY_CODE
+from crfs.eligibility.selectors import screening_checklist
 from crfs.screening import selectors as screening_selectors
 from crfs.screening import services as screening
 from crfs.screening.forms import EligibilityOverrideForm, ScreenFailureForm

@@ -1,4 +1,4 @@
-"""The vitals form record and its entry form; the scoring lives in scoring.py."""
+"""The vital signs form record; the scoring lives in scoring.py, the entry form in forms.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crfs.base import FormRecord, FormRecordForm
+from crfs.base import FormRecord
 from crfs.vitals.scoring import (
     PLAUSIBLE,
     BmiCategory,
@@ -217,16 +217,3 @@ class Vitals(FormRecord):
             (label("baseline_weight_kg"), self.baseline_weight_kg),
             (label("weight_change_percent"), change),
         ]
-
-
-class VitalsForm(FormRecordForm):
-    class Meta:
-        model = Vitals
-        fields = list(Vitals.required_answers)
-
-    def clean(self):
-        cleaned = super().clean()
-        values = {name: cleaned.get(name) for name in PLAUSIBLE if name not in self.errors}
-        for name, message in plausibility_errors(values).items():
-            self.add_error(name, message)
-        return cleaned
