@@ -103,6 +103,13 @@ class FormRecord(models.Model):
             if f.name not in shared and f.name not in answers
         ]
 
+    @classmethod
+    def field_label(cls, name: str) -> str:
+        """The verbose name of one of the form's own fields."""
+        field = cls._meta.get_field(name)
+        assert isinstance(field, models.Field)  # a field of the form, not a reverse relation
+        return str(field.verbose_name)
+
     def answers(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.answer_fields()}
 

@@ -117,7 +117,7 @@ class AlsfrsR(FormRecord):
         )
         return [
             (
-                str(self._meta.get_field(n).verbose_name),
+                self.field_label(n),
                 getattr(self, n) if getattr(self, n) != "" else None,
             )
             for n in names

@@ -4,7 +4,7 @@ in forms.py."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pghistory
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -25,6 +25,9 @@ from crfs.emg.scoring import (
     munix_sum,
     summarize,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CMAP_RANGE_MV = (0, 30)  # plausible compound muscle action potential amplitudes
 MUNIX_RANGE = (0, 1000)  # plausible MUNIX of one muscle
@@ -70,7 +73,7 @@ RECRUITMENT_CHOICES = [
 ]
 
 
-def _amplitude_field(label: str) -> models.DecimalField:
+def _amplitude_field(label: StrOrPromise) -> models.DecimalField:
     return models.DecimalField(
         label,
         max_digits=4,
@@ -81,7 +84,7 @@ def _amplitude_field(label: str) -> models.DecimalField:
     )
 
 
-def _munix_field(label: str) -> models.DecimalField:
+def _munix_field(label: StrOrPromise) -> models.DecimalField:
     return models.DecimalField(
         label,
         max_digits=5,
@@ -268,9 +271,7 @@ class Emg(FormRecord):
             "munix_sum",
             *(f"{region}_{suffix}" for region in Region for suffix, _a in REGION_SUMMARY_FIELDS),
         ]
-        return [
-            (str(self._meta.get_field(n).verbose_name), _shown(getattr(self, n))) for n in names
-        ]
+        return [(self.field_label(n), _shown(getattr(self, n))) for n in names]
 
 
 def _shown(value: object) -> object:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pghistory
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
@@ -31,6 +32,9 @@ from crfs.fvc.scoring import (
     summarize,
     volume_problems,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 MANOEUVRES = tuple(range(1, MAX_MANOEUVRES + 1))
 LITRES_FIELDS = tuple(f"trial_{n}_litres" for n in MANOEUVRES)
@@ -116,7 +120,7 @@ def prediction_inputs(visit) -> PredictionInputs:
             ),
         )
     height = demographics.height_cm
-    problems = []
+    problems: list[StrOrPromise] = []
     if height is None or not HEIGHT_RANGE_CM[0] <= float(height) <= HEIGHT_RANGE_CM[1]:
         problems.append(
             _(
@@ -291,7 +295,7 @@ class Fvc(FormRecord):
         if all(value is None for value in self.litres_values()):
             return {}  # test not done (its reason is on manoeuvre 1): nothing to predict
         inputs = prediction_inputs(self.visit)
-        errors = {}
+        errors: dict[str, str] = {}
         if inputs.blocking:
             errors[NON_FIELD_ERRORS] = inputs.blocking
         if self.visit.actual_date is None:
@@ -362,8 +366,7 @@ class Fvc(FormRecord):
         self.lln_litres = _rounded(result.lln_l, 3)
 
     def derived_values(self) -> list[tuple[str, object]]:
-        def label(name: str) -> str:
-            return str(self._meta.get_field(name).verbose_name)
+        label = self.field_label
 
         def yes_no(value: bool | None) -> str | None:
             return None if value is None else str(_("yes") if value else _("no"))

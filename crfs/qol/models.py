@@ -4,6 +4,7 @@ the entry forms in forms.py."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pghistory
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -26,6 +27,9 @@ from crfs.qol.scoring import (
     seiqol_errors,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # Model field name per ALSAQ-40 item number; stable names, also the export's variable names.
 ALSAQ40_FIELDS: Mapping[int, str] = {
     item.number: f"item_{item.number:02d}" for item in ALSAQ40_ITEMS
@@ -43,7 +47,7 @@ def _alsaq_item_field(item: AlsaqItem) -> models.PositiveSmallIntegerField:
     )
 
 
-def _score_field(label: str) -> models.FloatField:
+def _score_field(label: StrOrPromise) -> models.FloatField:
     return models.FloatField(label, null=True, blank=True)
 
 
@@ -151,7 +155,7 @@ class Alsaq40(FormRecord):
         )
         return [
             (
-                str(self._meta.get_field(name).verbose_name),
+                self.field_label(name),
                 None if getattr(self, name) is None else round(getattr(self, name), 1),
             )
             for name in names
@@ -168,13 +172,13 @@ def cue_fields(number: int) -> tuple[str, str, str]:
     return (f"cue_{number}_name", f"cue_{number}_level", f"cue_{number}_weight")
 
 
-def _percent_field(label: str) -> models.DecimalField:
+def _percent_field(label: StrOrPromise) -> models.DecimalField:
     return models.DecimalField(
         label, max_digits=4, decimal_places=1, null=True, blank=True, validators=PERCENT_VALIDATORS
     )
 
 
-def _cue_name_field(label: str) -> models.CharField:
+def _cue_name_field(label: StrOrPromise) -> models.CharField:
     # NULL, not "", while unanswered: completion and missing reasons look for None.
     return models.CharField(label, max_length=100, null=True, blank=True)
 
@@ -280,6 +284,6 @@ class Seiqol(FormRecord):
 
     def derived_values(self) -> list[tuple[str, object]]:
         return [
-            (str(self._meta.get_field("index").verbose_name), self.index),
-            (str(self._meta.get_field("weight_sum").verbose_name), self.weight_sum),
+            (self.field_label("index"), self.index),
+            (self.field_label("weight_sum"), self.weight_sum),
         ]

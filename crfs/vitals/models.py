@@ -162,7 +162,7 @@ class Vitals(FormRecord):
         """At a baseline visit: the vital signs of the later visits (their weight change)."""
         if self.visit.code not in self._baseline_codes():
             return []
-        later = list(
+        later: list[FormRecord] = list(
             Vitals.objects.filter(
                 visit__participant_id=self.visit.participant_id,
                 visit__position__gt=self.visit.position,
@@ -199,8 +199,7 @@ class Vitals(FormRecord):
             )
 
     def derived_values(self) -> list[tuple[str, object]]:
-        def label(name: str) -> str:
-            return str(self._meta.get_field(name).verbose_name)
+        label = self.field_label
 
         height = (
             f"{self.height_cm_used} ({self.get_height_source_display()})"
