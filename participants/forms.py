@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.contrib.auth import get_user_model
@@ -18,7 +17,7 @@ from participants.models import (
     ParticipantIdentity,
 )
 from trials import permissions
-from trials.forms import DateInput
+from trials.forms import CrispyFields, DateInput
 from trials.models import Trial
 
 IDENTITY_FIELDS = ("full_name", "national_id", "phone", "address", "email")
@@ -38,7 +37,7 @@ def _model_fields(model, names, widgets=None) -> dict[str, forms.Field]:
     return {name: fields[name] for name in names}
 
 
-class RegistrationForm(forms.Form):
+class RegistrationForm(CrispyFields, forms.Form):
     trial = forms.ModelChoiceField(
         label=_("Trial"), queryset=Trial.objects.order_by("nct_id"), empty_label=None
     )
@@ -59,8 +58,6 @@ class RegistrationForm(forms.Form):
         self.fields.update(
             _model_fields(AlsHistory, HISTORY_FIELDS, {"diagnosis_date": DateInput()})
         )
-        self.helper = FormHelper()
-        self.helper.form_tag = False
         self.helper.layout = Layout(
             Fieldset(_("Screening"), "trial", "screened_on"),
             Fieldset(_("Identity (confidential)"), *IDENTITY_FIELDS),
@@ -88,20 +85,15 @@ class RegistrationForm(forms.Form):
         }
 
 
-class EnrolForm(forms.Form):
+class EnrolForm(CrispyFields, forms.Form):
     effective_date = forms.DateField(label=_("Enrolment date"), widget=DateInput())
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
 
 
 def _yes_no(value):
     return {"True": True, "False": False}.get(value, value)
 
 
-class StatusChangeForm(forms.Form):
+class StatusChangeForm(CrispyFields, forms.Form):
     status = forms.ChoiceField(label=_("New status"))
     effective_date = forms.DateField(
         label=_("Effective date"),
@@ -135,8 +127,6 @@ class StatusChangeForm(forms.Form):
         self.fields["status"].choices = [
             (s.value, s.label) for s in participant.manual_next_statuses()
         ]
-        self.helper = FormHelper()
-        self.helper.form_tag = False
         self.helper.layout = Layout(
             "status",
             "effective_date",
@@ -150,7 +140,7 @@ class StatusChangeForm(forms.Form):
         return {name: self.cleaned_data.get(name) for name in names}
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(CrispyFields, forms.Form):
     version = forms.ModelChoiceField(
         label=_("Consent form version"), queryset=ConsentVersion.objects.none()
     )
@@ -185,17 +175,10 @@ class ConsentForm(forms.Form):
         self.fields["taken_by"].label_from_instance = lambda u: (
             u.get_full_name() or u.get_username()
         )
-        self.helper = FormHelper()
-        self.helper.form_tag = False
 
 
-class ContactAttemptForm(forms.Form):
+class ContactAttemptForm(CrispyFields, forms.Form):
     attempted_on = forms.DateField(label=_("Date"), widget=DateInput())
     method = forms.ChoiceField(label=_("Method"), choices=ContactMethod.choices)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
     notes = forms.CharField(label=_("Notes"), max_length=300, required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from enum import Enum, auto
 from typing import Any, Final, TypeVar
 
+from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -62,6 +63,19 @@ def run_service(form: forms.BaseForm, action: Callable[[dict[str, Any]], T]) -> 
     except ValidationError as error:
         add_service_errors(form, error)
         return NOT_RUN
+
+
+class CrispyFields:
+    """Mixin for a form crispy renders inside a <form> its page writes (a page may show
+    several forms, each with its own submit button): the helper draws the fields only. A form
+    with fieldsets sets `self.helper.layout` after calling super().__init__."""
+
+    helper: FormHelper
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
 
 
 class DateInput(forms.DateInput):

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from trials.forms import DateInput
+from trials.forms import CrispyFields, DateInput
 from trials.models import Site
 from visits.models import Transplantation
 from visits.transplantation import FIELDS
 
 
-class _Helped:
-    def _helper(self) -> None:
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
-
-class TransplantationForm(_Helped, forms.ModelForm):
+class TransplantationForm(CrispyFields, forms.ModelForm):
     performed_date = forms.DateField(label=_("Date of the procedure"), widget=DateInput())
     performed_time = forms.TimeField(
         label=_("Time (site time)"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -47,7 +40,6 @@ class TransplantationForm(_Helped, forms.ModelForm):
             self.initial.setdefault("performed_time", local.time().replace(second=0))
         else:
             del self.fields["reason"]
-        self._helper()
         self.helper.layout = Layout(
             Fieldset(
                 _("Procedure"), "performed_date", "performed_time", "route", "injection_level"
@@ -70,7 +62,7 @@ class TransplantationForm(_Helped, forms.ModelForm):
         return {name: self.cleaned_data[name] for name in FIELDS}
 
 
-class VisitDateForm(_Helped, forms.Form):
+class VisitDateForm(CrispyFields, forms.Form):
     actual_date = forms.DateField(label=_("Visit date"), widget=DateInput())
     reason = forms.CharField(
         label=_("Reason (when changing a recorded date)"),
@@ -78,25 +70,13 @@ class VisitDateForm(_Helped, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._helper()
 
-
-class MissedVisitForm(_Helped, forms.Form):
+class MissedVisitForm(CrispyFields, forms.Form):
     missed_reason = forms.CharField(
         label=_("Reason the visit was missed"), widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._helper()
 
-
-class UnscheduledVisitForm(_Helped, forms.Form):
+class UnscheduledVisitForm(CrispyFields, forms.Form):
     actual_date = forms.DateField(label=_("Visit date"), widget=DateInput())
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._helper()

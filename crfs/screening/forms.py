@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from trials.forms import DateInput
+from trials.forms import CrispyFields, DateInput
 
 
-class EligibilityOverrideForm(forms.Form):
+class EligibilityOverrideForm(CrispyFields, forms.Form):
     reason = forms.CharField(
         label=_("Reason for the override"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -23,16 +22,6 @@ class EligibilityOverrideForm(forms.Form):
         help_text=_("Entering your password signs the override in your name."),
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
 
-
-class ScreenFailureForm(forms.Form):
+class ScreenFailureForm(CrispyFields, forms.Form):
     effective_date = forms.DateField(label=_("Date of the screen failure"), widget=DateInput())
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
