@@ -274,11 +274,12 @@ def _pyspiro_metrics(
 
     if equation is Equation.GLI_2012:
         p = pyspiro.GLI_2012.Parameters.FVC
-        lms = _reference(equation).lms(sex, age, height, ethnicity, p, litres)
-        return _lms_metrics(*lms, litres)
+        lam, mu, sigma = _reference(equation).lms(sex, age, height, ethnicity, p, litres)
+        return _lms_metrics(lam, mu, sigma, litres)
     if equation is Equation.GLI_GLOBAL_2022:
         p = pyspiro.BOWERMAN_2022.Parameters.FVC
-        return _lms_metrics(*_reference(equation).lms(sex, age, height, p, litres), litres)
+        lam, mu, sigma = _reference(equation).lms(sex, age, height, p, litres)
+        return _lms_metrics(lam, mu, sigma, litres)
     persian = _reference(equation)
     p = pyspiro.LOELOE_2025.Parameters.FVC
     percent, zscore, lln, uln = persian.all(sex, age, height, p, litres)

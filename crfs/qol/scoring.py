@@ -123,8 +123,8 @@ Answers = Mapping[int, int | None]  # ALSAQ-40 item number -> 0-4, None = missin
 
 
 class QolError(ValueError):
-    def __init__(self, errors: Mapping[object, str]) -> None:
-        self.errors = dict(errors)
+    def __init__(self, errors: Mapping[int, str] | Mapping[str, str]) -> None:
+        self.errors: dict[int | str, str] = dict(errors.items())
         super().__init__("; ".join(f"{key}: {msg}" for key, msg in self.errors.items()))
 
 

@@ -39,7 +39,7 @@ class BmiCategory(StrEnum):
     OBESE = "obese"  # >= 30
 
 
-def _check(value: float, bounds: tuple[float, float], what: str, unit: str) -> float:
+def _check(value: float | Decimal, bounds: tuple[float, float], what: str, unit: str) -> float:
     value = float(value)
     if not bounds[0] <= value <= bounds[1]:
         raise ValueError(f"{what} {value:g} {unit} is outside {bounds[0]:g}-{bounds[1]:g} {unit}")
