@@ -42,7 +42,6 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from crfs.alsfrs_r import scoring as alsfrs_r
 from crfs.alsfrs_r.models import FIELD_BY_CODE, AlsfrsR
 from crfs.eligibility.models import Eligibility
 from crfs.eligibility.scoring import EXCLUSION_CODES, Decision
@@ -55,6 +54,7 @@ from crfs.vitals.models import Vitals
 from participants import services as participant_services
 from participants.choices import ParticipantStatus
 from participants.models import ConsentVersion, Participant, ParticipantIdentity
+from participants.partial_dates import DAYS_PER_MONTH, months_between
 from reminders import services as reminders
 from trials.models import Site, Trial
 from visits import services as visit_services
@@ -64,7 +64,6 @@ from visits.models import Visit
 # Synthetic people are recognised by this prefix of their (fictitious) national ID.
 SYNTHETIC_ID_PREFIX = "SYN-"
 FOLLOW_UPS = ("M06", "M12", "M18", "M24")
-DAYS_PER_MONTH = alsfrs_r.DAYS_PER_MONTH
 
 FIRST_NAMES = {
     "male": (
@@ -146,10 +145,6 @@ class Tally:
     visits: Counter = field(default_factory=Counter)
 
 
-def _months(start: date, end: date) -> float:
-    return (end - start).days / DAYS_PER_MONTH
-
-
 def _loss_order(rng: random.Random, region: str) -> list[str]:
     weights = [w * rng.uniform(0.6, 1.4) for w in ITEM_WEIGHTS[region]]
     left = dict.fromkeys(ITEMS_FOR_LOSS, 4)
@@ -225,7 +220,7 @@ def draw_person(rng: random.Random, number: int, today: date) -> Person:
 
 def alsfrs_items(person: Person, on: date, rng: random.Random) -> dict[str, int | None]:
     """Item scores by code ("5a"/"5b" for item 5) on a date."""
-    lost = round(person.alsfrs_rate * _months(person.onset, on) + rng.gauss(0, 0.7))
+    lost = round(person.alsfrs_rate * months_between(person.onset, on) + rng.gauss(0, 0.7))
     lost = min(44, max(0, lost))
     scores = dict.fromkeys(ITEMS_FOR_LOSS, 4)
     for code in person.loss_order[:lost]:
@@ -238,7 +233,7 @@ def alsfrs_items(person: Person, on: date, rng: random.Random) -> dict[str, int 
 
 
 def fvc_percent(person: Person, on: date, rng: random.Random) -> float:
-    drift = person.fvc_rate * max(0.0, _months(person.screened_on, on))
+    drift = person.fvc_rate * max(0.0, months_between(person.screened_on, on))
     return max(15.0, person.fvc_percent_at_screening - drift + rng.gauss(0, 3))
 
 
@@ -266,7 +261,9 @@ def fvc_answers(person: Person, percent: float, rng: random.Random) -> dict[str,
 def vitals_answers(
     person: Person, on: date, rng: random.Random, *, height: bool
 ) -> dict[str, object]:
-    weight = person.weight_kg - person.weight_rate * max(0.0, _months(person.screened_on, on))
+    weight = person.weight_kg - person.weight_rate * max(
+        0.0, months_between(person.screened_on, on)
+    )
     weight = max(30.0, weight + rng.gauss(0, 0.6))
     systolic = person.systolic + round(rng.gauss(0, 6))
     return {

@@ -48,7 +48,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+
+from participants.partial_dates import PartialDate, months_between
 
 INSTRUMENT_VERSION = "ALSFRS-R (Cedarbaum 1999)"
 DELTA_FS_VERSION = "ΔFS (Kimura 2006)"
@@ -56,7 +57,6 @@ KINGS_ALGORITHM_VERSION = "King's staging from ALSFRS-R (Roche 2012; Balendra 20
 MITOS_ALGORITHM_VERSION = "MiToS (Chiò 2015)"
 
 MAX_TOTAL = 48
-DAYS_PER_MONTH = 30.4375  # 365.25 / 12
 
 
 @dataclass(frozen=True)
@@ -389,28 +389,6 @@ def domain_scores(answers: Answers) -> dict[Domain, int]:
 
 # --- ΔFS ---------------------------------------------------------------------
 
-Precision = Literal["day", "month", "year"]
-
-
-@dataclass(frozen=True)
-class PartialDate:
-    """A date known to the day, month or year; finer parts of ``value`` are ignored."""
-
-    value: date
-    precision: Precision
-
-    def __post_init__(self) -> None:
-        if self.precision not in ("day", "month", "year"):
-            raise ValueError(f"unknown date precision {self.precision!r}")
-
-    def imputed(self) -> date:
-        """Mid-period imputation: 15th of the month, or 1 July of the year."""
-        if self.precision == "month":
-            return self.value.replace(day=15)
-        if self.precision == "year":
-            return date(self.value.year, 7, 1)
-        return self.value
-
 
 @dataclass(frozen=True)
 class DeltaFS:
@@ -419,10 +397,6 @@ class DeltaFS:
     onset_used: date
     onset_imputed: bool
     version: str = DELTA_FS_VERSION
-
-
-def months_between(start: date, end: date) -> float:
-    return (end - start).days / DAYS_PER_MONTH
 
 
 def delta_fs(total_score: int, onset: PartialDate | date, assessed_on: date) -> DeltaFS:

@@ -48,6 +48,8 @@ from enum import StrEnum
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from participants.partial_dates import PartialDate, plus_years
+
 RULES_VERSION = "NCT02116634 eligibility 1.0"
 ONSET_LIMIT_YEARS = 3
 SWALLOWING_MIN = 3
@@ -149,32 +151,13 @@ def exclusion(applies: bool | None) -> Outcome:
     return Outcome.FAIL if applies else Outcome.PASS
 
 
-def plus_years(day: date, years: int) -> date:
-    """The same calendar day `years` later; 29 February becomes 28 February."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
-def period_of(onset: date, precision: str) -> tuple[date, date]:
-    """First and last day a partial date (stored as its first day) stands for."""
-    if precision == "year":
-        return date(onset.year, 1, 1), date(onset.year, 12, 31)
-    if precision == "month":
-        first = onset.replace(day=1)
-        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-        return first, date.fromordinal(following.toordinal() - 1)
-    return onset, onset
-
-
 def onset_within(
     onset: date | None, precision: str | None, screened_on: date | None, years: int
 ) -> Outcome:
     """Under `years` from onset at screening, for a full or partial onset date."""
     if onset is None or screened_on is None:
         return Outcome.UNKNOWN
-    earliest, latest = period_of(onset, precision or "day")
+    earliest, latest = PartialDate.of(onset, precision).period()
     if screened_on < plus_years(earliest, years):
         return Outcome.PASS  # even the earliest possible onset is recent enough
     if screened_on >= plus_years(latest, years):
