@@ -216,7 +216,7 @@ class FormRecordForm(forms.ModelForm):
         """Cleaned child rows for `save_form(children=...)`; None for a form without any."""
         return None
 
-    def missing_field(self, name: str):
+    def missing_field(self, name: str) -> forms.BoundField:
         return self[name + MISSING_SUFFIX]
 
     def clean(self) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
 from crfs.base import FormRecordForm
@@ -26,5 +28,8 @@ class EligibilityForm(FormRecordForm):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field, forms.TypedChoiceField) and field.choices:
+                # The getter answers the normalised list of a model field's choices (the
+                # stubs type it as any accepted input).
+                choices = cast(list[tuple[Any, Any]], field.choices)
                 # Radio buttons: no "---------" choice (leaving it unanswered is the blank).
-                field.choices = [(v, label) for v, label in field.choices if v != ""]
+                field.choices = [(v, label) for v, label in choices if v != ""]

@@ -4,6 +4,9 @@ services.py, the checklist lookup in selectors.py."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import TypedDict
+
 import pghistory
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -45,7 +48,18 @@ def _yes_no(label) -> models.BooleanField:
     return models.BooleanField(label, null=True, blank=True, choices=YES_NO)
 
 
-def _source_values(visit) -> dict[str, object]:
+class _Sources(TypedDict):
+    swallowing: int | None
+    walking: int | None
+    cutting_5a: int | None
+    cutting_5b: int | None
+    fvc_percent: float | None
+    fvc_equation: str | None
+    consent_signed_on: date | None
+    consent_version: str | None
+
+
+def _source_values(visit) -> _Sources:
     """The visit's ALSFRS-R items, its spirometry and the participant's first consent, in
     one query: the checklist is re-derived after every save of a source form. A record
     not entered yet reads as None throughout."""

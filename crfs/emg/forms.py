@@ -46,8 +46,9 @@ class FindingForm(forms.ModelForm):
         data = getattr(self, "cleaned_data", {})
         return all(data.get(name) in (None, "") for name in FINDING_FIELDS)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if self.is_blank():
             return cleaned
         for name in ("muscle", "side", *FINDING_FIELDS):
@@ -66,6 +67,7 @@ class BaseFindingFormSet(forms.BaseInlineFormSet):
         # Not the model formset's validate_unique: it would count blank rows too.
         seen: set[tuple[str, str]] = set()
         for form in self.forms:
+            assert isinstance(form, FindingForm)  # the formset's form class
             if not hasattr(form, "cleaned_data") or form.is_blank():
                 continue
             key = (form.cleaned_data.get("muscle") or "", form.cleaned_data.get("side") or "")

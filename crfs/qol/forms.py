@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,13 +12,18 @@ from crfs.qol.models import ALSAQ40_FIELDS, SEIQOL_CUE_NUMBERS, Alsaq40, Seiqol,
 from crfs.qol.scoring import ALSAQ40_ITEMS, DOMAIN_LABELS, RESPONSES
 
 
-class MissingReasonsBelow:
+class MissingRow(TypedDict):
+    short: str
+    missing: forms.BoundField
+
+
+class MissingReasonsBelow(FormRecordForm):
     """For grid pages: the missing-data reasons listed after the answers, not between them."""
 
     def missing_short_label(self, name: str) -> str:
         return str(self[name].label)
 
-    def missing_rows(self) -> list[dict[str, object]]:
+    def missing_rows(self) -> list[MissingRow]:
         return [
             {"short": self.missing_short_label(name), "missing": self.missing_field(name)}
             for name in self._meta.model.required_answers
