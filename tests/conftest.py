@@ -66,14 +66,20 @@ TX_DAY = date(2025, 8, 1)
 
 
 @pytest.fixture
-def m06(frozen, coordinator_a, site_a, trial):
-    """The month-6 visit of a participant transplanted on TX_DAY, dated two days before its
-    target (inside the window), ready for its forms."""
+def tx_participant(frozen, coordinator_a, site_a, trial):
+    """A participant transplanted on TX_DAY, the one `m06` belongs to."""
     from tests.factories import transplanted_participant
+
+    return transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
+
+
+@pytest.fixture
+def m06(tx_participant, coordinator_a):
+    """The month-6 visit of `tx_participant`, dated two days before its target (inside the
+    window), ready for its forms."""
     from visits.services import record_visit_date
 
-    participant = transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
-    visit = participant.visits.get(code="M06")
+    visit = tx_participant.visits.get(code="M06")
     record_visit_date(
         actor=coordinator_a, visit=visit, actual_date=visit.target_date - timedelta(days=2)
     )

@@ -31,16 +31,13 @@ from tests.factories import (
     member,
     register,
     save_crf,
-    transplanted_participant,
 )
 from trials.models import Role
 from visits.models import Visit
-from visits.services import record_visit_date
 
 pytestmark = pytest.mark.django_db
 
 TODAY = date(2026, 3, 10)
-TX_DAY = date(2025, 8, 1)
 VITALS = {
     "weight_kg": Decimal("60.0"),
     "height_cm": Decimal("165.0"),
@@ -93,15 +90,11 @@ def scr(frozen, coordinator_a, site_a, trial):
 
 
 @pytest.fixture
-def m06(frozen, coordinator_a, site_a, trial):
-    """A dated month-6 visit of a transplanted participant whose baseline weight is entered."""
-    participant = transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
-    save_crf(coordinator_a, participant.visits.get(code="BL"), Vitals, VITALS)
-    m06 = participant.visits.get(code="M06")
-    record_visit_date(
-        actor=coordinator_a, visit=m06, actual_date=m06.target_date - timedelta(days=2)
-    )
-    return visit_of(loaded(participant), "M06")
+def loaded_m06(m06, coordinator_a):
+    """The month-6 visit (tests/conftest.py), its participant's baseline weight entered, as
+    the seeder holds it."""
+    save_crf(coordinator_a, m06.participant.visits.get(code="BL"), Vitals, VITALS)
+    return visit_of(loaded(m06.participant), "M06")
 
 
 # A first save: the consent gate's EXISTS, SAVEPOINT, the INSERT (with the audit context in
@@ -171,9 +164,11 @@ def test_a_changed_source_re_derives_the_checklist(scr, coordinator_a, django_as
     ],
     ids=["alsfrs_r", "fvc", "vitals"],
 )
-def test_a_follow_up_form(m06, coordinator_a, django_assert_num_queries, model, answers, expected):
+def test_a_follow_up_form(
+    loaded_m06, coordinator_a, django_assert_num_queries, model, answers, expected
+):
     with django_assert_num_queries(expected):
-        save(coordinator_a, m06, model, answers)
+        save(coordinator_a, loaded_m06, model, answers)
 
 
 # --- a first save without looking first -------------------------------------------------

@@ -3,7 +3,7 @@ equation from the demographics, refusals of implausible input, and the page's qu
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -18,30 +18,12 @@ from tests.factories import (
     consent,
     register,
     save_crf,
-    transplanted_participant,
 )
 from trials.choices import SpirometryEquation
-from visits.services import record_visit_date
 
 pytestmark = pytest.mark.django_db
 
-TX_DAY = date(2025, 8, 1)
 BORN = date(1970, 1, 15)  # tests.factories.register: female, 165.0 cm, Iranian
-
-
-@pytest.fixture
-def participant(frozen, coordinator_a, site_a, trial):
-    return transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
-
-
-@pytest.fixture
-def m06(participant, coordinator_a):
-    visit = participant.visits.get(code="M06")
-    record_visit_date(
-        actor=coordinator_a, visit=visit, actual_date=visit.target_date - timedelta(days=2)
-    )
-    visit.refresh_from_db()
-    return visit
 
 
 def url(visit, form_code="fvc"):
@@ -254,9 +236,9 @@ def test_completion_with_an_implausible_age_is_refused(client_for, coordinator_a
 
 
 def test_without_a_visit_date_no_percent_predicted_and_the_page_says_why(
-    client_for, coordinator_a, participant
+    client_for, coordinator_a, tx_participant
 ):
-    m12 = participant.visits.get(code="M12")
+    m12 = tx_participant.visits.get(code="M12")
     assert m12.actual_date is None
     client = client_for(coordinator_a)
     page = client.get(url(m12))

@@ -4,7 +4,7 @@ forms, which are reported and keep their values."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pghistory.models
 import pytest
@@ -15,22 +15,11 @@ from crfs.base import FormStatus
 from crfs.fvc import scoring as fvc
 from crfs.fvc.models import Fvc
 from crfs.rederive import rederive_trial_spirometry
-from tests.factories import SCREENING_FVC, save_crf, transplanted_participant
+from tests.factories import SCREENING_FVC, save_crf
 from trials.choices import SpirometryEquation
 from visits.services import record_visit_date
 
 pytestmark = pytest.mark.django_db
-
-TX_DAY = date(2025, 8, 1)
-
-
-@pytest.fixture
-def m06(frozen, coordinator_a, site_a, trial):
-    participant = transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
-    visit = participant.visits.get(code="M06")
-    record_visit_date(actor=coordinator_a, visit=visit, actual_date=visit.target_date)
-    visit.refresh_from_db()
-    return visit
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ height, weight change from the baseline weight, and refusals of implausible valu
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,12 +10,9 @@ from django.urls import reverse
 
 from crfs.vitals import scoring as vitals
 from crfs.vitals.models import Vitals
-from tests.factories import transplanted_participant
-from visits.services import record_visit_date
 
 pytestmark = pytest.mark.django_db
 
-TX_DAY = date(2025, 8, 1)
 NORMAL = {
     "systolic_bp": 118,
     "diastolic_bp": 76,
@@ -25,21 +21,6 @@ NORMAL = {
     "temperature_c": "36.8",
     "spo2_percent": 97,
 }
-
-
-@pytest.fixture
-def participant(frozen, coordinator_a, site_a, trial):
-    return transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
-
-
-@pytest.fixture
-def m06(participant, coordinator_a):
-    visit = participant.visits.get(code="M06")
-    record_visit_date(
-        actor=coordinator_a, visit=visit, actual_date=visit.target_date - timedelta(days=2)
-    )
-    visit.refresh_from_db()
-    return visit
 
 
 def url(visit):
@@ -57,10 +38,10 @@ def post(client, visit, answers, *, version=0, complete=False, reason="", missin
 
 
 def test_partial_save_then_completion_with_bmi_and_weight_change(
-    client_for, coordinator_a, participant, m06
+    client_for, coordinator_a, tx_participant, m06
 ):
     client = client_for(coordinator_a)
-    baseline = participant.visits.get(code="BL")
+    baseline = tx_participant.visits.get(code="BL")
     page = client.get(url(baseline))
     assert page.status_code == 200 and "165.0 cm" in page.text  # demographics height shown
     answers = NORMAL | {"weight_kg": "60.0", "height_cm": "165.0"}
@@ -98,10 +79,10 @@ def test_measured_height_is_used_when_given(client_for, coordinator_a, m06):
 
 
 def test_height_is_required_at_baseline_but_not_at_follow_up(
-    client_for, coordinator_a, participant, m06
+    client_for, coordinator_a, tx_participant, m06
 ):
     client = client_for(coordinator_a)
-    baseline = participant.visits.get(code="BL")
+    baseline = tx_participant.visits.get(code="BL")
     refused = post(client, baseline, NORMAL | {"weight_kg": "60.0"}, complete=True)
     assert refused.status_code == 400
     assert "Answer this, or give a reason it is missing." in refused.text
@@ -163,8 +144,8 @@ def test_the_service_refuses_implausible_values_too(coordinator_a, m06):
     assert not Vitals.objects.exists()
 
 
-def test_vitals_expected_at_every_visit(participant):
-    codes = {v.code for v in participant.visits.all() if "vitals" in v.expected_forms()}
+def test_vitals_expected_at_every_visit(tx_participant):
+    codes = {v.code for v in tx_participant.visits.all() if "vitals" in v.expected_forms()}
     assert codes == {"SCR", "BL", "TX", "M06", "M12", "M18", "M24"}
 
 
@@ -182,10 +163,10 @@ def test_entry_page_queries_are_constant(
 
 
 def test_correcting_the_baseline_weight_updates_the_weight_change_already_stored_later(
-    client_for, coordinator_a, participant, m06
+    client_for, coordinator_a, tx_participant, m06
 ):
     client = client_for(coordinator_a)
-    baseline = participant.visits.get(code="BL")
+    baseline = tx_participant.visits.get(code="BL")
     answers = NORMAL | {"weight_kg": "60.0", "height_cm": "165.0"}
     assert post(client, baseline, answers, complete=True).status_code == 302
     assert post(client, m06, NORMAL | {"weight_kg": "57.0"}, complete=True).status_code == 302
