@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 
 from crfs.alsfrs_r.models import FIELD_BY_CODE, AlsfrsR
 from crfs.eligibility.models import Eligibility
@@ -640,21 +641,13 @@ def seed_slice_committing(
     The services' own atomic blocks run inside those transactions without savepoints, so
     they cost no round trips; nothing in seeding catches an error and carries on, so an
     error still rolls the whole segment back. Must not run inside a transaction."""
-    from django.db import connection
-
-    _fast_commits()
-    connection.features.uses_savepoints = False
-    # DEBUG (required by seed_demo) would log and format every statement: a tenth of a
-    # worker's time, for a log nobody reads. Plain cursors here; execute wrappers (the
-    # audit context) still apply.
-    connection.make_debug_cursor = connection.make_cursor
-    try:
+    if connection.in_atomic_block:
+        # Without savepoints an error inside would leave the caller's transaction unusable.
+        raise RuntimeError("seed_slice_committing commits as it goes: call it outside atomic")
+    with _worker_connection():
         return _seed_slice(
             actor=actor, site=site, trial=trial, seeds=seeds, today=today, atomic=False
         )
-    finally:
-        connection.features.uses_savepoints = True
-        del connection.make_debug_cursor
 
 
 def person_seeds(seed: int, n: int, *, first_number: int = 1) -> list[tuple[int, int]]:
@@ -662,12 +655,45 @@ def person_seeds(seed: int, n: int, *, first_number: int = 1) -> list[tuple[int,
     return list(enumerate(_person_seeds(seed, n), start=first_number))
 
 
-def _fast_commits() -> None:
-    """Demo data: a crash may lose the last commits, never corrupt them; much faster."""
-    from django.db import connection
+# The seeder's speed-ups touch Django internals and the server's durability setting, so they
+# stay here, last only as long as the seeding does and are undone on the way out: the same
+# connection may go on to save real data (a shell, a test, the benchmark's own queries).
 
+
+@contextmanager
+def _asynchronous_commits() -> Iterator[None]:
+    """Demo data: a crash may lose the last commits, never corrupt them; much faster.
+
+    On the way out the setting goes back to the server's; should that fail (a broken
+    connection), the connection is closed, which forgets the setting with the session."""
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except DatabaseError:
+            connection.close()
+
+
+@contextmanager
+def _worker_connection() -> Iterator[None]:
+    """A committing worker's connection: asynchronous commits, no savepoints inside the
+    services' atomic blocks (see `seed_slice_committing`), plain cursors."""
+    features = connection.features
+    savepoints = features.uses_savepoints
+    features.uses_savepoints = False
+    # DEBUG (required by seed_demo) would log and format every statement: a tenth of a
+    # worker's time, for a log nobody reads. Execute wrappers (the audit context) still apply.
+    connection.make_debug_cursor = connection.make_cursor  # type: ignore[method-assign,assignment]
+    try:
+        with _asynchronous_commits():
+            yield
+    finally:
+        features.uses_savepoints = savepoints
+        del connection.make_debug_cursor
 
 
 def seed_participants(
@@ -691,11 +717,11 @@ def seed_participants(
     demo_consent_version(trial, today)
     start = synthetic_participants(site).count()
     seeds = person_seeds(seed, n, first_number=start + 1)
-    _fast_commits()
     if jobs <= 1 or n < 2 * jobs:
-        return _seed_slice(
-            actor=actor, site=site, trial=trial, seeds=seeds, today=today, atomic=True
-        )
+        with _asynchronous_commits():
+            return _seed_slice(
+                actor=actor, site=site, trial=trial, seeds=seeds, today=today, atomic=True
+            )
     import multiprocessing
 
     from django.db import connections

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection, connections, transaction
 
 from crfs.alsfrs_r.models import AlsfrsR
 from crfs.fvc import scoring as fvc
 from crfs.fvc.models import Fvc
 from crfs.vitals.models import Vitals
-from demo.seed import SYNTHETIC_ID_PREFIX
+from demo import seed as demo_seed
+from demo.seed import SYNTHETIC_ID_PREFIX, person_seeds, seed_slice_committing
 from participants.models import Participant
 from tests.factories import SiteFactory, member
 from trials.models import Role
@@ -122,6 +124,62 @@ def test_a_larger_run_has_missed_out_of_window_visits_and_partial_forms(sites):
         if "BL" in by_code and "M12" in by_code:
             declines.append(by_code["BL"] - by_code["M12"])
     assert declines and sum(declines) / len(declines) > 3
+
+
+def test_a_seed_run_leaves_the_connection_as_it_found_it(sites):
+    """Asynchronous commits are for the seeding only: the same connection may go on to save
+    real data."""
+    seed("ISF", 3, 1)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+    assert connection.features.uses_savepoints is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committing_worker_leaves_the_connection_as_it_found_it(
+    frozen, site_a, coordinator_a, trial, monkeypatch
+):
+    """A worker's speed-ups (no savepoints, plain cursors, asynchronous commits) end with its
+    slice, also when the slice fails; it refuses to run inside a transaction."""
+    site = site_a
+    demo_seed.demo_consent_version(trial, site.local_today())
+
+    def seed_slice(first: int) -> None:
+        seed_slice_committing(
+            actor=coordinator_a,
+            site=site,
+            trial=trial,
+            seeds=person_seeds(4, 2, first_number=first),
+            today=site.local_today(),
+        )
+
+    def assert_as_found() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+        assert connection.features.uses_savepoints is True
+        assert "make_debug_cursor" not in vars(connections["default"])
+
+    seed_slice(1)
+    assert Participant.objects.filter(site=site).count() == 2
+    assert_as_found()
+
+    screen = demo_seed.Seeder.screen
+
+    def broken(self, *args, **kwargs):
+        screen(self, *args, **kwargs)  # fails halfway through a transaction, after writes
+        raise RuntimeError("seeding failed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(demo_seed.Seeder, "screen", broken)
+        with pytest.raises(RuntimeError, match="seeding failed"):
+            seed_slice(3)
+    assert_as_found()
+    assert Participant.objects.filter(site=site).count() == 3  # registered, committed alone
+
+    with transaction.atomic(), pytest.raises(RuntimeError, match="outside atomic"):
+        seed_slice(5)
 
 
 def test_if_absent_skips_a_seeded_site(sites):
