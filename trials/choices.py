@@ -2,7 +2,7 @@
 
 Kept here, not imported from visits, because trials sits below visits
 (trials ← participants ← visits). The stored values are the equation names that
-`visits.crfs.fvc.Equation` uses, so the FVC form maps them one to one (a test
+`crfs.fvc.scoring.Equation` uses, so the FVC form maps them one to one (a test
 keeps the two lists equal).
 """
 

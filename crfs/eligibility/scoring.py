@@ -25,7 +25,7 @@ criterion is met, or an exclusion criterion does not apply).
   answer) >= 2, walking (item 8) >= 2: derived from the screening visit's ALSFRS-R;
   UNKNOWN while the item is not entered.
 - FVC >= 50 % of predicted: derived from the screening visit's spirometry
-  (visits.crfs.fvc.Fvc.percent_predicted); UNKNOWN while it is not entered.
+  (crfs.fvc.models.Fvc.percent_predicted); UNKNOWN while it is not entered.
 - Normal polysomnography: date and result recorded; "normal" passes.
 - Signed informed consent: derived from the consent records (participants app).
 - Exclusions, each recorded yes/no: "no" passes, "yes" fails.
