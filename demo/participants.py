@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from crfs.alsfrs_r.models import AlsfrsR
+from crfs.base import FormRecord
 from crfs.eligibility.models import Eligibility
 from crfs.eligibility.scoring import Decision
 from crfs.emg.models import Emg, finding_label
@@ -184,7 +185,7 @@ def _transplant(actor, participant: Participant, on: date) -> None:
     )
 
 
-def _save(actor, visit, model, answers: dict, *, children: dict | None = None) -> object:
+def _save(actor, visit, model, answers: dict, *, children: dict | None = None) -> FormRecord:
     return save_form(
         record_class=model,
         visit=visit,
@@ -206,6 +207,7 @@ def _baseline_outcomes(actor, participant: Participant) -> None:
 def _complete_m06(actor, participant: Participant) -> None:
     """Month 6 done on its target date, with every outcome form of the visit complete."""
     m06 = participant.visits.get(code="M06")
+    assert m06.target_date is not None  # scheduled at the transplantation
     m06 = visit_services.record_visit_date(actor=actor, visit=m06, actual_date=m06.target_date)
     _save(actor, m06, AlsfrsR, ALSFRS_M06)
     _save(actor, m06, Fvc, FVC_M06)
@@ -244,7 +246,9 @@ def _screen(
     if spirometry:
         _save(actor, scr, Fvc, FVC_SCREENING)
     answers = CHECKLIST | {"polysomnography_date": participant.screened_on}
-    return _save(actor, scr, Eligibility, answers)
+    checklist = _save(actor, scr, Eligibility, answers)
+    assert isinstance(checklist, Eligibility)
+    return checklist
 
 
 def _override(participant: Participant, reason: str) -> None:

@@ -2,8 +2,9 @@
 
 `seed_participants(n, seed)` registers ``n`` fictitious people at a site and walks each
 through screening, enrolment, baseline, transplantation and the follow-ups that are
-due by the site's today, entering ALSFRS-R, FVC and vital signs with
-`crfs.entry.save_form`. Screening is the real one: the signed consent
+due by the site's today, entering every outcome form the protocol expects at each dated
+visit (ALSFRS-R, FVC and vital signs; at baseline and the follow-ups also EMG with its
+needle-EMG muscle rows, ALSAQ-40 and SEIQoL-DW) with `crfs.entry.save_form`. Screening is the real one: the signed consent
 (participants.services.record_consent), the screening ALSFRS-R, FVC and vital signs, then
 the eligibility checklist (save_form; its derived criteria come from those forms, the
 ALS history and the consent). An eligible participant is enrolled by
@@ -21,6 +22,9 @@ The disease model is deliberately simple and plausible, not a simulation of ALS:
 - FVC % predicted starts at 35-120 % and drifts down 0.6-2.2 points per month; the
   manoeuvres are drawn around the best value, some not acceptable.
 - Weight drifts down 0.1-0.5 kg per month.
+- EMG, ALSAQ-40 and SEIQoL-DW follow the ALSFRS-R items drawn at the same visit (see
+  `demo.outcomes`); each is sometimes not entered, entered as not done, left in progress
+  or missing a few answers for a reason.
 - The checklist's own answers: El Escorial as at registration, progression over 6 months,
   a polysomnography before screening, the exclusions; a few answers fail (no documented
   progression, abnormal polysomnography, an exclusion present).
@@ -46,12 +50,15 @@ from django.db import DatabaseError, connection, transaction
 from crfs.alsfrs_r.models import FIELD_BY_CODE, AlsfrsR
 from crfs.eligibility.models import Eligibility
 from crfs.eligibility.scoring import EXCLUSION_CODES, Decision
+from crfs.emg.models import CMAP_FIELDS, NEEDLE, Emg
 from crfs.entry import save_form
 from crfs.fvc import models as fvc_models
 from crfs.fvc import scoring as fvc
 from crfs.fvc.models import Fvc
+from crfs.qol.models import ALSAQ40_FIELDS, Alsaq40, Seiqol
 from crfs.screening import services as screening
 from crfs.vitals.models import Vitals
+from demo import outcomes
 from participants import services as participant_services
 from participants.choices import ParticipantStatus
 from participants.models import ConsentVersion, Participant, ParticipantIdentity
@@ -136,6 +143,8 @@ class Person:
     systolic: int
     diastolic: int
     heart_rate: int
+    emg: outcomes.EmgProfile
+    qol: outcomes.QolProfile
 
 
 @dataclass
@@ -149,7 +158,7 @@ class Tally:
 def _loss_order(rng: random.Random, region: str) -> list[str]:
     weights = [w * rng.uniform(0.6, 1.4) for w in ITEM_WEIGHTS[region]]
     left = dict.fromkeys(ITEMS_FOR_LOSS, 4)
-    order = []
+    order: list[str] = []
     while len(order) < 48:
         codes = [c for c in ITEMS_FOR_LOSS if left[c] > 0]
         code = rng.choices(codes, weights=[weights[ITEMS_FOR_LOSS.index(c)] for c in codes])[0]
@@ -213,6 +222,8 @@ def draw_person(rng: random.Random, number: int, today: date) -> Person:
         systolic=systolic,
         diastolic=int(min(systolic - 25, max(60, rng.gauss(78, 8)))),
         heart_rate=int(min(110, max(55, rng.gauss(76, 9)))),
+        emg=outcomes.draw_emg_profile(rng, region),
+        qol=outcomes.draw_qol_profile(rng),
     )
 
 
@@ -329,7 +340,9 @@ class Seeder:
             taken_by=self.actor,
         )
 
-    def _save(self, model, visit: Visit, answers: dict, *, complete: bool, missing=None):
+    def _save(
+        self, model, visit: Visit, answers: dict, *, complete: bool, missing=None, children=None
+    ):
         record = save_form(
             record_class=model,
             visit=visit,
@@ -338,6 +351,7 @@ class Seeder:
             missing_reasons=missing,
             expected_version=0,
             complete=complete,
+            children=children,
         )
         self.tally.forms[f"{model.form_code} {'complete' if complete else 'in progress'}"] += 1
         return record
@@ -363,7 +377,9 @@ class Seeder:
     def outcomes(
         self, person: Person, visit: Visit, on: date, *, height: bool, may_stop: bool = True
     ) -> None:
-        """ALSFRS-R, FVC and vital signs at a dated visit (`may_stop`: some left in progress)."""
+        """The outcome forms the protocol expects at a dated visit: ALSFRS-R, FVC and vital
+        signs, and where expected EMG, ALSAQ-40 and SEIQoL-DW, all following the same
+        ALSFRS-R (`may_stop`: some left in progress)."""
         rng = self.rng
         items = alsfrs_items(person, on, rng)
         answers = {FIELD_BY_CODE[c]: v for c, v in items.items()}
@@ -375,6 +391,83 @@ class Seeder:
         else:
             self._enter(Fvc, visit, fvc_answers(person, percent, rng), may_stop=may_stop)
         self._enter(Vitals, visit, vitals_answers(person, on, rng, height=height))
+        expected = visit.expected_forms()
+        if Emg.form_code in expected:
+            self._emg(person, visit, items, may_stop=may_stop)
+        if Alsaq40.form_code in expected:
+            self._alsaq40(person, visit, items, may_stop=may_stop)
+        if Seiqol.form_code in expected:
+            self._seiqol(person, visit, items, may_stop=may_stop)
+
+    # Each of the three below, at a visit that expects it: sometimes never entered (the
+    # study was not done and nobody opened the form; more often the weaker the person is,
+    # as in real ALS trials, where missing data are not missing at random), sometimes
+    # complete with every answer "not done", sometimes left in progress, sometimes with a
+    # few answers missing for a reason; otherwise complete.
+
+    def _not_entered(self, items, *, base: float, per_loss: float) -> bool:
+        return self.rng.random() < base + per_loss * outcomes.overall_impairment(items)
+
+    def _emg(self, person: Person, visit: Visit, items, *, may_stop: bool) -> None:
+        rng = self.rng
+        answers = outcomes.emg_answers(person.emg, items, rng)
+        rows = outcomes.emg_rows(person.emg, items, rng)
+        if self._not_entered(items, base=0.02, per_loss=0.2):
+            return
+        roll = rng.random()
+        if roll < 0.03:  # e.g. the EMG machine out of service during the window
+            not_done = dict.fromkeys(Emg.required_answers, "not_done")
+            self._save(Emg, visit, {}, complete=True, missing=not_done)
+        elif roll < 0.07 and may_stop:  # nerve conduction typed, needle findings not yet
+            self._save(Emg, visit, answers, complete=False)
+        elif roll < 0.11:
+            self._save(Emg, visit, answers, complete=True, missing={NEEDLE: "refused"})
+        else:
+            missing = {}
+            if rng.random() < 0.05:  # no response obtained from one nerve
+                name = rng.choice(sorted(CMAP_FIELDS.values()))
+                answers[name], missing[name] = None, "not_done"
+            self._save(Emg, visit, answers, complete=True, missing=missing, children=rows)
+
+    def _alsaq40(self, person: Person, visit: Visit, items, *, may_stop: bool) -> None:
+        rng = self.rng
+        answers = outcomes.alsaq40_answers(person.qol, items, rng)
+        if self._not_entered(items, base=0.02, per_loss=0.1):
+            return
+        roll = rng.random()
+        if roll < 0.02:  # too unwell to fill in the questionnaire this time
+            not_done = dict.fromkeys(Alsaq40.required_answers, "not_done")
+            self._save(Alsaq40, visit, {}, complete=True, missing=not_done)
+        elif roll < 0.06 and may_stop:  # stopped partway through the questionnaire
+            answered = rng.randint(8, 32)
+            partial = {
+                name: answers[name] if number <= answered else None
+                for number, name in ALSAQ40_FIELDS.items()
+            }
+            self._save(Alsaq40, visit, partial, complete=False)
+        elif roll < 0.14:  # a few questions left unanswered on purpose
+            skipped = rng.sample(sorted(answers), k=rng.randint(1, 3))
+            answers.update(dict.fromkeys(skipped))
+            refused = dict.fromkeys(skipped, "refused")
+            self._save(Alsaq40, visit, answers, complete=True, missing=refused)
+        else:
+            self._save(Alsaq40, visit, answers, complete=True)
+
+    def _seiqol(self, person: Person, visit: Visit, items, *, may_stop: bool) -> None:
+        rng = self.rng
+        answers = outcomes.seiqol_answers(person.qol, items, rng)
+        # The interview takes a while: left out more often than the questionnaires.
+        if self._not_entered(items, base=0.04, per_loss=0.15):
+            return
+        roll = rng.random()
+        if roll < 0.03:
+            not_done = dict.fromkeys(Seiqol.required_answers, "not_done")
+            self._save(Seiqol, visit, {}, complete=True, missing=not_done)
+        elif roll < 0.07 and may_stop:  # areas named and rated, weights not yet on the disc
+            partial = {k: None if k.endswith("_weight") else v for k, v in answers.items()}
+            self._save(Seiqol, visit, partial, complete=False)
+        else:
+            self._save(Seiqol, visit, answers, complete=True)
 
     def screen(self, person: Person, participant: Participant, scr: Visit, decision_day: date):
         """Consent, the screening forms and (once decided) the eligibility checklist."""
@@ -556,13 +649,11 @@ class Seeder:
 
     def _exit(self, participant: Participant, status: str, day: date, reasons: list[str]):
         """End of study (or screen failure) with the details change_status requires."""
-        details = {
-            ParticipantStatus.WITHDRAWN: {
-                "withdrawn_by": "participant",
-                "follow_up_allowed": False,
-            },
-            ParticipantStatus.DIED: {"death_cause": reasons[0], "death_als_related": "yes"},
-        }.get(status, {})
+        details: dict[str, object] = {}
+        if status == ParticipantStatus.WITHDRAWN:
+            details = {"withdrawn_by": "participant", "follow_up_allowed": False}
+        elif status == ParticipantStatus.DIED:
+            details = {"death_cause": reasons[0], "death_als_related": "yes"}
         participant_services.change_status(
             actor=self.actor,
             participant=participant,

@@ -7,8 +7,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 
 from crfs.alsfrs_r.models import AlsfrsR
+from crfs.emg.models import Emg, EmgMuscleFinding
 from crfs.fvc import scoring as fvc
 from crfs.fvc.models import Fvc
+from crfs.qol.models import Alsaq40, Seiqol
 from crfs.vitals.models import Vitals
 from demo import seed as demo_seed
 from demo.seed import SYNTHETIC_ID_PREFIX, person_seeds, seed_slice_committing
@@ -26,7 +28,8 @@ def seed(site_code: str, n: int, seed: int, **options) -> None:
 
 
 def scores(site_code: str) -> list[tuple]:
-    """Per person (in the order made) and visit: ALSFRS-R total, FVC best, weight."""
+    """Per person (in the order made) and visit: ALSFRS-R total, FVC best, weight, the EMG
+    (amplitudes, muscle rows, region summary, MUNIX), ALSAQ-40 and SEIQoL-DW."""
     people = Participant.objects.filter(site__code=site_code).order_by("identity__national_id")
     rows = []
     for participant in people:
@@ -34,6 +37,9 @@ def scores(site_code: str) -> list[tuple]:
             alsfrs = AlsfrsR.objects.filter(visit=visit).first()
             spirometry = Fvc.objects.filter(visit=visit).first()
             vitals = Vitals.objects.filter(visit=visit).first()
+            emg = Emg.objects.filter(visit=visit).first()
+            alsaq = Alsaq40.objects.filter(visit=visit).first()
+            seiqol = Seiqol.objects.filter(visit=visit).first()
             rows.append(
                 (
                     participant.identity.full_name,
@@ -45,6 +51,11 @@ def scores(site_code: str) -> list[tuple]:
                     spirometry and spirometry.best_litres,
                     spirometry and spirometry.percent_predicted,
                     vitals and vitals.weight_kg,
+                    emg and (emg.status, emg.missing_reasons, emg.cmap_median, emg.munix_sum),
+                    emg and tuple(sorted(emg.saved_children().items())),
+                    emg and (emg.cervical_awaji_lmn, emg.lumbosacral_awaji_lmn),
+                    alsaq and (alsaq.status, alsaq.missing_reasons, alsaq.summary_index),
+                    seiqol and (seiqol.status, seiqol.cue_1_name, seiqol.index),
                 )
             )
     return rows
@@ -124,6 +135,71 @@ def test_a_larger_run_has_missed_out_of_window_visits_and_partial_forms(sites):
         if "BL" in by_code and "M12" in by_code:
             declines.append(by_code["BL"] - by_code["M12"])
     assert declines and sum(declines) / len(declines) > 3
+
+
+EXPECTING_EMG_AND_QOL = ("BL", "M06", "M12", "M18", "M24")  # the protocol's OUTCOMES visits
+
+
+def test_every_outcome_the_protocol_expects_at_plausible_rates(sites):
+    """EMG (with needle-EMG muscle rows), ALSAQ-40 and SEIQoL-DW for synthetic people at most
+    of the dated visits that expect them, not all: some never entered, some in progress,
+    some complete with answers missing for a reason; complete ones carry their scores."""
+    seed("ISF", 80, 5)
+    dated = Visit.objects.filter(
+        participant__site__code="ISF", code__in=EXPECTING_EMG_AND_QOL, actual_date__isnull=False
+    )
+    assert dated.count() > 50
+    assert not Emg.objects.exclude(visit__code__in=EXPECTING_EMG_AND_QOL).exists()
+    for model in (Emg, Alsaq40, Seiqol):
+        records = model.objects.filter(visit__in=dated)
+        assert records.count() == model.objects.count(), "only at dated visits expecting it"
+        share = records.count() / dated.count()
+        assert 0.75 <= share < 1, (model.form_code, share)
+        assert records.filter(status="in_progress").exists(), model.form_code
+        complete = records.filter(status="complete")
+        assert complete.exclude(missing_reasons={}).exists(), model.form_code
+        assert complete.filter(missing_reasons={}).count() > 0.7 * records.count()
+
+    emgs = Emg.objects.filter(status="complete", missing_reasons={})
+    for emg in emgs:
+        assert emg.needle_muscles == emg.findings.count() >= 6
+        assert emg.study_date == emg.visit.actual_date and emg.summary_version
+        assert emg.cervical_awaji_lmn is not None and emg.lumbosacral_awaji_lmn is not None
+    assert emgs.filter(munix_sum__isnull=False).exists()
+    assert emgs.filter(munix_sum__isnull=True).exists()
+    assert EmgMuscleFinding.objects.filter(mup="neurogenic").exists()
+    assert EmgMuscleFinding.objects.filter(mup="normal").exists()
+    refused = Emg.objects.filter(status="complete", missing_reasons__needle_muscles="refused")
+    assert refused.exists() and not EmgMuscleFinding.objects.filter(emg__in=refused).exists()
+    for alsaq in Alsaq40.objects.filter(status="complete", missing_reasons={}):
+        assert alsaq.summary_index is not None and alsaq.alsaq5_total is not None
+    for seiqol in Seiqol.objects.filter(status="complete", missing_reasons={}):
+        assert seiqol.index is not None and seiqol.weight_sum == pytest.approx(100)
+
+
+def test_emg_and_quality_of_life_follow_the_alsfrs_r(sites):
+    """The weaker the person (lower ALSFRS-R at the same visit), the worse their ALSAQ-40,
+    the more denervated muscles and the smaller the leg CMAPs."""
+    seed("ISF", 80, 5)
+    by_total = []
+    for alsaq in Alsaq40.objects.filter(summary_index__isnull=False):
+        alsfrs = AlsfrsR.objects.filter(visit=alsaq.visit_id, total__isnull=False).first()
+        emg = Emg.objects.filter(visit=alsaq.visit_id, needle_muscles__isnull=False).first()
+        if alsfrs and emg and emg.cmap_peroneal is not None:
+            neurogenic = emg.findings.filter(mup="neurogenic").count() / emg.needle_muscles
+            by_total.append(
+                (alsfrs.total, alsaq.summary_index, neurogenic, float(emg.cmap_peroneal))
+            )
+    by_total.sort()
+    weaker, stronger = by_total[: len(by_total) // 3], by_total[-len(by_total) // 3 :]
+
+    def mean(rows, column):
+        return sum(row[column] for row in rows) / len(rows)
+
+    assert len(by_total) > 40
+    assert mean(weaker, 1) > mean(stronger, 1) + 10  # ALSAQ-40 summary index, 0 best
+    assert mean(weaker, 2) > mean(stronger, 2)  # share of muscles with neurogenic MUPs
+    assert mean(weaker, 3) < mean(stronger, 3)  # peroneal CMAP (mV)
 
 
 def test_a_seed_run_leaves_the_connection_as_it_found_it(sites):

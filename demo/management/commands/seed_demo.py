@@ -21,8 +21,9 @@ def default_jobs(participants: int, cores: int | None = None) -> int:
 class Command(BaseCommand):
     help = (
         "Create N realistic synthetic participants (deterministic for a seed) at a site through "
-        "the entry services: ALSFRS-R, FVC and vital signs over screening, baseline and the "
-        "follow-ups due by the site's today (development and load tests only)."
+        "the entry services: every outcome form the protocol expects (ALSFRS-R, FVC, vital "
+        "signs, EMG, ALSAQ-40, SEIQoL-DW) over screening, baseline and the follow-ups due by "
+        "the site's today (development and load tests only)."
     )
 
     def add_arguments(self, parser):
