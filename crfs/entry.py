@@ -146,6 +146,7 @@ def _save(
     children: dict[str, dict[str, Any]] | None,
 ) -> FormRecord:
     """save_form's work inside its transaction."""
+    record: FormRecord | None
     if expected_version == 0:
         # A first save: FOR UPDATE of a row that does not exist locks nothing, so the
         # record's unique visit is what refuses a second first save (see save_form).

@@ -78,7 +78,7 @@ def entry_page(
     except StaleFormError as stale:
         # Keep this person's input on the page; their next save is a deliberate overwrite.
         resubmit = request.POST.copy()
-        resubmit["version"] = stale.record.version
+        resubmit["version"] = str(stale.record.version)
         form = spec.form_class(resubmit, instance=stale.record if stale.record.pk else None)
         form.is_valid()
         form.add_error(
