@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import (
     F,
@@ -21,6 +22,9 @@ from trials.models import Site
 from trials.protocols.forms import FORM_CATALOGUE
 from visits.choices import VisitStatus
 from visits.models import Visit
+
+if TYPE_CHECKING:
+    from crfs.screening.selectors import ScreenedParticipant
 
 DUE_FILTERS = {
     "overdue": _("Overdue"),
@@ -56,7 +60,7 @@ def participant_list(
     due: str = "",
     consent: str = "",
     search_names: bool = False,
-) -> QuerySet[Participant]:
+) -> QuerySet[ScreenedParticipant]:
     """Participants of one site with their next visit, in one SQL query (plus paging)."""
     participants = with_screening(Participant.objects.filter(site=site), today).annotate(
         next_visit_code=_next_visit("code"),
@@ -120,7 +124,7 @@ def timeline_forms(visit: Visit) -> list[str]:
     return [str(FORM_CATALOGUE[code].label) for code in visit.expected_forms()]
 
 
-def participant_record(participant: Participant) -> Participant:
+def participant_record(participant: Participant) -> ScreenedParticipant:
     """The participant with identity, demographics, history, transplantation, end of study,
     consent and screening state in one query (plus the prefetched histories)."""
     today = participant.site.local_today()

@@ -79,9 +79,11 @@ def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     site = participant.site
     today = site.local_today()
     checklist = screening_checklist(participant)
+    # Re-consent is needed only when the trial has a current consent version.
+    version_id = participant.current_consent_version
     current_version = (
-        ConsentVersion.objects.filter(pk=participant.current_consent_version).first()
-        if participant.needs_reconsent
+        ConsentVersion.objects.filter(pk=version_id).first()
+        if participant.needs_reconsent and version_id is not None
         else None
     )
     return render(

@@ -3,8 +3,10 @@ extra query per row), and the screening log."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, TypeVar, cast
 
 from django.db.models import (
     BooleanField,
@@ -34,9 +36,43 @@ from trials.protocols import PROTOCOLS
 from trials.protocols.definitions import VisitKind
 from visits.models import Transplantation
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 SCREENING_CODES = sorted(
     {v.code for p in PROTOCOLS.values() for v in p.visits if v.kind == VisitKind.SCREENING}
 )
+
+
+class ScreeningState(TypedDict):
+    """The consent and eligibility state `with_screening` annotates on each participant,
+    and the three attributes `mark_screening` then sets from it."""
+
+    has_consent: bool
+    current_consent_version: int | None
+    signed_current: bool
+    eligibility_decision: str | None
+    eligibility_failed: list[str] | None
+    eligibility_unknown: list[str] | None
+    eligibility_status: str | None
+    override_criteria: list[str] | None
+    needs_reconsent: bool
+    eligibility_overridden: bool
+    eligibility_label: str
+    failed_labels: list[str]
+
+
+class ScreeningLogState(ScreeningState):
+    consent_signed_on: date | None
+    status_reason: str | None
+    transplanted: bool
+
+
+if TYPE_CHECKING:
+    ScreenedParticipant: TypeAlias = WithAnnotations[Participant, ScreeningState]
+    LoggedParticipant: TypeAlias = WithAnnotations[Participant, ScreeningLogState]
+
+_Screened = TypeVar("_Screened", bound="ScreenedParticipant")
 
 
 def _screening_checklist(field: str) -> Subquery:
@@ -48,7 +84,9 @@ def _screening_checklist(field: str) -> Subquery:
     )
 
 
-def with_screening(participants: QuerySet[Participant], today: date) -> QuerySet[Participant]:
+def with_screening(
+    participants: QuerySet[Participant], today: date
+) -> QuerySet[ScreenedParticipant]:
     """Annotate consent, re-consent, eligibility decision and override: no extra queries."""
     current_version = (
         ConsentVersion.objects.filter(trial=OuterRef("trial"))
@@ -56,7 +94,7 @@ def with_screening(participants: QuerySet[Participant], today: date) -> QuerySet
         .order_by("-active_from")
         .values("pk")[:1]
     )
-    return participants.annotate(
+    annotated = participants.annotate(
         has_consent=Exists(Consent.objects.filter(participant=OuterRef("pk"))),
         current_consent_version=Subquery(current_version),
         signed_current=Exists(
@@ -81,9 +119,11 @@ def with_screening(participants: QuerySet[Participant], today: date) -> QuerySet
             output_field=BooleanField(),
         )
     )
+    # The rows carry the annotations now and the rest once `mark_screening` has run.
+    return cast("QuerySet[ScreenedParticipant]", annotated)
 
 
-def mark_screening(participants) -> list[Participant]:
+def mark_screening(participants: Iterable[_Screened]) -> list[_Screened]:
     """Set `eligibility_overridden` and `eligibility_label` on rows annotated by with_screening."""
     rows = list(participants)
     for p in rows:
@@ -109,7 +149,7 @@ OTHER_FAILURE = "other"
 
 @dataclass
 class ScreeningLog:
-    rows: list[Participant]
+    rows: list[LoggedParticipant]
     counts: dict[str, int]
     failures_by_criterion: list[tuple[str, str, int]]  # (code, label, count)
 
