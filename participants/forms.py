@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.contrib.auth import get_user_model
@@ -19,6 +21,9 @@ from participants.models import (
 from trials import permissions
 from trials.forms import CrispyFields, DateInput
 from trials.models import Trial
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 IDENTITY_FIELDS = ("full_name", "national_id", "phone", "address", "email")
 DEMOGRAPHICS_FIELDS = ("date_of_birth", "sex", "height_cm", "weight_kg", "ethnicity")
@@ -124,9 +129,9 @@ class StatusChangeForm(CrispyFields, forms.Form):
 
     def __init__(self, *args, participant: Participant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [
-            (s.value, s.label) for s in participant.manual_next_statuses()
-        ]
+        status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)
+        status.choices = [(s.value, s.label) for s in participant.manual_next_statuses()]
         self.helper.layout = Layout(
             "status",
             "effective_date",
@@ -140,29 +145,35 @@ class StatusChangeForm(CrispyFields, forms.Form):
         return {name: self.cleaned_data.get(name) for name in names}
 
 
+class ConsentVersionField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ConsentVersion) -> str:
+        return _("Version %(version)s (approved %(approved)s, in use from %(start)s)") % {
+            "version": obj.version,
+            "approved": obj.approval_date.isoformat(),
+            "start": obj.active_from.isoformat(),
+        }
+
+
+class UserField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
 class ConsentForm(CrispyFields, forms.Form):
-    version = forms.ModelChoiceField(
+    version = ConsentVersionField(
         label=_("Consent form version"), queryset=ConsentVersion.objects.none()
     )
     signed_on = forms.DateField(label=_("Date signed"), widget=DateInput())
-    taken_by = forms.ModelChoiceField(
-        label=_("Consent taken by"), queryset=get_user_model().objects.none()
-    )
+    taken_by = UserField(label=_("Consent taken by"), queryset=get_user_model().objects.none())
 
     def __init__(self, *args, participant: Participant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["version"].queryset = ConsentVersion.objects.filter(
-            trial=participant.trial
-        ).order_by("-active_from")
-        self.fields["version"].label_from_instance = lambda v: (
-            _("Version %(version)s (approved %(approved)s, in use from %(start)s)")
-            % {
-                "version": v.version,
-                "approved": v.approval_date.isoformat(),
-                "start": v.active_from.isoformat(),
-            }
+        version, taken_by = self.fields["version"], self.fields["taken_by"]
+        assert isinstance(version, ConsentVersionField) and isinstance(taken_by, UserField)
+        version.queryset = ConsentVersion.objects.filter(trial=participant.trial).order_by(
+            "-active_from"
         )
-        self.fields["taken_by"].queryset = (
+        taken_by.queryset = (
             get_user_model()
             .objects.filter(
                 memberships__site=participant.site,
@@ -171,9 +182,6 @@ class ConsentForm(CrispyFields, forms.Form):
             )
             .distinct()
             .order_by("username")
-        )
-        self.fields["taken_by"].label_from_instance = lambda u: (
-            u.get_full_name() or u.get_username()
         )
 
 
