@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,6 +14,7 @@ from exports.forms import ExportForm
 from exports.models import ExportStatus
 from trials import permissions
 from trials.forms import NOT_RUN, form_status, run_service
+from trials.http import AuthenticatedHttpRequest
 
 
 def _require_export(user) -> None:
@@ -23,12 +24,12 @@ def _require_export(user) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def export_page(request: HttpRequest) -> HttpResponse:
+def export_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_export(request.user)
     form = ExportForm(request.POST or None, user=request.user)
     if not form.is_bound:
         chosen = request.GET.get("site")
-        sites = form.fields["sites"].queryset
+        sites = selectors.export_sites(request.user)  # the form's site choices
         form.initial["sites"] = [s.pk for s in sites if not chosen or s.code == chosen]
     job = run_service(
         form, lambda data: services.create_export_job(user=request.user, options=form.options())
@@ -45,20 +46,20 @@ def export_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def job_page(request: HttpRequest, pk: int) -> HttpResponse:
+def job_page(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = selectors.get_own_job_or_404(request.user, pk)
     return render(request, "exports/job.html", {"job": job})
 
 
 @login_required
-def job_status(request: HttpRequest, pk: int) -> HttpResponse:
+def job_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The progress bar (htmx polls this until the job is finished)."""
     job = selectors.get_own_job_or_404(request.user, pk)
     return render(request, "exports/_job_status.html", {"job": job})
 
 
 @login_required
-def job_download(request: HttpRequest, pk: int) -> FileResponse:
+def job_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     job = selectors.get_own_job_or_404(request.user, pk)
     path = job.path
     if job.status != ExportStatus.DONE or path is None or not path.exists():
@@ -68,7 +69,7 @@ def job_download(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_POST
-def job_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def job_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = selectors.get_own_job_or_404(request.user, pk)
     services.delete_bundle(job=job)
     messages.success(request, _("The export bundle was deleted; the log keeps the entry."))
@@ -76,7 +77,7 @@ def job_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def log_page(request: HttpRequest) -> HttpResponse:
+def log_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_export(request.user)
     page = Paginator(selectors.export_log(request.user), 50).get_page(request.GET.get("page"))
     return render(request, "exports/log.html", {"page": page})
@@ -84,7 +85,7 @@ def log_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def token_page(request: HttpRequest) -> HttpResponse:
+def token_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Create, replace or revoke the user's API token."""
     token = Token.objects.filter(user=request.user).first()
     if request.method == "POST":

@@ -20,13 +20,14 @@ from reminders.forms import PreferencesForm
 from reminders.models import CalendarFeed, ReminderPreference
 from trials import permissions
 from trials.forms import NOT_RUN, form_status, run_service
+from trials.http import AuthenticatedHttpRequest
 
 PAGE_SIZE = 50
 
 
 @login_required
 @require_GET
-def dashboard_page(request: HttpRequest, code: str) -> HttpResponse:
+def dashboard_page(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     site = permissions.get_site_or_404(request.user, code, permissions.VIEW_PARTICIPANTS)
     board = selectors.dashboard(site, site.local_today())
     return render(request, "reminders/dashboard.html", {"site": site, "board": board})
@@ -34,7 +35,7 @@ def dashboard_page(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         services.mark_all_read(user=request.user)
         messages.success(request, _("All notifications marked as read."))
@@ -49,7 +50,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notification = services.mark_read(user=request.user, pk=pk)
     if request.POST.get("open") and url_has_allowed_host_and_scheme(
         notification.url, allowed_hosts={request.get_host()}
@@ -60,7 +61,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def preferences_page(request: HttpRequest) -> HttpResponse:
+def preferences_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     current = ReminderPreference.objects.filter(user=request.user).first()
     initial = {"language": current.language, "muted_kinds": current.muted_kinds} if current else {}
     form = PreferencesForm(request.POST or None, initial=initial)
@@ -83,7 +84,7 @@ def preferences_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def calendar_page(request: HttpRequest) -> HttpResponse:
+def calendar_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         services.regenerate_calendar_token(user=request.user)
         messages.success(request, _("New calendar address made; the old one no longer works."))
@@ -127,6 +128,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
                 ),
             )
             for visit in selectors.calendar_visits(user, now.date() - timedelta(days=1))
+            if visit.window_start is not None and visit.window_end is not None  # as selected
         ]
         body = ics.calendar(events, name=_("ALS eCRF visit windows"), now=now)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
