@@ -348,6 +348,7 @@ class Answers:
         errors = validation_errors(answers)
         if errors:
             raise ScoreError(errors)
+        # validation_errors has just checked that every item is an int in range.
         return cls(**{f"q{code}": answers.get(code) for code in ITEM_CODES})  # type: ignore[arg-type]
 
     def as_mapping(self) -> dict[str, int | None]:

@@ -156,6 +156,7 @@ class MuscleFinding:
     @classmethod
     def of(cls, muscle: str, **findings: object) -> MuscleFinding:
         """A finding for a catalogue muscle, its region filled in."""
+        # Untyped keyword findings: __post_init__ converts and checks them.
         return cls(muscle=muscle, region=MUSCLES[muscle].region, **findings)  # type: ignore[arg-type]
 
     @property

@@ -114,7 +114,7 @@ def plausibility_errors(values: dict[str, object]) -> dict[str, str]:
         value = values.get(name)
         if value is None:
             continue
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)  # type: ignore[arg-type]  # an answer: a number once not None
         if not bounds.low <= number <= bounds.high:
             errors[name] = (
                 f"{bounds.label} {value} {bounds.unit} is outside the plausible range "
@@ -126,7 +126,7 @@ def plausibility_errors(values: dict[str, object]) -> dict[str, str]:
         and diastolic is not None
         and "systolic_bp" not in errors
         and "diastolic_bp" not in errors
-        and float(diastolic) >= float(systolic)  # type: ignore[arg-type]
+        and float(diastolic) >= float(systolic)  # type: ignore[arg-type]  # numbers, as above
     ):
         errors["diastolic_bp"] = (
             f"Diastolic pressure {diastolic} mmHg must be below the systolic ({systolic} mmHg)"
