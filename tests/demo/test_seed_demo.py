@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import zipfile
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 
+from crfs import registry
 from crfs.alsfrs_r.models import AlsfrsR
 from crfs.emg.models import Emg, EmgMuscleFinding
 from crfs.fvc import scoring as fvc
@@ -14,6 +19,10 @@ from crfs.qol.models import Alsaq40, Seiqol
 from crfs.vitals.models import Vitals
 from demo import seed as demo_seed
 from demo.seed import SYNTHETIC_ID_PREFIX, person_seeds, seed_slice_committing
+from exports.bundle import build_bundle
+from exports.options import FORMATS, PARTICIPANTS_TABLE, ExportOptions
+from exports.tables import visit_codelist
+from participants.choices import ParticipantStatus
 from participants.models import Participant
 from tests.factories import SiteFactory, member
 from trials.models import Role
@@ -293,3 +302,28 @@ def test_worker_processes_make_the_same_people_and_scores(sites):
     single, parallel = scores("ISF"), scores("THR")
     assert sorted(single) == sorted(parallel)
     assert Participant.objects.filter(site__code="THR").count() == 6
+
+
+def test_seeded_emg_and_quality_of_life_export_in_every_format(sites, tmp_path):
+    """What seed_demo makes (rows missing for a reason, forms in progress, needle EMG
+    refused) goes through every export format; the CSV carries every record and muscle row."""
+    seed("ISF", 30, 2)
+    for fmt in FORMATS:
+        for deidentify in (False, True):
+            options = ExportOptions(
+                forms=(PARTICIPANTS_TABLE, *registry.entry_forms()),
+                visits=tuple(code for code, _label in visit_codelist().items),
+                site_ids=(sites[0].pk,),
+                statuses=tuple(ParticipantStatus.values),
+                fmt=fmt,
+                deidentify=deidentify,
+            )
+            build_bundle(options, tmp_path / f"{fmt}-{deidentify}.zip", requested_by="tester")
+    with zipfile.ZipFile(tmp_path / "csv-False.zip") as bundle:
+
+        def rows(name: str) -> list[dict[str, str]]:
+            return list(csv.DictReader(io.StringIO(bundle.read(name).decode("utf-8"))))
+
+        for model, name in ((Emg, "emg"), (Alsaq40, "alsaq40"), (Seiqol, "seiqol")):
+            assert len(rows(f"data/{name}.csv")) == model.objects.count() > 0
+        assert len(rows("data/emg__findings.csv")) == EmgMuscleFinding.objects.count() > 0
