@@ -62,7 +62,7 @@ def check_migration_history(database_url: str, *, embedded_db: bool) -> bool:
         return True
     where = "var/pgdata" if embedded_db else "the database at DATABASE_URL"
     line = (
-        f"{where} holds data from an older migration history ({len(stale)} migrations the "
+        f"{where} holds data from an older migration history ({len(stale)} applied migration(s) the "
         f"code no longer has, e.g. {stale[0]}); "
     )
     if embedded_db and sys.stdin.isatty() and os.environ.get("CI", "") != "true":
