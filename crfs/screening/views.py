@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,24 +12,51 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from crfs.eligibility.models import Eligibility
 from crfs.eligibility.scoring import CRITERIA_BY_CODE
 from crfs.eligibility.selectors import screening_checklist
 from crfs.screening import selectors as screening_selectors
 from crfs.screening import services as screening
 from crfs.screening.forms import EligibilityOverrideForm, ScreenFailureForm
 from participants.choices import ParticipantStatus
+from participants.models import Participant
 from participants.selectors import get_participant_or_404
 from trials import permissions
 from trials.forms import NOT_RUN, form_status, run_service
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def eligibility_override_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    participant = get_participant_or_404(request.user, code, pk, permissions.REVIEW_AND_SIGN)
+def _in_screening(
+    request: HttpRequest, code: str, pk: int, capability: str
+) -> tuple[Participant, Eligibility]:
+    """The participant and checklist of a screening decision page: 404 once screening is over
+    or before a checklist exists (nothing to override or fail on)."""
+    participant = get_participant_or_404(request.user, code, pk, capability)
     checklist = screening_checklist(participant)
     if checklist is None or participant.status != ParticipantStatus.SCREENING:
         raise Http404
+    return participant, checklist
+
+
+def _decision_page(
+    request: HttpRequest,
+    template: str,
+    participant: Participant,
+    form: forms.Form,
+    checklist: Eligibility,
+) -> HttpResponse:
+    context = {
+        "site": participant.site,
+        "participant": participant,
+        "form": form,
+        "checklist": checklist,
+    }
+    return render(request, template, context, status=form_status(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def eligibility_override_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    participant, checklist = _in_screening(request, code, pk, permissions.REVIEW_AND_SIGN)
     form = EligibilityOverrideForm(request.POST or None)
     signed = run_service(
         form,
@@ -42,26 +70,15 @@ def eligibility_override_page(request: HttpRequest, code: str, pk: int) -> HttpR
     if signed is not NOT_RUN:
         messages.success(request, _("Eligibility override signed."))
         return redirect("participant-detail", code=code, pk=pk)
-    return render(
-        request,
-        "crfs/screening/eligibility_override.html",
-        {
-            "site": participant.site,
-            "participant": participant,
-            "form": form,
-            "checklist": checklist,
-        },
-        status=form_status(form),
+    return _decision_page(
+        request, "crfs/screening/eligibility_override.html", participant, form, checklist
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def screen_failure_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    participant = get_participant_or_404(request.user, code, pk, permissions.ENROL)
-    checklist = screening_checklist(participant)
-    if checklist is None or participant.status != ParticipantStatus.SCREENING:
-        raise Http404
+    participant, checklist = _in_screening(request, code, pk, permissions.ENROL)
     form = ScreenFailureForm(
         request.POST or None, initial={"effective_date": participant.site.local_today()}
     )
@@ -74,16 +91,8 @@ def screen_failure_page(request: HttpRequest, code: str, pk: int) -> HttpRespons
     if recorded is not NOT_RUN:
         messages.success(request, _("Screen failure recorded."))
         return redirect("participant-detail", code=code, pk=pk)
-    return render(
-        request,
-        "crfs/screening/screen_failure.html",
-        {
-            "site": participant.site,
-            "participant": participant,
-            "form": form,
-            "checklist": checklist,
-        },
-        status=form_status(form),
+    return _decision_page(
+        request, "crfs/screening/screen_failure.html", participant, form, checklist
     )
 
 
