@@ -116,10 +116,24 @@ def _litres(value: Decimal | float | int | str) -> Decimal:
     return litres
 
 
+def _beyond_centilitre(value: Decimal) -> bool:
+    """Whether a finite value has a non-zero digit after the second decimal.
+
+    Read from the digits, not with ``quantize``: quantizing a value of more than 28
+    significant digits (1e308, a 29-digit number) raises InvalidOperation.
+    """
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    beyond = -exponent - 2
+    return beyond > 0 and any(digits[-beyond:])
+
+
 def volume_problems(value: Decimal) -> list[str]:
     """Why a recorded volume is refused (empty when plausible)."""
     problems = []
-    if value != value.quantize(_CENTILITRE):
+    if not value.is_finite():
+        return [f"{value} is not a finite number"]
+    if _beyond_centilitre(value):
         problems.append(f"{value} L has more than two decimals (record to 0.01 L)")
     if value < MIN_VOLUME_L:
         problems.append(f"{value} L is below {MIN_VOLUME_L} L, not a plausible vital capacity")
