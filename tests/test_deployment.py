@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -37,6 +38,108 @@ def test_compose_has_the_production_services():
     for name in APP_SERVICES:
         assert services[name]["env_file"] == ".env"
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def dockerignore_excludes(path: str) -> bool:
+    """Docker's rule: the last pattern matching the path or a folder above it decides, and
+    `!` takes a path back in; `*` stops at `/`, `**` crosses folders."""
+    excluded = False
+    ignore = ROOT / ".dockerignore"
+    for line in ignore.read_text().splitlines() if ignore.exists() else []:
+        pattern = line.strip()
+        if not pattern or pattern.startswith("#"):
+            continue
+        keep = pattern.startswith("!")
+        pattern = pattern.lstrip("!").strip("/")
+        regex = ""
+        for token in re.split(r"(\*\*/|\*\*|\*|\?)", pattern):
+            regex += {"**/": "(.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(
+                token, re.escape(token)
+            )
+        parts = path.split("/")
+        prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+        if any(re.fullmatch(regex, prefix) for prefix in prefixes):
+            excluded = not keep
+    return excluded
+
+
+def dockerfile_runs() -> tuple[str, str, list[list[str]]]:
+    """The image's WORKDIR, runtime USER and the shell commands of its RUN lines."""
+    source = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    workdir = user = ""
+    commands = []
+    for line in source.splitlines():
+        instruction, _, argument = line.strip().partition(" ")
+        if instruction == "WORKDIR":
+            workdir = argument.strip()
+        elif instruction == "USER":
+            user = argument.strip().split(":")[0]
+        elif instruction == "RUN":
+            commands += [shlex.split(part) for part in re.split(r"&&|;", argument)]
+    return workdir, user, commands
+
+
+def test_dockerignore_keeps_local_data_secrets_and_exports_out_of_the_image():
+    for path in (
+        "var/pgdata/PG_VERSION",
+        "var/exports/export-12.zip",
+        ".env",
+        "study.zip",
+        "exports/downloads/isf-identified.zip",
+        ".git/HEAD",
+        ".venv/bin/python",
+    ):
+        assert dockerignore_excludes(path), f"{path} would be copied into the image"
+    for path in (
+        "manage.py",
+        "pyproject.toml",
+        "uv.lock",
+        "config/settings.py",
+        "exports/bundle.py",
+    ):
+        assert not dockerignore_excludes(path), f"the image needs {path}"
+
+
+def test_web_and_worker_share_the_export_folder():
+    """The worker writes the bundles and web serves the downloads: one named volume."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    sources = set()
+    for name in ("web", "worker"):
+        service = compose["services"][name]
+        export_dir = service["environment"].get("ECRF_EXPORT_DIR")
+        assert export_dir, f"{name} writes exports inside its own container"
+        mounts = dict(reversed(volume.split(":")[:2]) for volume in service.get("volumes", []))
+        assert export_dir in mounts, f"{name} has no volume at {export_dir}"
+        assert mounts[export_dir] in compose["volumes"], "a named volume, not a host folder"
+        sources.add(mounts[export_dir])
+    assert len(sources) == 1
+
+
+def test_the_image_user_owns_what_the_app_writes():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    environment = compose["services"]["worker"]["environment"]
+    workdir, user, commands = dockerfile_runs()
+    assert user and user != "root"
+    owned: list[tuple[PurePosixPath, bool]] = []
+    made: list[PurePosixPath] = []
+    for command in commands:
+        if command[:1] == ["chown"]:
+            arguments = [word for word in command[1:] if not word.startswith("-")]
+            if arguments[0].split(":")[0] == user:
+                owned += [(PurePosixPath(path), "-R" in command) for path in arguments[1:]]
+        elif command[:1] == ["mkdir"]:
+            made += [PurePosixPath(word) for word in command[1:] if not word.startswith("-")]
+    written = {
+        PurePosixPath(workdir) / "var",  # ECRF_VAR_DIR's default: file cache, beat state
+        PurePosixPath(environment["ECRF_EXPORT_DIR"]),
+        PurePosixPath(environment["CELERY_BEAT_SCHEDULE_FILENAME"]).parent,
+    }
+    for folder in written:
+        assert any(
+            folder == path or (recursive and folder.is_relative_to(path))
+            for path, recursive in owned
+        ), f"{folder} is not {user}'s"
+        assert any(path.is_relative_to(folder) for path in made), f"{folder} is not made"
 
 
 def test_every_variable_compose_passes_is_read_by_settings():
