@@ -26,7 +26,15 @@ SECRET_KEY = (
 )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env("ECRF_SITE_URL", default="http://127.0.0.1:8000")
+# Without a public address, links in e-mails point where `make run` serves (HOST, PORT); a
+# wildcard bind is reachable at the loopback address at least.
+_served_host = env("HOST", default="127.0.0.1")
+_served_port = env("PORT", default="8000")
+if _served_host in ("", "0.0.0.0", "::"):  # noqa: S104 (compared with, not bound to)
+    _served_host = "127.0.0.1"
+elif ":" in _served_host and not _served_host.startswith("["):
+    _served_host = f"[{_served_host}]"
+SITE_URL = env("ECRF_SITE_URL", default="") or f"http://{_served_host}:{_served_port}"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -65,6 +73,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the locale (its message is translated), before anything that reads the request.
+    "config.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
