@@ -7,7 +7,7 @@ import csv
 import io
 import json
 
-from exports.variables import TEXT, Table
+from exports.variables import TEXT, Table, neutralise_formula
 
 COLUMNS = [
     "file",
@@ -67,7 +67,8 @@ def codebook_rows(tables: list[Table], *, header: bool = False) -> list[list[str
 def codebook_csv(tables: list[Table]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows(codebook_rows(tables, header=True))
+    for row in codebook_rows(tables, header=True):
+        writer.writerow([neutralise_formula(cell) for cell in row])
     return buffer.getvalue()
 
 

@@ -34,6 +34,28 @@ TEXT, INTEGER, FLOAT, DECIMAL, DATE, DATETIME, BOOLEAN = (
 )
 NUMERIC_KINDS = frozenset({INTEGER, FLOAT, DECIMAL, BOOLEAN})
 
+# OWASP's CSV-injection advice: a spreadsheet runs a cell that starts with one of these
+# as a formula, so such text gets a leading single quote. Text that already starts with
+# a quote gets one too, which makes the rule exactly reversible: drop the first
+# character of every text value that starts with a quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_QUOTE = "'"
+
+
+def neutralise_formula(value: str) -> str:
+    if value[:1] in FORMULA_STARTS or value.startswith(FORMULA_QUOTE):
+        return FORMULA_QUOTE + value
+    return value
+
+
+def neutralise_formula_sql(expr: str) -> str:
+    """`neutralise_formula` in PostgreSQL, for the rows COPY writes straight to CSV."""
+    starts = "'=', '+', '-', '@', E'\\t', E'\\r', ''''"
+    return (
+        f"CASE WHEN left({expr}::text, 1) IN ({starts})"
+        f" THEN '''' || {expr}::text ELSE {expr}::text END"
+    )
+
 
 @dataclass(frozen=True)
 class CodeList:
@@ -214,5 +236,10 @@ class Table:
 
     @property
     def copy_sql(self) -> str:
-        """The visible columns only, in the same order (for COPY ... TO STDOUT)."""
-        return f"SELECT {self._visible()} FROM ({self.inner_sql}) AS x ORDER BY {self.order_by}"
+        """The visible columns only, in the same order (for COPY ... TO STDOUT), text
+        neutralised against formula injection (numbers are never touched)."""
+        visible = ", ".join(
+            neutralise_formula_sql(f'x."c{i}"') if v.kind == TEXT else f'x."c{i}"'
+            for i, v in enumerate(self.variables)
+        )
+        return f"SELECT {visible} FROM ({self.inner_sql}) AS x ORDER BY {self.order_by}"

@@ -122,6 +122,16 @@ CSV_COLUMNS = (
 )
 
 
+# OWASP's CSV-injection advice, as the dataset exports apply it (exports.variables):
+# text a spreadsheet would run as a formula gets a leading quote; text already starting
+# with a quote gets one too, so dropping one leading quote restores every value.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _spreadsheet_safe(value: str) -> str:
+    return "'" + value if value[:1] in _FORMULA_STARTS else value
+
+
 @login_required
 @require_GET
 def screening_log_csv(request: HttpRequest, code: str) -> HttpResponse:
@@ -133,7 +143,8 @@ def screening_log_csv(request: HttpRequest, code: str) -> HttpResponse:
     writer.writerow(CSV_COLUMNS)
     for p in log.rows:
         writer.writerow(
-            [
+            _spreadsheet_safe(cell)
+            for cell in [
                 p.screening_number,
                 p.study_id or "",
                 p.screened_on.isoformat(),

@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 from exports.codebook import codebook_rows
 from exports.files import normalise_xlsx
 from exports.tables import HIDDEN, stream_rows
-from exports.variables import DATETIME, Table
+from exports.variables import DATETIME, Table, neutralise_formula
 from exports.writers import Progress, Written
 
 MAX_ROWS = 1_048_575  # Excel's limit, less the header
@@ -57,6 +57,7 @@ def write_xlsx(tables: list[Table], folder: Path, progress: Progress) -> list[Wr
             values = list(row[HIDDEN:])
             for i in datetimes:
                 values[i] = _naive_utc(values[i])
+            values = [neutralise_formula(v) if isinstance(v, str) else v for v in values]
             sheet.append(values)
             count += 1
             if count > MAX_ROWS:
@@ -67,7 +68,7 @@ def write_xlsx(tables: list[Table], folder: Path, progress: Progress) -> list[Wr
         rows[table.name] = count
     sheet = workbook.create_sheet(CODEBOOK_SHEET)
     for line in codebook_rows(tables, header=True):
-        sheet.append(line)
+        sheet.append([neutralise_formula(cell) for cell in line])
     path = folder / FILE
     workbook.save(path)
     normalise_xlsx(path)

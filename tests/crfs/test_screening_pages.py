@@ -340,3 +340,21 @@ def test_alsfrs_form_lists_saves_after_consent_only(client_for, coordinator_a, p
     assert client.post(form_url, data).status_code == 400
     consent(coordinator_a, person)
     assert client.post(form_url, data).status_code == 302
+
+
+def test_screening_log_csv_quotes_text_that_starts_like_a_formula(
+    client_for, coordinator_a, site_a, trial
+):
+    done = transplanted_participant(coordinator_a, site_a, trial, on=date(2025, 6, 1))
+    participant_services.change_status(
+        actor=coordinator_a,
+        participant=done,
+        to_status="withdrawn",
+        effective_date=TODAY,
+        reason='=HYPERLINK("http://x","y")',
+        details={"withdrawn_by": "participant", "follow_up_allowed": False},
+    )
+    download = client_for(coordinator_a).get(reverse("screening-log-csv", args=["ISF"]))
+    rows = list(csv.DictReader(io.StringIO(download.content.decode())))
+    assert [r["status_reason"] for r in rows] == ['\'=HYPERLINK("http://x","y")']
+    assert rows[0]["screened_on"][:1].isdigit()  # dates and codes are left as they are
