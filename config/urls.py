@@ -1,9 +1,11 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.http import HttpRequest
 from django.urls import include, path
 
 from config.health import healthz
 from trials import views as trial_views
+from trials.login import AdminLoginForm, LoginForm
 
 
 def _superusers_only(request: HttpRequest) -> bool:
@@ -12,10 +14,16 @@ def _superusers_only(request: HttpRequest) -> bool:
 
 # An instance-level override of the default site's permission check (no AdminSite subclass).
 admin.site.has_permission = _superusers_only  # type: ignore[method-assign]
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("", trial_views.home_page, name="home"),
     path("healthz", healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("sites/<str:code>/", trial_views.site_page, name="site"),
     path("sites/<str:code>/team/", trial_views.team_page, name="site-team"),

@@ -54,3 +54,33 @@ def test_password_change_needs_the_old_password(client_for, coordinator_a):
     )
     assert bad.status_code == 200
     assert "Your old password was entered incorrectly" in bad.text
+
+
+@pytest.mark.parametrize("length", [151, 256, 10_000])
+def test_a_username_longer_than_any_account_is_a_field_error_not_a_500(client, length):
+    from axes.models import AccessAttempt, AccessFailureLog
+
+    response = client.post(reverse("login"), {"username": "u" * length, "password": "wrong"})
+    assert response.status_code == 200
+    assert response.context["form"].has_error("username", "max_length")
+    assert "at most 150 characters" in response.text
+    # Refused before authentication: no failed attempt was recorded (axes' column is 255).
+    assert not AccessAttempt.objects.exists() and not AccessFailureLog.objects.exists()
+
+
+def test_a_username_of_the_longest_allowed_length_still_logs_in(client, site_a):
+    from tests.factories import member
+    from trials.models import Role
+
+    member(Role.COORDINATOR, site_a, "c" * 150)
+    response = client.post(reverse("login"), {"username": "c" * 150, "password": PASSWORD})
+    assert response.status_code == 302 and response.url == reverse("home")
+
+
+def test_the_admin_login_refuses_an_overlong_username_too(client):
+    from axes.models import AccessAttempt
+
+    response = client.post(reverse("admin:login"), {"username": "u" * 256, "password": "wrong"})
+    assert response.status_code == 200
+    assert response.context["form"].has_error("username", "max_length")
+    assert not AccessAttempt.objects.exists()
