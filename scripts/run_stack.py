@@ -2,12 +2,18 @@
 
 Starts (or reuses) the embedded PostgreSQL when DATABASE_URL is unset, migrates,
 loads the demo study, then runs gunicorn, a Celery worker and Celery beat as
-children. Ctrl-C (or SIGTERM) stops the children, then the embedded database,
-cleanly, so the next `make run` finds its data intact.
+children. Ctrl-C, SIGTERM or SIGHUP (the terminal closed) stops the children, then the
+embedded database, cleanly, so the next `make run` finds its data intact.
+
+Killed hard, the supervisor cannot clean up: its children die with it (Linux: parent-death
+signal), and pid files under var/run let the next `make run` find and stop whatever a
+previous run left alive, or refuse while that run's supervisor is still alive.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -22,6 +28,98 @@ from config import embedded  # noqa: E402  (needs the project root on sys.path)
 
 STOP_GRACE_SECONDS = 20
 MIGRATION_APPS = ("trials", "participants", "visits", "crfs", "reminders", "exports")
+RUN_DIR = embedded.VAR_DIR / "run"
+SUPERVISOR = "supervisor"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _say(*args, **kwargs) -> None:
+    """print that survives a closed terminal: after SIGHUP writes fail with EIO, and an error
+    raised while stopping would leave the children and the database running."""
+    with contextlib.suppress(OSError):
+        print(*args, **kwargs, flush=True)
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of a live process (None if gone or a zombie): with the pid it
+    names one process, so a pid reused since a pid file was written is not taken for ours."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # the command name may hold spaces
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _write_pid_file(run_dir: Path, name: str, pid: int) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / f"{name}.pid").write_text(f"{pid} {_start_time(pid) or ''}\n")
+
+
+def _live_pids(run_dir: Path) -> dict[str, int]:
+    """name → pid for each pid file whose process is still alive and still the one written."""
+    live = {}
+    for path in sorted(run_dir.glob("*.pid")):
+        pid_text, _, started = path.read_text().strip().partition(" ")
+        if not pid_text.isdigit():  # cut short by a crash while writing: names nobody
+            continue
+        pid = int(pid_text)
+        if Path("/proc").is_dir():
+            if started and _start_time(pid) == started:
+                live[path.stem] = pid
+        else:  # no /proc (macOS): alive is all that can be told
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                continue
+            except PermissionError:
+                pass
+            live[path.stem] = pid
+    return live
+
+
+def clear_previous_run(run_dir: Path = RUN_DIR) -> str | None:
+    """Stop what a previous `make run` with this var/ left running (its supervisor was killed
+    hard, so nobody stopped its children), then forget its pid files. Returns a refusal
+    instead, touching nothing, while that run's supervisor is alive: it still owns them."""
+    live = _live_pids(run_dir)
+    if SUPERVISOR in live:
+        pid = live[SUPERVISOR]
+        return (
+            f"make run is already running with {run_dir.parent} (pid {pid}); "
+            f"stop it first (Ctrl-C in its terminal, or kill {pid})"
+        )
+    if live:
+        names = ", ".join(f"{name} (pid {pid})" for name, pid in live.items())
+        _say(f"Stopping what a previous make run left running: {names}")
+        for pid in live.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while time.monotonic() < deadline and _live_pids(run_dir):
+            time.sleep(0.2)
+        for pid in _live_pids(run_dir).values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    for path in run_dir.glob("*.pid"):
+        path.unlink(missing_ok=True)
+    return None
+
+
+def _die_with_parent():
+    """preexec_fn: the child gets SIGTERM when the supervisor dies, however it dies (the
+    children run in their own sessions, so no terminal signal reaches them)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded before fork: the child only calls it
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the supervisor died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
 
 
 def stale_migrations(database_url: str) -> list[str]:
@@ -89,6 +187,10 @@ def _stop(children: list[subprocess.Popen]) -> None:
 
 
 def main() -> int:
+    refusal = clear_previous_run()
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 1
     env = os.environ.copy()
     env.setdefault("DJANGO_DEBUG", "true")
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -98,9 +200,16 @@ def main() -> int:
     host = env.get("HOST", "127.0.0.1")
     port = env.get("PORT", "8000")
     python = sys.executable
+    die_with_parent = _die_with_parent()
 
     def manage(*args: str) -> None:
-        subprocess.run([python, "manage.py", *args], cwd=ROOT, env=env, check=True)
+        subprocess.run(
+            [python, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            preexec_fn=die_with_parent,
+        )
 
     children: list[subprocess.Popen] = []
     stopping = False
@@ -111,7 +220,10 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
     exit_code = 0
+    names = [SUPERVISOR]
+    _write_pid_file(RUN_DIR, SUPERVISOR, os.getpid())
     try:
         if not check_migration_history(env["DATABASE_URL"], embedded_db=uses_embedded_db):
             return 1
@@ -148,11 +260,18 @@ def main() -> int:
             ],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"],
         }
-        for argv in commands.values():
+        for name, argv in commands.items():
+            if stopping:
+                break
             # Own session: the terminal's Ctrl-C reaches only us, and we stop children in order.
-            children.append(subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True))
-        print(f"\nALS eCRF is running at http://{host}:{port}/  (Ctrl-C stops everything)")
-        print("Log in with one of the demo logins listed above.", flush=True)
+            child = subprocess.Popen(
+                argv, cwd=ROOT, env=env, start_new_session=True, preexec_fn=die_with_parent
+            )
+            children.append(child)
+            names.append(name)
+            _write_pid_file(RUN_DIR, name, child.pid)
+        _say(f"\nALS eCRF is running at http://{host}:{port}/  (Ctrl-C stops everything)")
+        _say("Log in with one of the demo logins listed above.")
         while not stopping:
             dead = [
                 (name, c)
@@ -161,20 +280,22 @@ def main() -> int:
             ]
             if dead:
                 name, child = dead[0]
-                print(f"{name} exited with code {child.returncode}; stopping.", file=sys.stderr)
+                _say(f"{name} exited with code {child.returncode}; stopping.", file=sys.stderr)
                 exit_code = 1
                 break
             time.sleep(0.5)
     except subprocess.CalledProcessError as error:
-        print(f"setup failed: {error}", file=sys.stderr)
+        _say(f"setup failed: {error}", file=sys.stderr)
         exit_code = 1
     finally:
-        print("Stopping web, worker and beat…", flush=True)
+        _say("Stopping web, worker and beat…")
         _stop(children)
         if uses_embedded_db:
-            print("Stopping the embedded PostgreSQL…", flush=True)
+            _say("Stopping the embedded PostgreSQL…")
             embedded.stop_postgres()
-        print("Stopped.", flush=True)
+        for name in names:
+            (RUN_DIR / f"{name}.pid").unlink(missing_ok=True)
+        _say("Stopped.")
     return exit_code
 
 
