@@ -10,7 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from trials import permissions
 from trials.models import Role
+from trials.services import NO_SUCH_USER
 
 T = TypeVar("T")
 
@@ -21,9 +23,9 @@ class GrantRoleForm(forms.Form):
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
-        user = get_user_model().objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise forms.ValidationError(_("No active user has this username."))
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None or not permissions.may_hold_roles(user):
+            raise forms.ValidationError(NO_SUCH_USER)
         self.cleaned_data["user"] = user
         return username
 

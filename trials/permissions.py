@@ -97,6 +97,12 @@ def get_site_or_404(user, code: str, capability: str = VIEW_SITE) -> Site:
     return site
 
 
+def may_hold_roles(user) -> bool:
+    """Whom a site administrator may give a role. Superusers are left out: their memberships
+    are set in the Django admin, next to their other powers, not by a site's administrator."""
+    return bool(user.is_active) and not user.is_superuser
+
+
 def forget(user) -> None:
     """Drop the per-request cache after memberships change."""
     if hasattr(user, "_ecrf_site_roles"):

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import pghistory
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from trials import permissions
 from trials.models import Membership, Site, Trial
 from trials.protocols.definitions import Protocol
+
+# One answer for a username that does not exist and for an account that may not be given a
+# role, so that the grant form cannot be used to find out which accounts exist.
+NO_SUCH_USER = _("No user with this username can be given a role.")
+OWN_ROLES = _("You cannot change your own roles: ask another site administrator.")
+LAST_ADMIN = _("The last site administrator of a site cannot be revoked.")
 
 
 @transaction.atomic
 def grant_role(*, actor, site: Site, user, role: str) -> Membership:
     if not permissions.can(actor, permissions.MANAGE_TEAM, site):
         raise PermissionDenied
+    if user.pk == actor.pk:
+        raise ValidationError({"username": OWN_ROLES})
+    if not permissions.may_hold_roles(user):
+        raise ValidationError({"username": NO_SUCH_USER})
     with pghistory.context(actor_id=actor.pk, reason="grant role"):
         membership, created = Membership.objects.get_or_create(user=user, site=site, role=role)
         if not created and not membership.is_active:
@@ -28,8 +39,28 @@ def grant_role(*, actor, site: Site, user, role: str) -> Membership:
 @transaction.atomic
 def revoke_role(*, actor, membership: Membership) -> Membership:
     """Deactivate rather than delete: the audit trail must still say who held the role."""
-    if not permissions.can(actor, permissions.MANAGE_TEAM, membership.site):
+    site = membership.site
+    if not permissions.can(actor, permissions.MANAGE_TEAM, site):
         raise PermissionDenied
+    if membership.user_id == actor.pk:
+        raise ValidationError(OWN_ROLES)
+    # Two administrators revoking each other at once both pass the check above (each still
+    # held the role when their request began). Locking the site's team managers makes the
+    # second wait for the first and then see the site as it is after it.
+    managers = dict(
+        Membership.objects.active()
+        .filter(
+            site=site,
+            role__in=permissions.roles_with(permissions.MANAGE_TEAM),
+            user__is_active=True,
+        )
+        .select_for_update(of=("self",))
+        .values_list("pk", "user_id")
+    )
+    if actor.pk not in managers.values():
+        raise PermissionDenied
+    if membership.pk in managers and not set(managers) - {membership.pk}:
+        raise ValidationError(LAST_ADMIN)
     with pghistory.context(actor_id=actor.pk, reason="revoke role"):
         membership.is_active = False
         membership.save(update_fields=["is_active"])

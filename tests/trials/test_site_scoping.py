@@ -67,7 +67,7 @@ def test_site_admin_grants_and_revokes_roles_at_own_site_only(client_for, site_a
         reverse("site-team", args=[site_a.code]), {"username": "ghost", "role": "king"}
     )
     assert bad.status_code == 400
-    assert "No active user has this username." in bad.text
+    assert "No user with this username can be given a role." in bad.text
     assert "is not one of the available choices" in bad.text
 
     client.post(reverse("site-team-revoke", args=[site_a.code, membership.pk]))
