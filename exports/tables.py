@@ -48,6 +48,7 @@ from exports.variables import (
     is_free_text,
     proact_alias,
     variable_for_field,
+    wide_name,
 )
 from participants.choices import ParticipantStatus
 from participants.models import Participant, ParticipantIdentity
@@ -494,8 +495,9 @@ def wide_form_table(ctx: Context, spec: registry.FormSpec) -> Table:
     for code in wide_visits(spec, ctx.options):
         for variable, expr in per_visit:
             wide = Variable(**{**variable.__dict__})
-            wide.name = f"{variable.name}_{code}"
-            wide.alias = f"{variable.alias}_{code}" if variable.alias else ""
+            missing = variable.role == "missing"
+            wide.name = wide_name(variable.name, code, missing=missing)
+            wide.alias = wide_name(variable.alias, code, missing=missing) if variable.alias else ""
             wide.label = f"{variable.label} ({code})"
             wide.visit = code
             columns.append(

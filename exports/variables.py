@@ -8,7 +8,6 @@ forms added to the registry later are exported without code changes.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from django.db import models
 from django.db.models.fields.related import RelatedField
 
-MAX_NAME = 32  # Stata and SAS (transport v8) variable names
+MAX_NAME = 32  # Stata variable names (SAS transport v5 names: see `sas_names`)
 # Coded variables: pyreadstat names a Stata value-label set <variable><counter>, which
 # must fit in 32 characters too, so theirs stay within 28.
 MAX_CODED_NAME = 28
@@ -88,32 +87,87 @@ class Variable:
     source: str = ""  # model field or SQL derivation, for the codebook
     derivation: str = ""
     alias: str = ""  # PRO-ACT name, when the alias set applies
-    short: str = ""  # the name written to every data file (<= 32 characters)
+    short: str = ""  # the name written to the data files (<= 32 characters)
     visit: str = ""  # wide layout: the visit this column belongs to
 
 
-def short_name(name: str, limit: int = MAX_NAME) -> str:
-    """A deterministic name of at most `limit` characters: unchanged when it fits, else
-    the first characters, an underscore and 4 hex digits of the full name's SHA-1."""
+# Wide-layout columns end in _<VISIT>; visit codes longer than this are refused, so the
+# stems below leave room for the longest suffix in every layout.
+MAX_VISIT_CODE = 3
+WIDE_SUFFIX = 1 + MAX_VISIT_CODE
+MIN_WORD = 3
+
+
+def fit_name(name: str, limit: int) -> str:
+    """`name` as a valid variable name of at most `limit` characters, without hashes: the
+    longest word (the last of equals) loses its final letter until the name fits, so every
+    word keeps its start (q12_respiratory_insufficiency → q12_respira_insuffi)."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", name)
     if not name or not (name[0].isalpha() or name[0] == "_"):
         name = "v_" + name
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:4]
-    return f"{name[: limit - 5]}_{digest}"
+    words = name.split("_")
+    while len("_".join(words)) > limit:
+        longest = max(range(len(words)), key=lambda i: (len(words[i]), i))
+        if len(words[longest]) <= MIN_WORD:
+            break
+        words[longest] = words[longest][:-1]
+    return "_".join(words)[:limit].rstrip("_") or "v"
+
+
+def stem_limit(*, coded: bool, has_reason: bool) -> int:
+    """Room for a value column's stem: the wide suffix, and `_miss` when a missing-reason
+    column (coded) goes with it, always fit."""
+    if has_reason:
+        return MAX_CODED_NAME - WIDE_SUFFIX - len(MISSING_SUFFIX)
+    return (MAX_CODED_NAME if coded else MAX_NAME) - WIDE_SUFFIX
+
+
+def wide_name(name: str, visit: str, *, missing: bool) -> str:
+    """A per-visit column: <stem>_<VISIT>, and its reason <stem>_<VISIT>_miss."""
+    if len(visit) > MAX_VISIT_CODE:
+        raise ValueError(f"visit code {visit!r} is longer than {MAX_VISIT_CODE} characters")
+    if missing:
+        return f"{name.removesuffix(MISSING_SUFFIX)}_{visit}{MISSING_SUFFIX}"
+    return f"{name}_{visit}"
+
+
+def _stem(variable: Variable, base: str) -> str:
+    if variable.role == "missing":
+        base = base.removesuffix(MISSING_SUFFIX)
+    if variable.visit:
+        base = base.removesuffix(f"_{variable.visit}")
+    return base
 
 
 def assign_short_names(variables: list[Variable], *, use_aliases: bool) -> None:
-    """Fill `short` for a table's variables; refuses a collision rather than renaming silently."""
+    """Fill `short` for a table's variables: <stem>[_<VISIT>][_miss], the stem fitted to
+    leave room for both suffixes, so a value column and its reason share their stem in
+    every layout. A PRO-ACT alias is used verbatim when it fits, else not at all (a cut
+    PRO-ACT name would pass for the real one); the codebook lists it either way.
+    Refuses a collision rather than renaming silently."""
+    stems = [_stem(v, v.name) for v in variables]
+    with_reason = {stem for v, stem in zip(variables, stems, strict=True) if v.role == "missing"}
+    coded = {
+        stem
+        for v, stem in zip(variables, stems, strict=True)
+        if v.codelist is not None and v.role != "missing"
+    }
     seen: dict[str, str] = {}
-    for variable in variables:
-        base = variable.alias if use_aliases and variable.alias else variable.name
-        variable.short = short_name(base, MAX_CODED_NAME if variable.codelist else MAX_NAME)
-        key = variable.short.lower()
+    for variable, stem in zip(variables, stems, strict=True):
+        limit = stem_limit(coded=stem in coded, has_reason=stem in with_reason)
+        alias = _stem(variable, variable.alias) if use_aliases and variable.alias else ""
+        short = alias if alias and fit_name(alias, limit) == alias else fit_name(stem, limit)
+        if variable.visit:
+            short += f"_{variable.visit}"
+        if variable.role == "missing":
+            short += MISSING_SUFFIX
+        variable.short = short
+        key = short.lower()
         if key in seen:
-            raise ValueError(f"variable names {seen[key]!r} and {base!r} collide as {key!r}")
-        seen[key] = base
+            raise ValueError(
+                f"variable names {seen[key]!r} and {variable.name!r} collide as {key!r}"
+            )
+        seen[key] = variable.name
 
 
 def field_kind(f: models.Field) -> str:

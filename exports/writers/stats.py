@@ -23,11 +23,12 @@ from exports.variables import (
     DECIMAL,
     FLOAT,
     INTEGER,
+    MAX_NAME,
     TEXT,
     CodeList,
     Table,
     Variable,
-    short_name,
+    fit_name,
 )
 from exports.writers import Progress, Written
 
@@ -122,7 +123,7 @@ def write_table(fmt: str, table: Table, path: Path, progress: Progress) -> int:
             str(path),
             file_label=file_label[:40],
             column_labels=labels,
-            table_name=short_name(table.name),
+            table_name=fit_name(table.name, MAX_NAME),
             file_format_version=8,
         )
     normalise_stat_file(path, fmt)
@@ -139,7 +140,7 @@ def sas_formats(tables: list[Table]) -> str:
             codelist = _coded(variable)
             if codelist is None or codelist.name in names:
                 continue
-            fmt = short_name(codelist.name.replace(".", "_"), 31).upper()
+            fmt = fit_name(codelist.name.replace(".", "_"), 31).upper()
             fmt = fmt if not fmt[-1].isdigit() else fmt + "F"
             names[codelist.name] = fmt
             lines.append(f"  VALUE {fmt}")
@@ -149,7 +150,7 @@ def sas_formats(tables: list[Table]) -> str:
             lines.append("  ;")
     lines.append("RUN;")
     for table in tables:
-        member = short_name(table.name)
+        member = fit_name(table.name, MAX_NAME)
         lines.append(f"\nLIBNAME x XPORT '{table.name}.xpt';")
         lines.append(f"DATA {member}; SET x.{member};")
         for variable in table.variables:

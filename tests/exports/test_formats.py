@@ -68,11 +68,9 @@ def test_codebook_documents_every_column_with_short_names(study, tmp_path):
     documented = [r["variable"] for r in codebook if r["file"] == "alsfrs_r"]
     assert documented == header
     assert all(len(name) <= 32 for name in header)
-    assert (
-        "Q1_Speech" in header
-        and "ALSFRS_R_Total" in header
-        and "R3_Respiratory_Insufficiency" in header
-    )
+    # PRO-ACT names that fit beside their _miss column are used verbatim, others not at all.
+    assert "Q1_Speech" in header and "ALSFRS_R_Total" in header
+    assert "q12_respira_insuffi" in header and "q12_respira_insuffi_miss" in header
     by_name = {r["variable"]: r for r in codebook if r["file"] == "alsfrs_r"}
     assert by_name["Q1_Speech"]["long_name"] == "q1_speech"
     assert "not_done=Not done" in by_name["Q1_Speech_miss"]["codes"]
@@ -204,7 +202,7 @@ def test_wide_layout_has_one_row_per_participant_with_visit_suffixes(study, tmp_
     assert len(rows) == 3
     first = next(r for r in rows if r["study_id"] == study.participants[0].study_id)
     assert first["q1_speech_BL"] == "3" and first["q1_speech_M06"] == "2"
-    assert first["q9_climbing_stairs_miss_BL"] == "not_done"
+    assert first["q9_climbing_stairs_BL_miss"] == "not_done"
     assert first["days_off_target_M06"] == "-30" and first["in_window_M06"] == "0"
     assert first["q1_speech_M12"] == ""  # no record yet
     assert "q1_speech_TX" not in first  # the protocol expects no ALSFRS-R at TX
