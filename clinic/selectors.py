@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from crfs.screening.selectors import mark_screening, with_screening
 from participants.choices import ParticipantStatus
 from participants.models import Participant
+from trials.digits import ascii_digits
 from trials.models import Site
 from trials.protocols.forms import FORM_CATALOGUE
 from visits.choices import VisitStatus
@@ -70,7 +71,7 @@ def participant_list(
     )
     if search_names:
         participants = participants.select_related("identity")
-    query = query.strip()
+    query = ascii_digits(query.strip())
     if query:
         match = Q(study_id__icontains=query) | Q(screening_number__icontains=query)
         if search_names:

@@ -19,6 +19,7 @@ from participants.models import (
     ParticipantIdentity,
 )
 from trials import permissions
+from trials.digits import DigitsTextInput, PhoneInput
 from trials.forms import CrispyFields, DateInput
 from trials.models import Trial
 
@@ -55,7 +56,13 @@ class RegistrationForm(CrispyFields, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields.update(_model_fields(ParticipantIdentity, IDENTITY_FIELDS))
+        self.fields.update(
+            _model_fields(
+                ParticipantIdentity,
+                IDENTITY_FIELDS,
+                {"national_id": DigitsTextInput(), "phone": PhoneInput()},
+            )
+        )
         self.fields["address"].widget.attrs["rows"] = 2
         self.fields.update(
             _model_fields(Demographics, DEMOGRAPHICS_FIELDS, {"date_of_birth": DateInput()})

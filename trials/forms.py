@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from trials import permissions
+from trials.digits import AsciiDigitsWidget
 from trials.models import Role
 from trials.services import NO_SUCH_USER
 
@@ -80,7 +81,7 @@ class CrispyFields:
         self.helper.form_tag = False
 
 
-class DateInput(forms.DateInput):
+class DateInput(AsciiDigitsWidget, forms.DateInput):
     input_type = "date"
 
     def __init__(self, attrs=None):
