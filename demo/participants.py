@@ -10,6 +10,7 @@ participants' reminders are already due (M06 overdue, M12 target date), so the
 
 from __future__ import annotations
 
+import zlib
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -153,7 +154,12 @@ def _register(actor, site: Site, trial: Trial, name: str, screened_on: date) -> 
         site=site,
         trial=trial,
         screened_on=screened_on,
-        identity={"full_name": name, "national_id": "0000000000", "phone": "+98 31 0000 0000"},
+        identity={
+            "full_name": name,
+            # A trial refuses a national ID registered twice: one of its own per person.
+            "national_id": f"DEMO-{site.code}-{zlib.crc32(name.encode()) % 16**6:06X}",
+            "phone": "+98 31 0000 0000",
+        },
         demographics={
             "date_of_birth": date(1968, 5, 14),
             "sex": "male",

@@ -490,7 +490,9 @@ class Seeder:
             screened_on=person.screened_on,
             identity={
                 "full_name": person.name,
-                "national_id": f"{SYNTHETIC_ID_PREFIX}{person.number:07d}",
+                # Numbers restart at each site, and a trial refuses a national ID registered
+                # twice: the site's code keeps them apart.
+                "national_id": f"{SYNTHETIC_ID_PREFIX}{self.site.code}-{person.number:07d}",
                 "phone": f"+98 31 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
             },
             demographics={

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from crispy_forms.layout import Fieldset, Layout
@@ -197,3 +198,23 @@ class ContactAttemptForm(CrispyFields, forms.Form):
     method = forms.ChoiceField(label=_("Method"), choices=ContactMethod.choices)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
     notes = forms.CharField(label=_("Notes"), max_length=300, required=False)
+    # One nonce per rendered form, so that submitting it twice saves once (see
+    # services.record_contact_attempt). Its error goes on the form: a hidden field's own
+    # would not be shown. A post without one (a script) is saved as it comes.
+    form_token = forms.CharField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+
+    def clean_form_token(self) -> uuid.UUID | None:
+        token = self.cleaned_data["form_token"]
+        if not token:
+            return None
+        try:
+            return uuid.UUID(token)
+        except ValueError:
+            self.add_error(None, _("This form is damaged: open it again and re-enter the attempt."))
+            return None
+
+    def renew_token(self) -> None:
+        """A form shown again after a refusal was not saved, or was saved already with other
+        answers: a fresh nonce lets its next submission save."""
+        # items(), not {**data}: unpacking a QueryDict gives its lists of values.
+        self.data = dict(self.data.items()) | {"form_token": str(uuid.uuid4())}

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Replace, Upper
 from django.utils.translation import gettext as _
 
 from participants import lifecycle
@@ -113,6 +116,51 @@ def _save_clean(
     instance.save(force_insert=instance._state.adding)
 
 
+class AlreadyRegistered(ValidationError):
+    """A registration refused because the national ID is already registered in the trial.
+    `earlier` is that record when the actor may see it (a page links to it), else None."""
+
+    def __init__(self, message: str, earlier: Participant | None) -> None:
+        super().__init__({"national_id": message})
+        self.earlier = earlier
+
+
+def national_id_key(national_id: str) -> str:
+    """What two spellings of one national ID share: dashes and letter case vary in typing."""
+    return national_id.replace("-", "").upper()
+
+
+def earlier_registration(trial: Trial, national_id: str) -> Participant | None:
+    """The participant of `trial` already registered with this national ID, if any."""
+    key = national_id_key(national_id or "")
+    if not key:
+        return None
+    return (
+        Participant.objects.filter(trial=trial)
+        .alias(key=Upper(Replace("identity__national_id", Value("-"), Value(""))))
+        .filter(key=key)
+        .select_related("site")
+        .order_by("pk")
+        .first()
+    )
+
+
+def _refuse_second_registration(actor, trial: Trial, national_id: str) -> None:
+    earlier = earlier_registration(trial, national_id)
+    if earlier is None:
+        return
+    if permissions.can(actor, permissions.VIEW_PARTICIPANTS, earlier.site):
+        raise AlreadyRegistered(
+            _("This national ID is already registered in this trial as %(number)s (%(site)s).")
+            % {"number": earlier.screening_number, "site": earlier.site.code},
+            earlier,
+        )
+    # The record is at a site the actor cannot see: say no more than that it exists.
+    raise AlreadyRegistered(
+        _("This national ID is already registered in this trial at another site."), None
+    )
+
+
 @transaction.atomic
 def register_participant(
     *,
@@ -130,6 +178,12 @@ def register_participant(
     errors = _registration_errors(screened_on, demographics, als_history)
     if errors:
         raise ValidationError(errors)
+    if national_id_key(identity.get("national_id") or ""):
+        # Two registrations of one person (a double submit, two sites) would both find no
+        # earlier record unless they queue: lock the trial's row. NO KEY UPDATE, so the
+        # inserts that reference the trial (which take KEY SHARE) do not wait on it.
+        list(Trial.objects.select_for_update(no_key=True).filter(pk=trial.pk).values("pk"))
+        _refuse_second_registration(actor, trial, identity["national_id"])
     with pghistory.context(actor_id=actor.pk, reason="register participant"):
         number = SiteSequence.objects.next_value(site, SequenceKind.SCREENING)
         participant = Participant(
@@ -286,10 +340,31 @@ def record_contact_attempt(
     method: str,
     outcome: str,
     notes: str = "",
+    form_token: UUID | None = None,
 ) -> ContactAttempt:
-    """One attempt to reach a participant who does not come (phone, letter, next of kin …)."""
+    """One attempt to reach a participant who does not come (phone, letter, next of kin …).
+
+    `form_token` is the nonce of the form it was entered on: the same form submitted again
+    with the same answers answers the attempt its first submission saved.
+    """
     _require(actor, permissions.ENTER_DATA, participant.site)
     participant = _locked(participant)
+    notes = notes.strip()
+    if form_token is not None:
+        # The participant's lock queues the submissions of one form, so a second one finds
+        # the row the first committed (the unique token would refuse it anyway).
+        saved = ContactAttempt.objects.filter(form_token=form_token).first()
+        if saved is not None:
+            same = (saved.participant_id, saved.attempted_on, saved.method, saved.outcome)
+            if same == (participant.pk, attempted_on, method, outcome) and saved.notes == notes:
+                return saved
+            raise ValidationError(
+                _(
+                    "This form was saved already (the attempt of %(date)s). To record another "
+                    "attempt, check the answers below and save again."
+                )
+                % {"date": saved.attempted_on.isoformat()}
+            )
     if participant.has_ended:
         raise ValidationError(_("The participant's study has ended."))
     _not_in_future(participant.site, attempted_on, "attempted_on")
@@ -305,10 +380,12 @@ def record_contact_attempt(
             attempted_on=attempted_on,
             method=method,
             outcome=outcome,
-            notes=notes.strip(),
+            notes=notes,
             recorded_by=actor,
+            form_token=form_token,
         )
-        _save_clean(attempt, exclude=("participant", "recorded_by"))  # locked; the actor
+        # Locked; the actor; the token looked up above under the lock.
+        _save_clean(attempt, exclude=("participant", "recorded_by", "form_token"))
     return attempt
 
 

@@ -6,10 +6,15 @@ The participant list and page show the visit schedule, so they live in visits.vi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -23,8 +28,19 @@ from participants.forms import (
     RegistrationForm,
     StatusChangeForm,
 )
+from participants.models import Participant
 from trials import permissions
 from trials.forms import NOT_RUN, form_status, run_service
+
+
+def _linked(refused: ValidationError, earlier: Participant) -> str:
+    """The service's message with a link to the record it names."""
+    return format_html(
+        '{} <a href="{}">{}</a>',
+        " ".join(refused.messages),
+        reverse("participant-detail", args=[earlier.site.code, earlier.pk]),
+        _("Open %(number)s") % {"number": earlier.screening_number},
+    )
 
 
 @login_required
@@ -32,18 +48,24 @@ from trials.forms import NOT_RUN, form_status, run_service
 def register_page(request: HttpRequest, code: str) -> HttpResponse:
     site = permissions.get_site_or_404(request.user, code, permissions.ENROL)
     form = RegistrationForm(request.POST or None, initial={"screened_on": site.local_today()})
-    participant = run_service(
-        form,
-        lambda data: services.register_participant(
-            actor=request.user,
-            site=site,
-            trial=data["trial"],
-            screened_on=data["screened_on"],
-            identity=form.section(IDENTITY_FIELDS),
-            demographics=form.section(DEMOGRAPHICS_FIELDS),
-            als_history=form.als_history_data(),
-        ),
-    )
+
+    def register(data: dict[str, Any]) -> Participant:
+        try:
+            return services.register_participant(
+                actor=request.user,
+                site=site,
+                trial=data["trial"],
+                screened_on=data["screened_on"],
+                identity=form.section(IDENTITY_FIELDS),
+                demographics=form.section(DEMOGRAPHICS_FIELDS),
+                als_history=form.als_history_data(),
+            )
+        except services.AlreadyRegistered as refused:
+            if refused.earlier is None:
+                raise
+            raise ValidationError({"national_id": _linked(refused, refused.earlier)}) from None
+
+    participant = run_service(form, register)
     if participant is not NOT_RUN:
         messages.success(
             request,
@@ -167,6 +189,8 @@ def contact_attempt_page(request: HttpRequest, code: str, pk: int) -> HttpRespon
     if recorded is not NOT_RUN:
         messages.success(request, _("Contact attempt recorded."))
         return redirect("participant-detail", code=code, pk=participant.pk)
+    if form.is_bound:
+        form.renew_token()
     return render(
         request,
         "participants/contact_attempt.html",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -69,16 +70,33 @@ TX_DATA = {
 }
 
 
-def register(actor, site: Site, trial, *, screened_on: date, name: str = "Test Person", **history):
-    """Register through the service; `history` overrides ALS history fields."""
+_NATIONAL_IDS = itertools.count(1)
+
+
+def register(
+    actor,
+    site: Site,
+    trial,
+    *,
+    screened_on: date,
+    name: str = "Test Person",
+    national_id: str | None = None,
+    **history,
+):
+    """Register through the service; `history` overrides ALS history fields. Each person gets
+    a national ID of their own unless one is given (a trial refuses one registered twice),
+    all starting 1234567890 so that a test can look for it in what must not show it."""
     from participants import services
+
+    if national_id is None:
+        national_id = f"1234567890-{next(_NATIONAL_IDS)}"
 
     return services.register_participant(
         actor=actor,
         site=site,
         trial=trial,
         screened_on=screened_on,
-        identity={"full_name": name, "national_id": "1234567890", "phone": "+98 31 1234 5678"},
+        identity={"full_name": name, "national_id": national_id, "phone": "+98 31 1234 5678"},
         demographics={
             "date_of_birth": date(1970, 1, 15),
             "sex": "female",

@@ -85,6 +85,9 @@ class ContactAttempt(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    # The nonce of the form the attempt was entered on: a form submitted twice (a double
+    # click, a retry) finds the row its first submission saved instead of adding another.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["participant", "attempted_on", "pk"]
