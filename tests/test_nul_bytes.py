@@ -49,6 +49,25 @@ def test_a_nul_in_a_form_field_is_a_400_and_saves_nothing(client_for, coordinato
     assert not Participant.objects.exists()
 
 
+def test_a_nul_in_the_session_cookie_is_a_400(client, coordinator_a):
+    client.cookies["sessionid"] = "abcdefgh\x00ijkl"
+    assert_refused(client.get(reverse("home")))
+
+
+def test_a_nul_in_the_api_token_header_is_a_400(client):
+    assert_refused(client.get(reverse("api-participants"), HTTP_AUTHORIZATION="Token a\x00b"))
+
+
+def test_a_nul_in_the_user_agent_of_a_failed_login_is_a_400(client, coordinator_a):
+    from axes.models import AccessAttempt
+
+    response = client.post(
+        reverse("login"), {"username": "coord_a", "password": "wrong"}, HTTP_USER_AGENT="x\x00y"
+    )
+    assert_refused(response)
+    assert not AccessAttempt.objects.exists()
+
+
 def test_an_ordinary_query_still_works(client_for, coordinator_a, site_a):
     url = reverse("participant-list", args=[site_a.code])
     assert client_for(coordinator_a).get(f"{url}?q=abc").status_code == 200
