@@ -1,5 +1,5 @@
 """The codebook: every variable of every file, its label, type, code list and derivation,
-and the short-name mapping (names are at most 32 characters for Stata and SAS)."""
+and the name mappings (at most 32 characters in every file; 8 in SAS transport files)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ COLUMNS = [
     "numeric_codes",
     "source",
     "derivation",
+    "sas_name",  # the variable's name in the SAS transport (.xpt) files
 ]
 
 
@@ -59,6 +60,7 @@ def codebook_rows(tables: list[Table], *, header: bool = False) -> list[list[str
                     numeric,
                     v.source,
                     v.derivation,
+                    v.sas,
                 ]
             )
     return rows

@@ -88,6 +88,7 @@ class Variable:
     derivation: str = ""
     alias: str = ""  # PRO-ACT name, when the alias set applies
     short: str = ""  # the name written to the data files (<= 32 characters)
+    sas: str = ""  # the name in SAS transport (version 5) files (<= 8 characters)
     visit: str = ""  # wide layout: the visit this column belongs to
 
 
@@ -139,6 +140,30 @@ def _stem(variable: Variable, base: str) -> str:
     return base
 
 
+SAS_NAME = 8  # SAS transport version 5
+
+
+def sas_name(name: str, used: set[str], *, suffix: str = "", limit: int = SAS_NAME) -> str:
+    """A SAS version 5 name unique in `used` (case-insensitive; added to it): the start of
+    every word of `name`, then `suffix`; a clash ends the stem in 2, 3, ... instead."""
+    budget = limit - len(suffix)
+    words = [w for w in fit_name(name, 64).split("_") if w] or ["v"]
+    stem = "_".join(words)
+    if len(stem) > budget:
+        while sum(map(len, words)) > budget:
+            longest = max(range(len(words)), key=lambda i: (len(words[i]), i))
+            if len(words[longest]) <= 1:
+                break
+            words[longest] = words[longest][:-1]
+        stem = "".join(words)[:budget]
+    candidate, n = stem + suffix, 1
+    while candidate.lower() in used:
+        n += 1
+        candidate = stem[: budget - len(str(n))] + str(n) + suffix
+    used.add(candidate.lower())
+    return candidate
+
+
 def assign_short_names(variables: list[Variable], *, use_aliases: bool) -> None:
     """Fill `short` for a table's variables: <stem>[_<VISIT>][_miss], the stem fitted to
     leave room for both suffixes, so a value column and its reason share their stem in
@@ -153,6 +178,7 @@ def assign_short_names(variables: list[Variable], *, use_aliases: bool) -> None:
         if v.codelist is not None and v.role != "missing"
     }
     seen: dict[str, str] = {}
+    sas_used: set[str] = set()
     for variable, stem in zip(variables, stems, strict=True):
         limit = stem_limit(coded=stem in coded, has_reason=stem in with_reason)
         alias = _stem(variable, variable.alias) if use_aliases and variable.alias else ""
@@ -162,6 +188,10 @@ def assign_short_names(variables: list[Variable], *, use_aliases: bool) -> None:
         if variable.role == "missing":
             short += MISSING_SUFFIX
         variable.short = short
+        # SAS names keep the visit and mark a missing reason with a final M (M06 → ..M06M).
+        sas_suffix = variable.visit + ("M" if variable.role == "missing" else "")
+        sas_stem = _stem(variable, short)
+        variable.sas = sas_name(sas_stem, sas_used, suffix=sas_suffix)
         key = short.lower()
         if key in seen:
             raise ValueError(

@@ -23,16 +23,15 @@ from exports.variables import (
     DECIMAL,
     FLOAT,
     INTEGER,
-    MAX_NAME,
     TEXT,
     CodeList,
     Table,
     Variable,
-    fit_name,
+    sas_name,
 )
 from exports.writers import Progress, Written
 
-LABEL_LIMIT = {"sav": 256, "dta": 80, "xpt": 256}
+LABEL_LIMIT = {"sav": 256, "dta": 80, "xpt": 40}  # xpt: SAS transport version 5
 NUMERIC = {INTEGER, FLOAT, DECIMAL, BOOLEAN}
 
 
@@ -88,7 +87,7 @@ def frame_of(table: Table, progress: Progress) -> pd.DataFrame:
     return pd.DataFrame(data, columns=[v.short for v in table.variables])
 
 
-def write_table(fmt: str, table: Table, path: Path, progress: Progress) -> int:
+def write_table(fmt: str, table: Table, path: Path, progress: Progress, member: str = "") -> int:
     frame = frame_of(table, progress)
     limit = LABEL_LIMIT[fmt]
     labels: dict[str, str | None] = {v.short: v.label[:limit] for v in table.variables}
@@ -118,16 +117,25 @@ def write_table(fmt: str, table: Table, path: Path, progress: Progress) -> int:
             variable_value_labels=value_labels,
         )
     else:
+        # Version 5, the one pandas, R and regulators read: names of 8 characters at most,
+        # taken from the codebook's sas_name column.
+        names = {v.short: v.sas for v in table.variables}
         pyreadstat.write_xport(
-            frame,
+            frame.rename(columns=names),
             str(path),
             file_label=file_label[:40],
-            column_labels=labels,
-            table_name=fit_name(table.name, MAX_NAME),
-            file_format_version=8,
+            column_labels={names[short]: label for short, label in labels.items()},
+            table_name=member,
+            file_format_version=5,
         )
     normalise_stat_file(path, fmt)
     return len(frame)
+
+
+def member_names(tables: list[Table]) -> dict[str, str]:
+    """Table → its SAS member name (8 characters, unique in the bundle)."""
+    used: set[str] = set()
+    return {table.name: sas_name(table.name, used) for table in tables}
 
 
 def sas_formats(tables: list[Table]) -> str:
@@ -135,13 +143,14 @@ def sas_formats(tables: list[Table]) -> str:
     value labels in transport files)."""
     lines = ["/* Value labels for the .xpt files of this export. */", "PROC FORMAT;"]
     names: dict[str, str] = {}
+    used: set[str] = set()
     for table in tables:
         for variable in table.variables:
             codelist = _coded(variable)
             if codelist is None or codelist.name in names:
                 continue
-            fmt = fit_name(codelist.name.replace(".", "_"), 31).upper()
-            fmt = fmt if not fmt[-1].isdigit() else fmt + "F"
+            fmt = sas_name(codelist.name.replace(".", "_"), used, limit=31).upper()
+            fmt = fmt if not fmt[-1].isdigit() else fmt + "F"  # SAS: no final digit
             names[codelist.name] = fmt
             lines.append(f"  VALUE {fmt}")
             for code, label in sorted(codelist.numeric_labels.items()):
@@ -149,23 +158,25 @@ def sas_formats(tables: list[Table]) -> str:
                 lines.append(f"    {code} = '{text}'")
             lines.append("  ;")
     lines.append("RUN;")
+    members = member_names(tables)
     for table in tables:
-        member = fit_name(table.name, MAX_NAME)
+        member = members[table.name]
         lines.append(f"\nLIBNAME x XPORT '{table.name}.xpt';")
         lines.append(f"DATA {member}; SET x.{member};")
         for variable in table.variables:
             codelist = _coded(variable)
             if codelist is not None:
-                lines.append(f"  FORMAT {variable.short} {names[codelist.name]}.;")
+                lines.append(f"  FORMAT {variable.sas} {names[codelist.name]}.;")
         lines.append("RUN;")
     return "\n".join(lines) + "\n"
 
 
 def write_stats(fmt: str, tables: list[Table], folder: Path, progress: Progress) -> list[Written]:
     written = []
+    members = member_names(tables)
     for table in tables:
         relative = f"data/{table.name}.{fmt}"
-        rows = write_table(fmt, table, folder / relative, progress)
+        rows = write_table(fmt, table, folder / relative, progress, members[table.name])
         written.append(Written(relative, {table.name: rows}))
     if fmt == "xpt":
         (folder / "data" / "formats.sas").write_text(sas_formats(tables), encoding="utf-8")

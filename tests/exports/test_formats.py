@@ -105,6 +105,14 @@ def test_statistics_files_round_trip_values_and_labels(study, tmp_path, fmt, rea
     frame, meta = reader(str(path))
     assert len(frame) == 9  # screening, baseline and M06 of 3 participants
     labels = meta.column_names_to_labels
+    if fmt == "xpt":  # SAS transport v5: 8-character names, mapped by the codebook
+        to_long = {
+            r["sas_name"]: r["variable"]
+            for r in csv_table(files["codebook.csv"])
+            if r["file"] == "alsfrs_r"
+        }
+        frame = frame.rename(columns=to_long)
+        labels = {to_long[name]: label for name, label in labels.items()}
     assert labels["q1_speech"] == "1. Speech"
     assert labels["days_off_target"] == "Days off target"
     # The visit code is coded text: integers with value labels, mapped in the codebook.
