@@ -48,6 +48,17 @@ class Result:
     path: Path
 
 
+def _rows_text(rows: dict[str, int]) -> str:
+    """'2 rows' for a file of one table, 'participants: 3 rows; alsfrs_r: 9 rows' for more."""
+
+    def count(n: int) -> str:
+        return f"{n} row" if n == 1 else f"{n} rows"
+
+    if len(rows) == 1:
+        return count(next(iter(rows.values())))
+    return "; ".join(f"{name}: {count(n)}" for name, n in rows.items())
+
+
 def _readme(options: ExportOptions, table_list: list[tables.Table], manifest: dict) -> str:
     de_id = (
         "De-identified: the participant identity (name, national ID, contact details), "
@@ -81,7 +92,7 @@ def _readme(options: ExportOptions, table_list: list[tables.Table], manifest: di
     ]
     for entry in manifest["files"]:
         rows = entry.get("rows")
-        lines.append(f"{entry['path']}" + (f"  rows: {rows}" if rows else ""))
+        lines.append(f"{entry['path']}" + (f"  ({_rows_text(rows)})" if rows else ""))
     lines += [
         "",
         "Conventions",
@@ -107,6 +118,9 @@ def _readme(options: ExportOptions, table_list: list[tables.Table], manifest: di
         "- In SPSS, Stata and SAS files coded text (form status, missing reasons, ...) is",
         "  stored as integers 1..n with value labels; codebook 'numeric_codes' gives the map.",
         "  SAS transport files have no value labels: run data/formats.sas.",
+        "- SAS transport files are XPORT version 5: variable and dataset names of at most",
+        "  8 characters (the codebook's sas_name column maps them; a final M marks a",
+        "  missing reason, a visit code ends a wide-layout name) and labels of at most 40.",
         "- Wide layout: one row per participant and form; visit variables end in _<VISIT>",
         "  (their missing reasons in _<VISIT>_miss);",
         "  unscheduled visits and per-row child tables appear in the long layout only.",
