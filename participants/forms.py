@@ -8,9 +8,14 @@ from typing import TYPE_CHECKING
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from participants import partial_dates
+from participants import partial_dates, services
 from participants.choices import ContactMethod, ContactOutcome, WithdrawnBy, YesNoUnknown
 from participants.models import (
     AlsHistory,
@@ -22,7 +27,7 @@ from participants.models import (
 from trials import permissions
 from trials.digits import DigitsTextInput, PhoneInput
 from trials.forms import CrispyFields, DateInput
-from trials.models import Trial
+from trials.models import Site, Trial
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -39,12 +44,57 @@ HISTORY_FIELDS = (
 )
 
 
+class PlausibleDecimalField(forms.DecimalField):
+    """A measurement: a value outside its plausible range (its model field's min and max
+    validators) is told that range, where the column's digit limits would speak of digits
+    before the decimal point."""
+
+    range_validators: tuple[MinValueValidator | MaxValueValidator, ...] = ()
+
+    def run_validators(self, value) -> None:
+        if value not in self.empty_values:
+            for validator in self.range_validators:
+                validator(value)
+        super().run_validators(value)
+
+
 def _model_fields(model, names, widgets=None) -> dict[str, forms.Field]:
-    fields = forms.fields_for_model(model, fields=names, widgets=widgets or {})
+    decimals = {
+        name: PlausibleDecimalField
+        for name in names
+        if isinstance(model._meta.get_field(name), models.DecimalField)
+    }
+    fields = forms.fields_for_model(
+        model, fields=names, widgets=widgets or {}, field_classes=decimals
+    )
+    for name in decimals:
+        field = fields[name]
+        assert isinstance(field, PlausibleDecimalField)
+        field.range_validators = tuple(
+            v
+            for v in model._meta.get_field(name).validators
+            if isinstance(v, MinValueValidator | MaxValueValidator)
+        )
     return {name: fields[name] for name in names}
 
 
+def refusal_with_link(refused: services.RegistrationRefused) -> ValidationError:
+    """The service's refusal, its national ID message with a link to the earlier record."""
+    errors: dict[str, list[str]] = refused.message_dict
+    if refused.earlier is not None:
+        url = reverse("participant-detail", args=[refused.earlier.site.code, refused.earlier.pk])
+        label = _("Open %(number)s") % {"number": refused.earlier.screening_number}
+        errors["national_id"] = [
+            format_html('{} <a href="{}">{}</a>', message, url, label)
+            for message in errors["national_id"]
+        ]
+    return ValidationError(errors)
+
+
 class RegistrationForm(CrispyFields, forms.Form):
+    # The service's errors on the stored onset go on the field it is typed in.
+    error_fields = {"onset_date": "onset", "onset_precision": "onset"}
+
     trial = forms.ModelChoiceField(
         label=_("Trial"), queryset=Trial.objects.order_by("nct_id"), empty_label=None
     )
@@ -55,8 +105,9 @@ class RegistrationForm(CrispyFields, forms.Form):
         help_text=_("As precise as known: 2024-03-17, 2024-03 or 2024."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, site: Site, actor, **kwargs):
         super().__init__(*args, **kwargs)
+        self.site, self.actor = site, actor
         self.fields.update(
             _model_fields(
                 ParticipantIdentity,
@@ -88,14 +139,35 @@ class RegistrationForm(CrispyFields, forms.Form):
         self.cleaned_data["onset_precision"] = precision
         return value
 
+    def clean(self):
+        cleaned = self.cleaned_data
+        if self.errors:
+            # The service will not run, and its checks would only be met in the next round:
+            # ask it now what else is wrong, so that every field is answered at once.
+            try:
+                services.check_registration(
+                    actor=self.actor,
+                    site=self.site,
+                    trial=cleaned.get("trial"),
+                    screened_on=cleaned.get("screened_on"),
+                    identity=self.section(IDENTITY_FIELDS),
+                    demographics=self.section(DEMOGRAPHICS_FIELDS),
+                    als_history=self.als_history_data(),
+                )
+            except services.RegistrationRefused as refused:
+                for name, messages in refusal_with_link(refused).message_dict.items():
+                    field = self.error_fields.get(name, name)
+                    if field not in self.errors:  # its own error says more
+                        self.add_error(field if field in self.fields else None, messages)
+        return cleaned
+
     def section(self, names) -> dict:
-        return {name: self.cleaned_data[name] for name in names}
+        """The named values that are valid (all of them once the form is)."""
+        return {name: self.cleaned_data[name] for name in names if name in self.cleaned_data}
 
     def als_history_data(self) -> dict:
-        return self.section(HISTORY_FIELDS) | {
-            "onset_date": self.cleaned_data["onset_date"],
-            "onset_precision": self.cleaned_data["onset_precision"],
-        }
+        names = (*HISTORY_FIELDS, "onset_date", "onset_precision")
+        return self.section(names)
 
 
 class EnrolForm(CrispyFields, forms.Form):

@@ -116,12 +116,13 @@ def _save_clean(
     instance.save(force_insert=instance._state.adding)
 
 
-class AlreadyRegistered(ValidationError):
-    """A registration refused because the national ID is already registered in the trial.
-    `earlier` is that record when the actor may see it (a page links to it), else None."""
+class RegistrationRefused(ValidationError):
+    """A registration refused, with every problem found (field → messages). `earlier` is the
+    record already registered with the national ID when the actor may see it (a page links
+    to it), else None."""
 
-    def __init__(self, message: str, earlier: Participant | None) -> None:
-        super().__init__({"national_id": message})
+    def __init__(self, errors: dict[str, list[str]], earlier: Participant | None = None):
+        super().__init__(errors)
         self.earlier = earlier
 
 
@@ -145,19 +146,82 @@ def earlier_registration(trial: Trial, national_id: str) -> Participant | None:
     )
 
 
-def _refuse_second_registration(actor, trial: Trial, national_id: str) -> None:
-    earlier = earlier_registration(trial, national_id)
-    if earlier is None:
-        return
-    if permissions.can(actor, permissions.VIEW_PARTICIPANTS, earlier.site):
-        raise AlreadyRegistered(
-            _("This national ID is already registered in this trial as %(number)s (%(site)s).")
-            % {"number": earlier.screening_number, "site": earlier.site.code},
-            earlier,
-        )
-    # The record is at a site the actor cannot see: say no more than that it exists.
-    raise AlreadyRegistered(
-        _("This national ID is already registered in this trial at another site."), None
+def _validated_rows(
+    *,
+    actor,
+    site: Site,
+    trial: Trial | None,
+    screened_on: date | None,
+    identity: dict,
+    demographics: dict,
+    als_history: dict,
+) -> tuple[ParticipantIdentity, Demographics, AlsHistory]:
+    """The registration's identity, demographics and history rows, validated (without their
+    participant); RegistrationRefused with every problem of every field at once, so that a
+    person fixes them in one round. Fields missing from the dicts are not checked."""
+    errors: dict[str, list[str]] = {}
+    if screened_on is not None:
+        if screened_on > site.local_today():
+            errors["screened_on"] = [_("This date is in the future at the site.")]
+        for field, message in _registration_errors(screened_on, demographics, als_history).items():
+            errors.setdefault(field, []).append(message)
+    rows = (
+        ParticipantIdentity(**identity),
+        Demographics(**demographics),
+        AlsHistory(**als_history),
+    )
+    for row, values in zip(rows, (identity, demographics, als_history), strict=True):
+        # The participant is not made yet, and a field left out was not given.
+        absent = [f.name for f in row._meta.concrete_fields if f.name not in values]
+        try:
+            # Every check constraint of Demographics repeats a field validator (its
+            # checks_repeating_validators): asking the database too cannot find more.
+            row.full_clean(exclude=absent, validate_constraints=not isinstance(row, Demographics))
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                known = errors.setdefault(field, [])
+                known.extend(m for m in messages if m not in known)
+    earlier = None
+    if trial is not None and national_id_key(identity.get("national_id") or ""):
+        found = earlier_registration(trial, identity["national_id"])
+        if found is not None and permissions.can(actor, permissions.VIEW_PARTICIPANTS, found.site):
+            earlier = found
+            errors.setdefault("national_id", []).append(
+                _("This national ID is already registered in this trial as %(number)s (%(site)s).")
+                % {"number": found.screening_number, "site": found.site.code}
+            )
+        elif found is not None:
+            # The record is at a site the actor cannot see: say no more than that it exists.
+            errors.setdefault("national_id", []).append(
+                _("This national ID is already registered in this trial at another site.")
+            )
+    if errors:
+        raise RegistrationRefused(errors, earlier)
+    return rows
+
+
+def check_registration(
+    *,
+    actor,
+    site: Site,
+    trial: Trial | None,
+    screened_on: date | None,
+    identity: dict,
+    demographics: dict,
+    als_history: dict,
+) -> None:
+    """What register_participant would refuse in these values, as RegistrationRefused: for a
+    page whose own checks failed, to report every other field's problem in the same round.
+    Values missing (trial, date, a dict's fields) are not checked. Nothing is locked, so a
+    registration can still be refused later for a national ID registered meanwhile."""
+    _validated_rows(
+        actor=actor,
+        site=site,
+        trial=trial,
+        screened_on=screened_on,
+        identity=identity,
+        demographics=demographics,
+        als_history=als_history,
     )
 
 
@@ -172,18 +236,26 @@ def register_participant(
     demographics: dict,
     als_history: dict,
 ) -> Participant:
-    """Register a person being screened: screening number, identity, demographics, history."""
+    """Register a person being screened: screening number, identity, demographics, history.
+
+    Refused (RegistrationRefused, every problem at once) when a value is invalid or the
+    national ID is already registered in the trial.
+    """
     _require(actor, permissions.ENROL, site)
-    _not_in_future(site, screened_on, "screened_on")
-    errors = _registration_errors(screened_on, demographics, als_history)
-    if errors:
-        raise ValidationError(errors)
     if national_id_key(identity.get("national_id") or ""):
         # Two registrations of one person (a double submit, two sites) would both find no
         # earlier record unless they queue: lock the trial's row. NO KEY UPDATE, so the
         # inserts that reference the trial (which take KEY SHARE) do not wait on it.
         list(Trial.objects.select_for_update(no_key=True).filter(pk=trial.pk).values("pk"))
-        _refuse_second_registration(actor, trial, identity["national_id"])
+    identity_row, demographics_row, history_row = _validated_rows(
+        actor=actor,
+        site=site,
+        trial=trial,
+        screened_on=screened_on,
+        identity=identity,
+        demographics=demographics,
+        als_history=als_history,
+    )
     with pghistory.context(actor_id=actor.pk, reason="register participant"):
         number = SiteSequence.objects.next_value(site, SequenceKind.SCREENING)
         participant = Participant(
@@ -206,17 +278,11 @@ def register_participant(
             effective_date=screened_on,
             changed_by=actor,
         )
-        # A participant created in this transaction has no identity, demographics or history.
-        new = ("participant",)
-        _save_clean(ParticipantIdentity(participant=participant, **identity), exclude=new)
-        # Every check constraint of Demographics repeats a field validator (its
-        # checks_repeating_validators): asking the database again cannot fail.
-        _save_clean(
-            Demographics(participant=participant, **demographics),
-            exclude=new,
-            validate_constraints=False,
-        )
-        _save_clean(AlsHistory(participant=participant, **als_history), exclude=new)
+        # Validated above but for their participant, created in this transaction (so it has
+        # no identity, demographics or history yet).
+        for row in (identity_row, demographics_row, history_row):
+            row.participant = participant
+            row.save(force_insert=True)
         lifecycle.run(lifecycle.ON_REGISTERED, participant)
     return participant
 

@@ -10,11 +10,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -27,27 +24,23 @@ from participants.forms import (
     EnrolForm,
     RegistrationForm,
     StatusChangeForm,
+    refusal_with_link,
 )
 from participants.models import Participant
 from trials import permissions
 from trials.forms import NOT_RUN, form_status, run_service
 
 
-def _linked(refused: ValidationError, earlier: Participant) -> str:
-    """The service's message with a link to the record it names."""
-    return format_html(
-        '{} <a href="{}">{}</a>',
-        " ".join(refused.messages),
-        reverse("participant-detail", args=[earlier.site.code, earlier.pk]),
-        _("Open %(number)s") % {"number": earlier.screening_number},
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def register_page(request: HttpRequest, code: str) -> HttpResponse:
     site = permissions.get_site_or_404(request.user, code, permissions.ENROL)
-    form = RegistrationForm(request.POST or None, initial={"screened_on": site.local_today()})
+    form = RegistrationForm(
+        request.POST or None,
+        initial={"screened_on": site.local_today()},
+        site=site,
+        actor=request.user,
+    )
 
     def register(data: dict[str, Any]) -> Participant:
         try:
@@ -60,10 +53,8 @@ def register_page(request: HttpRequest, code: str) -> HttpResponse:
                 demographics=form.section(DEMOGRAPHICS_FIELDS),
                 als_history=form.als_history_data(),
             )
-        except services.AlreadyRegistered as refused:
-            if refused.earlier is None:
-                raise
-            raise ValidationError({"national_id": _linked(refused, refused.earlier)}) from None
+        except services.RegistrationRefused as refused:
+            raise refusal_with_link(refused) from None
 
     participant = run_service(form, register)
     if participant is not NOT_RUN:

@@ -22,6 +22,15 @@ from participants.choices import (
 from participants.models.participant import Participant
 
 
+def plausible_range(low: int, high: int, message) -> list:
+    """Min and max validators that both say the plausible range (`message`): a person told
+    only one bound, or the column's digit limits, does not learn what is expected."""
+    return [
+        MinValueValidator(Decimal(low), message=message),
+        MaxValueValidator(Decimal(high), message=message),
+    ]
+
+
 @pghistory.track()
 class Demographics(models.Model):
     participant = models.OneToOneField(
@@ -33,13 +42,13 @@ class Demographics(models.Model):
         _("height (cm)"),
         max_digits=4,
         decimal_places=1,
-        validators=[MinValueValidator(Decimal(100)), MaxValueValidator(Decimal(230))],
+        validators=plausible_range(100, 230, _("Height must be between 100 and 230 cm.")),
     )
     weight_kg = models.DecimalField(
         _("weight (kg)"),
         max_digits=4,
         decimal_places=1,
-        validators=[MinValueValidator(Decimal(25)), MaxValueValidator(Decimal(250))],
+        validators=plausible_range(25, 250, _("Weight must be between 25 and 250 kg.")),
     )
     ethnicity = models.CharField(
         _("ethnicity"),
