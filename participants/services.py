@@ -15,8 +15,6 @@ from uuid import UUID
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Value
-from django.db.models.functions import Replace, Upper
 from django.utils.translation import gettext as _
 
 from participants import lifecycle
@@ -34,6 +32,7 @@ from participants.models import (
     SiteSequence,
     StatusChange,
 )
+from participants.models.identity import comparable_national_id
 from participants.models.sequence import SequenceKind
 from participants.study_ids import format_screening_number, format_study_id
 from trials import permissions
@@ -138,7 +137,7 @@ def earlier_registration(trial: Trial, national_id: str) -> Participant | None:
         return None
     return (
         Participant.objects.filter(trial=trial)
-        .alias(key=Upper(Replace("identity__national_id", Value("-"), Value(""))))
+        .alias(key=comparable_national_id("identity__national_id"))
         .filter(key=key)
         .select_related("site")
         .order_by("pk")
