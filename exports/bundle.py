@@ -111,6 +111,8 @@ def _readme(options: ExportOptions, table_list: list[tables.Table], manifest: di
         "  the recorded text back, remove the first character of every text value that",
         "  starts with a single quote. Numeric columns (negative numbers too) are unchanged;",
         "  SPSS, Stata, SAS and ODM files carry the text as recorded.",
+        "- Eligibility: one column per criterion, crit_<criterion>, coded pass / fail /",
+        "  unknown (value labels in SPSS and Stata, codes in the codebook).",
         "- Partial dates are a date (the first day of the period) plus <name>_precision.",
         "- Visit columns: target_date, actual_date, days_from_tx (visit date minus",
         "  transplantation date), days_off_target (visit date minus target date),",

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from crfs import registry
 from crfs.base import FormRecord, FormStatus, MissingReason
+from exports.expansions import expand
 from exports.options import PARTICIPANTS_TABLE, ExportOptions
 from exports.variables import (
     BOOLEAN,
@@ -410,6 +411,11 @@ def answer_and_derived_columns(ctx: Context, model: type[FormRecord], alias: str
                     (miss, f"{alias}.{qn('missing_reasons')} ->> {_literal(f.name)}")
                 )
         else:
+            expanded = expand(model, f)
+            if expanded is not None:
+                json = f"{alias}.{qn(_column(f))}"
+                derived_cols += [(variable, sql(json)) for variable, sql in expanded]
+                continue
             expr = _value_expr(ctx, f, alias)
             if expr is None or (ctx.deid and isinstance(f, models.TextField)):
                 continue
