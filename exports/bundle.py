@@ -62,7 +62,8 @@ def _rows_text(rows: dict[str, int]) -> str:
 def _readme(options: ExportOptions, table_list: list[tables.Table], manifest: dict) -> str:
     de_id = (
         "De-identified: the participant identity (name, national ID, contact details), "
-        "free-text answers, screening numbers, times of day and user names are left out; "
+        "free-text answers (with their missing reasons), screening numbers, times of day and "
+        "user names are left out; "
         + (
             "study IDs are replaced by pseudonyms that hold for this export's choices only; "
             if options.pseudonymise

@@ -392,11 +392,13 @@ def answer_and_derived_columns(ctx: Context, model: type[FormRecord], alias: str
             continue
         if f.name in answers or not answers:
             expr = _value_expr(ctx, f, alias)
-            if not (ctx.deid and is_free_text(model, f)) and expr is not None:
+            kept = not (ctx.deid and is_free_text(model, f)) and expr is not None
+            if kept and expr is not None:
                 variable = _field_variable(ctx, model, f, "answer")
                 variable.alias = proact_alias(form_code, f.name)
                 answer_cols.append((variable, expr))
-            if has_reasons:
+            # A reason goes with its answer: left out when a de-identified export drops it.
+            if has_reasons and kept:
                 miss = Variable(
                     f"{f.name}{MISSING_SUFFIX}",
                     _("%(label)s: reason missing") % {"label": f.verbose_name},
@@ -561,9 +563,10 @@ def child_table(ctx: Context, spec: registry.FormSpec, relation) -> Table:
     )
     for f in _value_fields(child, skip):
         expr = _value_expr(ctx, f, "c")
-        if expr is not None and not (ctx.deid and is_free_text(child, f)):
+        kept = expr is not None and not (ctx.deid and is_free_text(child, f))
+        if kept and expr is not None:
             columns.append((_field_variable(ctx, child, f, "answer"), expr))
-        if reasons:
+        if reasons and kept:
             columns.append(
                 (
                     Variable(

@@ -17,9 +17,17 @@ HASH_SUFFIX = re.compile(r"_[0-9a-f]{4}$")
 
 
 @pytest.mark.parametrize("layout", ["long", "wide"])
-@pytest.mark.parametrize("proact", [False, True])
-def test_names_fit_pair_and_carry_no_hash(study, layout, proact):
-    options = all_options(study, layout=layout, proact=proact, audit=True, identifiers=True)
+@pytest.mark.parametrize(
+    "choices",
+    [
+        {"identifiers": True},
+        {"identifiers": True, "proact": True},
+        # De-identified: a free-text answer left out takes its reason with it.
+        {"deidentify": True, "pseudonymise": True},
+    ],
+)
+def test_names_fit_pair_and_carry_no_hash(study, layout, choices):
+    options = all_options(study, layout=layout, audit=True, **choices)
     for table in build_tables(options):
         names = [v.short for v in table.variables]
         assert len({n.lower() for n in names}) == len(names), table.name
