@@ -252,8 +252,8 @@ class Seiqol(FormRecord):
                 _("The weights sum to %(sum)s; they must sum to 100 (± %(tol)s).")
                 % {"sum": f"{sum(c.weight for c in cues):g}", "tol": f"{WEIGHT_TOLERANCE:g}"}
             )
-            for number in SEIQOL_CUE_NUMBERS:
-                found[f"cue_{number}_weight"] = message
+            # One message for the five weights, said once: on the first, where fixing starts.
+            found["cue_1_weight"] = message
         if "name" in errors:
             seen: set[str] = set()
             for number, cue in zip(SEIQOL_CUE_NUMBERS, cues, strict=True):
