@@ -51,12 +51,17 @@ def export_log(user) -> QuerySet[ExportJob]:
     )
 
 
+def downloadable_jobs(user) -> QuerySet[ExportJob]:
+    """The user's own jobs while they still may export at every site a job covers: a role
+    revoked at one site (memberships are only deactivated) takes that site's bundles away."""
+    return ExportJob.objects.filter(requested_by=user).exclude(
+        sites__in=Site.objects.exclude(pk__in=export_sites(user).values("pk"))
+    )
+
+
 def get_own_job_or_404(user, pk: int) -> ExportJob:
     """A job the user requested, while they still may export at every site it covers."""
-    job = ExportJob.objects.filter(pk=pk, requested_by=user).first()
+    job = downloadable_jobs(user).filter(pk=pk).first()
     if job is None:
-        raise Http404
-    allowed = set(export_sites(user).values_list("pk", flat=True))
-    if not set(job.sites.values_list("pk", flat=True)) <= allowed:
         raise Http404
     return job

@@ -36,7 +36,7 @@ def export_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     if job is not NOT_RUN:
         return redirect("export-job", pk=job.pk)
-    recent = selectors.export_log(request.user).filter(requested_by=request.user)[:5]
+    recent = selectors.downloadable_jobs(request.user).order_by("-created_at", "-pk")[:5]
     return render(
         request,
         "exports/export.html",
@@ -80,7 +80,13 @@ def job_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def log_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_export(request.user)
     page = Paginator(selectors.export_log(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "exports/log.html", {"page": page})
+    # The log keeps every export of the user's sites; only these may still be opened.
+    openable = set(
+        selectors.downloadable_jobs(request.user)
+        .filter(pk__in=[job.pk for job in page])
+        .values_list("pk", flat=True)
+    )
+    return render(request, "exports/log.html", {"page": page, "openable": openable})
 
 
 @login_required

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from crfs import registry
@@ -81,7 +82,7 @@ def record_serializer(code: str) -> type[serializers.ModelSerializer]:
         "text": serializers.CharField,
     }
     coded = {
-        f.name: plain.get(field_kind(f), serializers.CharField)(read_only=True)
+        f.name: plain.get(field_kind(f), serializers.CharField)(read_only=True, allow_null=f.null)
         for f in model._meta.concrete_fields
         if f.choices and f.name in names
     }
@@ -133,3 +134,11 @@ class ExportJobSerializer(serializers.ModelSerializer):
         url = reverse("export-download", args=[job.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request else url
+
+
+# many=False: the error body of a list view is one object, not a page of them.
+@extend_schema_serializer(many=False)
+class ErrorSerializer(serializers.Serializer):
+    """DRF's error body: a bad filter (400), an unknown page, site or record (404)."""
+
+    detail = serializers.CharField()
