@@ -86,12 +86,18 @@ def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         if participant.needs_reconsent and version_id is not None
         else None
     )
+    demographics = getattr(participant, "demographics", None)
     return render(
         request,
         "clinic/participant.html",
         {
             "site": site,
             "participant": participant,
+            # Everyone sees the age; the date of birth only with the identity (a date of birth
+            # with the site and sex comes close to naming the person).
+            "age_at_screening": demographics.age_on(participant.screened_on)
+            if demographics
+            else None,
             "today": today,
             "timeline": selectors.timeline(participant, today),
             "may_see_identity": permissions.can(request.user, permissions.VIEW_IDENTIFIERS, site),

@@ -61,8 +61,8 @@ def _rows_text(rows: dict[str, int]) -> str:
 
 def _readme(options: ExportOptions, table_list: list[tables.Table], manifest: dict) -> str:
     de_id = (
-        "De-identified: the participant identity (name, national ID, contact details), "
-        "free-text answers (with their missing reasons), screening numbers, times of day and "
+        "De-identified: the participant identity (name, national ID, contact details, date "
+        "of birth: the age at screening stays), free-text answers (with their missing reasons), screening numbers, times of day and "
         "user names are left out; "
         + (
             "study IDs are replaced by pseudonyms that hold for this export's choices only; "
@@ -78,7 +78,11 @@ def _readme(options: ExportOptions, table_list: list[tables.Table], manifest: di
         )
         if options.deidentify
         else "Identified: study IDs and dates as recorded"
-        + (", with the participant identity." if options.identifiers else ".")
+        + (
+            ", with the participant identity and date of birth."
+            if options.identifiers
+            else ", without the identity and the date of birth (the age at screening stays)."
+        )
     )
     lines = [
         f"ALS eCRF dataset export — {manifest['study']['nct_id']} (protocol version "

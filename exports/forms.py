@@ -69,7 +69,10 @@ class ExportForm(djforms.Form):
         widget=djforms.RadioSelect,
     )
     identifiers = djforms.BooleanField(
-        label=_("Include the participants' identity (names, national IDs, contact details)"),
+        label=_(
+            "Include the participants' identity (names, national IDs, contact details, "
+            "dates of birth)"
+        ),
         required=False,
         help_text=_("Identified exports only; needs the right to see identifiers."),
     )

@@ -652,8 +652,12 @@ def participant_table(ctx: Context) -> Table:
             variable = _field_variable(
                 ctx, model, f, "identity" if is_identity else "participant", name
             )
-            columns.append((variable, expr))
-            if f.name == "date_of_birth":
+            is_birth_date = f.name == "date_of_birth"
+            # A date of birth identifies a person even shifted, so it goes only where the
+            # identity goes (exports with identifiers ticked); the age stays in every export.
+            if not is_birth_date or ctx.options.identifiers:
+                columns.append((variable, expr))
+            if is_birth_date:
                 columns.append(
                     (
                         Variable(
