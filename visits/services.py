@@ -176,8 +176,9 @@ def visit_date_errors(visit: Visit, actual: date) -> str | None:
         return _("A follow-up visit cannot precede the transplantation (%(date)s).") % {
             "date": transplanted.isoformat() if transplanted else "—"
         }
-    if kind == VisitKind.BASELINE and transplanted is not None and actual >= transplanted:
-        return _("The baseline visit must precede the transplantation (%(date)s).") % {
+    # Dates carry no time: a baseline on the transplantation day is taken before the procedure.
+    if kind == VisitKind.BASELINE and transplanted is not None and actual > transplanted:
+        return _("The baseline visit cannot be after the transplantation (%(date)s).") % {
             "date": transplanted.isoformat()
         }
     if (

@@ -49,11 +49,11 @@ def _check_against_done_visits(participant: Participant, performed_on, visits: l
         if visit.actual_date is None or visit.code in procedures:
             continue
         kind = visit.definition.kind if visit.definition else None
-        if kind == VisitKind.BASELINE and visit.actual_date >= performed_on:
+        if kind == VisitKind.BASELINE and visit.actual_date > performed_on:
             raise ValidationError(
                 {
                     "performed_date": _(
-                        "The baseline visit (%(date)s) must precede the transplantation."
+                        "The baseline visit (%(date)s) cannot be after the transplantation."
                     )
                     % {"date": visit.actual_date.isoformat()}
                 }

@@ -29,7 +29,7 @@ def test_the_trial_protocol_defines_the_registered_schedule():
     assert [v.code for v in PROTOCOL.visits] == ["SCR", "BL", "TX", "M06", "M12", "M18", "M24"]
     assert [v.offset_months for v in PROTOCOL.visits[3:]] == [6, 12, 18, 24]
     assert all(v.window == Window(-28, 28) for v in PROTOCOL.visits[3:])
-    assert PROTOCOL.visit("BL").window == Window(-30, -1)
+    assert PROTOCOL.visit("BL").window == Window(-30, 0)
     assert "eligibility" in PROTOCOL.visit("SCR").forms
     assert {"alsfrs_r", "fvc", "emg", "alsaq40"} <= set(PROTOCOL.visit("M12").forms)
     assert PROTOCOL.unscheduled_visits_allowed
@@ -85,6 +85,10 @@ def test_overlapping_follow_up_windows_are_rejected():
     # Two months after M06 with a 35-day window: the windows meet in every year.
     tight = _with_visit("M12", offset_months=8, window=Window(-35, 35))
     assert "windows of M06 and M12 overlap" in problems(tight)
+    # The baseline may end on the transplantation day (before the procedure), no earlier visit
+    # may reach past it.
+    assert problems(_with_visit("BL", window=Window(-30, 0))) == []
+    assert "windows of BL and TX overlap" in problems(_with_visit("BL", window=Window(-30, 1)))
 
 
 def test_the_system_check_refuses_a_broken_registered_protocol(monkeypatch):

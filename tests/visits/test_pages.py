@@ -115,3 +115,23 @@ def test_unscheduled_visit_page(frozen, client_for, coordinator_a, enrolled):
     assert client.post(url, {"actual_date": "2026-03-01", "reason": ""}).status_code == 400
     assert client.post(url, {"actual_date": "2026-03-01", "reason": "Fall"}).status_code == 302
     assert enrolled.visits.get(code="UNS").sequence == 1
+
+
+def test_baseline_can_be_dated_on_the_transplantation_day_after_recording_it(
+    frozen, client_for, coordinator_a, enrolled
+):
+    """Enrolled, transplanted today with BL undated: BL is still in its window, not overdue,
+    and dating it today (examined before the procedure) is accepted."""
+    client = client_for(coordinator_a)
+    url = reverse("transplantation", args=["ISF", enrolled.pk])
+    assert client.post(url, TX_FORM | {"performed_date": TODAY.isoformat()}).status_code == 302
+    baseline = enrolled.visits.get(code="BL")
+    assert baseline.window_start <= baseline.target_date <= baseline.window_end
+    assert (baseline.target_date, baseline.status) == (TODAY, "window_open")
+    visit_url = reverse("visit-detail", args=["ISF", enrolled.pk, baseline.pk])
+    dated = client.post(visit_url, {"action": "date", "actual_date": TODAY.isoformat()})
+    assert dated.status_code == 302
+    baseline.refresh_from_db()
+    assert (baseline.actual_date, baseline.status, baseline.days_from_target) == (TODAY, "done", 0)
+    late = enrolled.visits.get(code="M06")
+    assert late.target_date == date(2026, 9, 10)

@@ -52,7 +52,8 @@ def test_windows_come_from_the_protocol():
         date(2026, 3, 28),
     )
     baseline = plan(PROTOCOL.visit("BL"), tx)
-    assert (baseline.window_start, baseline.window_end) == (date(2025, 8, 1), date(2025, 8, 30))
+    assert (baseline.window_start, baseline.window_end) == (date(2025, 8, 1), date(2025, 8, 31))
+    assert baseline.window_start <= baseline.target <= baseline.window_end
     assert plan(PROTOCOL.visit("TX"), tx).window_start == tx
     assert plan(PROTOCOL.visit("SCR"), tx) is None
     assert plan(PROTOCOL.visit("M06"), None) is None

@@ -12,7 +12,7 @@ from itertools import pairwise
 from django.core import checks
 
 from trials.protocols import PROTOCOLS
-from trials.protocols.definitions import UNSCHEDULED_CODE, Protocol, VisitDef
+from trials.protocols.definitions import UNSCHEDULED_CODE, Protocol, VisitDef, VisitKind
 from trials.protocols.forms import FORM_CATALOGUE
 
 # Bounds on the day distance of k calendar months (clamped to the month end):
@@ -28,7 +28,9 @@ def _windows_may_overlap(earlier: VisitDef, later: VisitDef) -> bool:
     """Conservative: True if, for some anchor date, `earlier`'s window reaches `later`'s."""
     assert earlier.window is not None and later.window is not None
     gap = _min_days(later.offset_months - earlier.offset_months)
-    return earlier.window.end_days >= gap + later.window.start_days
+    # A visit may end on the day of a procedure: it is examined before the procedure that day.
+    shared = 1 if later.kind == VisitKind.PROCEDURE else 0
+    return earlier.window.end_days >= gap + later.window.start_days + shared
 
 
 def problems(protocol: Protocol) -> list[str]:

@@ -1,6 +1,6 @@
 """NCT02116634: autologous bone-marrow MSC in ALS, Isfahan (phase 1, single group).
 
-Screening → baseline (the 30 days before transplantation) → transplantation
+Screening → baseline (the 30 days up to the transplantation day) → transplantation
 (day 0) → months 6, 12, 18 and 24 after transplantation, each target ± 28 days.
 Follow-up targets are calendar months after the transplantation date, clamped
 to the month end (31 Aug + 6 months = 28/29 Feb).
@@ -80,9 +80,11 @@ PROTOCOL = Protocol(
             label=_("Baseline"),
             kind=VisitKind.BASELINE,
             created_on=CreatedOn.ENROLMENT,
-            # Target is day 0; the window is the 30 days before it (day -30 … day -1).
+            # Target is day 0; the window is the 30 days up to it (day -30 … day 0), so the
+            # target lies in its window and a baseline examined on the morning of the
+            # transplantation, before the procedure, is in time.
             anchor=Anchor.TRANSPLANTATION,
-            window=Window(start_days=-30, end_days=-1),
+            window=Window(start_days=-30, end_days=0),
             forms=(*OUTCOMES, "conmeds"),
         ),
         VisitDef(
