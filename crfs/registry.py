@@ -41,7 +41,7 @@ def entry_forms() -> dict[str, FormSpec]:
     from crfs.vitals.models import Vitals
 
     specs = [
-        FormSpec("alsfrs_r", AlsfrsR, AlsfrsRForm),
+        FormSpec("alsfrs_r", AlsfrsR, AlsfrsRForm, "crfs/alsfrs_r.html"),
         FormSpec("fvc", Fvc, FvcForm, "crfs/fvc.html"),
         FormSpec("vitals", Vitals, VitalsForm, "crfs/vitals.html"),
         FormSpec("emg", Emg, EmgForm, "crfs/emg.html"),

@@ -6,24 +6,33 @@ from collections.abc import Mapping
 
 import pghistory
 from django.db import models
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from crfs.alsfrs_r.scoring import (
     DELTA_FS_VERSION,
+    DOMAIN_ITEMS,
     INSTRUMENT_VERSION,
     ITEM_CODES,
     ITEMS_BY_CODE,
     KINGS_ALGORITHM_VERSION,
+    KINGS_ITEMS,
     MAX_TOTAL,
     MITOS_ALGORITHM_VERSION,
-    Answers,
+    MITOS_ITEMS,
+    PARTIAL_RULE_VERSION,
+    TOTAL_ITEMS,
+    DeltaFS,
     Domain,
     PartialDate,
+    ScoreError,
     delta_fs,
-    score,
+    score_available,
+    unanswered_items,
     validation_errors,
 )
-from crfs.base import FormRecord
+from crfs.base import FormRecord, MissingReason
 
 # Model field name per item code; stable names, also the export's variable names.
 FIELD_BY_CODE: Mapping[str, str] = {
@@ -123,6 +132,59 @@ class AlsfrsR(FormRecord):
             for n in names
         ]
 
+    def blank_reasons(self) -> list[tuple[str, str]]:
+        """(label, why) of each blank derived value, for the page. Worked out from the
+        answers and their missing-data reasons rather than stored, so records saved
+        before it are explained too."""
+        items = self.item_answers()
+        blanks: list[tuple[str, str]] = []
+        for name, read in ITEMS_READ.items():
+            if getattr(self, name) not in (None, ""):
+                continue
+            unanswered = unanswered_items(read, items)
+            why = (
+                self._why_unanswered(unanswered)
+                if unanswered
+                # Every item it reads is answered: stored under the rule that needed all twelve.
+                else str(_("saved under an earlier rule that needed all 12 items; save again"))
+            )
+            blanks.append((self.field_label(name), why))
+        if self.delta_fs is None:
+            blanks.append((self.field_label("delta_fs"), self._why_no_delta_fs()))
+        return blanks
+
+    def _why_unanswered(self, codes: tuple[str, ...]) -> str:
+        by_reason: dict[str, list[str]] = {}
+        for code in codes:
+            # Item 5's reason, when there is one, is kept under 5a (see completion_errors).
+            field = FIELD_BY_CODE["5a" if code == "5" else code]
+            by_reason.setdefault(self.missing_reasons.get(field) or "", []).append(code)
+        parts = []
+        for reason, group in by_reason.items():
+            item = ngettext("item %(items)s", "items %(items)s", len(group)) % {
+                "items": get_text_list(group, str(_("and")))
+            }
+            if reason:
+                label = MissingReason(reason).label if reason in MissingReason.values else reason
+                parts.append(
+                    str(_("%(item)s missing (%(reason)s)"))
+                    % {"item": item, "reason": str(label).lower()}
+                )
+            else:
+                parts.append(str(_("%(item)s not answered")) % {"item": item})
+        return "; ".join(parts)
+
+    def _why_no_delta_fs(self) -> str:
+        if self.total is None:
+            return str(_("needs the total"))
+        if self.visit.code not in PRE_TREATMENT_VISITS:
+            return str(_("computed at screening and baseline only (progression before treatment)"))
+        if self.visit.actual_date is None:
+            return str(_("the visit has no date"))
+        if _onset_of(self.visit.participant) is None:
+            return str(_("no symptom-onset date in the ALS history"))
+        return str(_("symptom onset is not before the assessment"))
+
     def item_answers(self) -> dict[str, int | None]:
         return {code: getattr(self, name) for code, name in FIELD_BY_CODE.items()}
 
@@ -154,36 +216,56 @@ class AlsfrsR(FormRecord):
         items = self.item_answers()
         if self.q5a_cutting_no_gastrostomy is not None and self.q5b_cutting_gastrostomy is not None:
             raise ValueError(_("Answer 5a (no gastrostomy) or 5b (with gastrostomy), not both."))
-        if validation_errors(items):
-            return  # partial form: no scores rather than wrong ones
-        answers = Answers.from_mapping(items)
-        scores = score(answers)
-        self.total = scores.total
+        try:
+            scores = score_available(items)
+        except ScoreError:
+            return  # an answer out of range: no scores rather than wrong ones
         self.bulbar = scores.domains[Domain.BULBAR]
         self.fine_motor = scores.domains[Domain.FINE_MOTOR]
         self.gross_motor = scores.domains[Domain.GROSS_MOTOR]
         self.respiratory = scores.domains[Domain.RESPIRATORY]
-        self.kings_stage = scores.kings.label
-        self.mitos_stage = scores.mitos.stage
-        self.scoring_version = f"{KINGS_ALGORITHM_VERSION}; {MITOS_ALGORITHM_VERSION}"
-        onset = _onset_of(self.visit.participant)
-        assessed_on = self.visit.actual_date
-        # ΔFS describes progression before treatment: computed at screening and baseline only.
-        if (
-            onset is not None
-            and assessed_on is not None
-            and self.visit.code in PRE_TREATMENT_VISITS
-        ):
-            try:
-                dfs = delta_fs(scores.total, onset, assessed_on)
-            except ValueError:
-                return  # onset not before the assessment: no ΔFS rather than a wrong one
+        versions: list[str] = []
+        if scores.kings is not None:
+            self.kings_stage = scores.kings.label
+            versions.append(KINGS_ALGORITHM_VERSION)
+        if scores.mitos is not None:
+            self.mitos_stage = scores.mitos.stage
+            versions.append(MITOS_ALGORITHM_VERSION)
+        stored = versions or any(v is not None for v in scores.domains.values())
+        # A complete form stores what it always stored, under the same version string.
+        if stored and not scores.complete:
+            versions.insert(0, PARTIAL_RULE_VERSION)
+        self.scoring_version = "; ".join(versions)
+        if scores.total is None:
+            return  # ΔFS reads the total
+        self.total = scores.total
+        dfs = self._delta_fs(scores.total)
+        if dfs is not None:
             self.delta_fs = round(dfs.value, 4)
             self.delta_fs_onset_imputed = dfs.onset_imputed
             self.scoring_version += f"; {DELTA_FS_VERSION}"
 
+    def _delta_fs(self, total: int) -> DeltaFS | None:
+        onset = _onset_of(self.visit.participant)
+        assessed_on = self.visit.actual_date
+        # ΔFS describes progression before treatment: computed at screening and baseline only.
+        if onset is None or assessed_on is None or self.visit.code not in PRE_TREATMENT_VISITS:
+            return None
+        try:
+            return delta_fs(total, onset, assessed_on)
+        except ValueError:
+            return None  # onset not before the assessment: no ΔFS rather than a wrong one
+
 
 PRE_TREATMENT_VISITS = ("SCR", "BL")
+
+# Derived column -> the items it reads (ΔFS reads the total).
+ITEMS_READ: Mapping[str, tuple[str, ...]] = {
+    "total": TOTAL_ITEMS,
+    **{str(domain): codes for domain, codes in DOMAIN_ITEMS.items()},
+    "kings_stage": KINGS_ITEMS,
+    "mitos_stage": MITOS_ITEMS,
+}
 
 
 def _onset_of(participant) -> PartialDate | None:

@@ -40,6 +40,13 @@ Rules as implemented
   communication (speech, item 1 <= 1, AND handwriting, item 4 <= 1), breathing
   (dyspnoea, item 10 <= 1, OR respiratory insufficiency, item 12 <= 2). Stage 0-4;
   death = 5.
+- Unanswered items (``score_available``): each value is computed when every item it
+  reads is answered, else it is None - a domain subscore from its three items, the
+  total from all twelve, King's stage from items 1-5, 8, 10 and 12 (regions,
+  gastrostomy from which of 5a/5b is answered, NIV), MiToS from items 1, 3, 4, 6, 8,
+  10 and 12; ΔFS needs the total. Nothing is imputed: an unanswered item could move a
+  value that reads it. A form with unanswered items names ``PARTIAL_RULE_VERSION`` in
+  its stored scoring version.
 """
 
 from __future__ import annotations
@@ -55,6 +62,9 @@ INSTRUMENT_VERSION = "ALSFRS-R (Cedarbaum 1999)"
 DELTA_FS_VERSION = "ΔFS (Kimura 2006)"
 KINGS_ALGORITHM_VERSION = "King's staging from ALSFRS-R (Roche 2012; Balendra 2014)"
 MITOS_ALGORITHM_VERSION = "MiToS (Chiò 2015)"
+# Named in a record's scoring version when an item is unanswered: before this rule such
+# a form stored no subscore or stage at all.
+PARTIAL_RULE_VERSION = "unanswered items: each value computed from all the items it reads"
 
 MAX_TOTAL = 48
 
@@ -532,3 +542,101 @@ def score(answers: Answers, *, deceased: bool = False) -> Scores:
         kings=kings_stage(answers, deceased=deceased),
         mitos=mitos_stage(answers, deceased=deceased),
     )
+
+
+# --- a form with unanswered items --------------------------------------------------
+
+# Items that one derived value reads ("5" = whichever of 5a/5b is answered). A value is
+# computed only when every item it reads is answered: an unanswered item could move it,
+# while an item it does not read cannot.
+TOTAL_ITEMS: tuple[str, ...] = tuple(code for codes in DOMAIN_ITEMS.values() for code in codes)
+KINGS_ITEMS: tuple[str, ...] = ("1", "2", "3", "4", "5", "8", "10", "12")
+MITOS_ITEMS: tuple[str, ...] = ("1", "3", "4", "6", "8", "10", "12")
+
+
+def answered_item_codes(answers: Mapping[str, object]) -> frozenset[str]:
+    """The answered items among ``TOTAL_ITEMS`` ("5" when exactly one of 5a/5b is)."""
+    answered = {code for code in TOTAL_ITEMS if code != "5" and answers.get(code) is not None}
+    if sum(answers.get(code) is not None for code in ("5a", "5b")) == 1:
+        answered.add("5")
+    return frozenset(answered)
+
+
+def unanswered_items(read: tuple[str, ...], answers: Mapping[str, object]) -> tuple[str, ...]:
+    """Which of the items ``read`` are unanswered, in form order."""
+    answered = answered_item_codes(answers)
+    return tuple(code for code in read if code not in answered)
+
+
+@dataclass(frozen=True)
+class AvailableScores:
+    """What the answered items allow; None where an item the value reads is unanswered."""
+
+    total: int | None
+    domains: Mapping[Domain, int | None]
+    kings: KingsStage | None
+    mitos: MitosStage | None
+    complete: bool  # every item answered: the same values as ``score``
+
+
+def score_available(answers: Mapping[str, object], *, deceased: bool = False) -> AvailableScores:
+    """Every derived value whose items are answered; None = unanswered.
+
+    Raises ScoreError for an answer that is not a score, an unknown item, or both 5a
+    and 5b answered: those are wrong answers, not missing ones.
+    """
+    errors = {
+        code: message
+        for code, message in validation_errors(answers).items()
+        if message != "required" and not (code == "5" and not _both_5(answers))
+    }
+    if errors:
+        raise ScoreError(errors)
+    answered = answered_item_codes(answers)
+    if answered == set(TOTAL_ITEMS):
+        full = score(Answers.from_mapping(answers), deceased=deceased)
+        return AvailableScores(full.total, full.domains, full.kings, full.mitos, complete=True)
+
+    def item(code: str) -> int:
+        if code == "5":
+            code = "5a" if answers.get("5a") is not None else "5b"
+        value = answers.get(code)
+        assert isinstance(value, int)  # answered, and validated above
+        return value
+
+    domains = {
+        domain: sum(item(code) for code in codes) if answered >= set(codes) else None
+        for domain, codes in DOMAIN_ITEMS.items()
+    }
+    return AvailableScores(
+        total=None,
+        domains=domains,
+        kings=(
+            kings_stage(_filled(answers), deceased=deceased)
+            if answered >= set(KINGS_ITEMS)
+            else None
+        ),
+        mitos=(
+            mitos_stage(_filled(answers), deceased=deceased)
+            if answered >= set(MITOS_ITEMS)
+            else None
+        ),
+        complete=False,
+    )
+
+
+def _both_5(answers: Mapping[str, object]) -> bool:
+    return answers.get("5a") is not None and answers.get("5b") is not None
+
+
+def _filled(answers: Mapping[str, object]) -> Answers:
+    """Complete answers for a stage whose items are all answered: the unanswered items,
+    which that stage does not read (``KINGS_ITEMS``, ``MITOS_ITEMS``; a test holds the
+    stages to those lists), are filled with 4 so the complete-form rules apply as they are."""
+    filled = {code: answers.get(code) for code in ITEM_CODES}
+    for code in ITEM_CODES:
+        if code not in ("5a", "5b") and filled[code] is None:
+            filled[code] = 4
+    if filled["5a"] is None and filled["5b"] is None:
+        filled["5a"] = 4
+    return Answers.from_mapping(filled)

@@ -277,3 +277,107 @@ def test_stage_ranges(a: Answers):
     assert kings.label in {"1", "2", "3", "4A", "4B"}
     assert 1 <= kings.stage <= 4
     assert 0 <= alsfrs_r.mitos_stage(a).stage <= 4
+
+
+# --- unanswered items: what the answered items allow ---------------------------
+
+
+def test_one_item_missing_keeps_the_other_domains_and_both_stages():
+    # Item 7 (turning in bed) not done: gross motor and the total need it; King's reads
+    # items 1-5, 8, 10, 12 and MiToS items 1, 3, 4, 6, 8, 10, 12, so both are computed.
+    available = alsfrs_r.score_available(NORMAL | {"7": None, "1": 3, "8": 3})
+    assert available.total is None
+    assert available.domains == {
+        Domain.BULBAR: 11,
+        Domain.FINE_MOTOR: 12,
+        Domain.GROSS_MOTOR: None,
+        Domain.RESPIRATORY: 12,
+    }
+    assert available.kings is not None and available.kings.label == "2"  # bulbar + lower limb
+    assert available.mitos is not None and available.mitos.stage == 0
+    assert available.complete is False
+    assert alsfrs_r.unanswered_items(alsfrs_r.TOTAL_ITEMS, NORMAL | {"7": None}) == ("7",)
+
+
+def test_an_item_a_stage_reads_blanks_that_stage_only():
+    # Item 12 feeds NIV (King's 4B) and MiToS breathing; the other domains stand.
+    available = alsfrs_r.score_available(NORMAL | {"12": None})
+    assert (available.kings, available.mitos, available.total) == (None, None, None)
+    assert available.domains[Domain.RESPIRATORY] is None
+    assert available.domains[Domain.BULBAR] == 12
+    # Item 2 (salivation) is a King's bulbar item, not a MiToS one.
+    available = alsfrs_r.score_available(NORMAL | {"2": None, "3": 1})
+    assert available.kings is None
+    assert available.mitos is not None
+    assert available.mitos.domains_lost == {MitosDomain.SWALLOWING}
+
+
+def test_item_5_missing_leaves_gastrostomy_unknown():
+    available = alsfrs_r.score_available(NORMAL | {"5a": None, "5b": None})
+    assert available.domains[Domain.FINE_MOTOR] is None
+    assert available.kings is None  # 4A depends on which of 5a/5b is answered
+    assert available.mitos is not None  # MiToS does not read item 5
+    assert alsfrs_r.unanswered_items(alsfrs_r.KINGS_ITEMS, {"5a": None}) == (
+        "1", "2", "3", "4", "5", "8", "10", "12",
+    )  # fmt: skip
+
+
+def test_item_5b_of_0_counts_as_answered():
+    available = alsfrs_r.score_available(NORMAL | {"5a": None, "5b": 0, "9": None})
+    assert available.domains[Domain.FINE_MOTOR] == 8
+    assert available.kings is not None and available.kings.label == "4A"
+
+
+def test_nothing_answered_computes_nothing():
+    available = alsfrs_r.score_available({})
+    assert available.total is None and available.kings is None and available.mitos is None
+    assert set(available.domains.values()) == {None}
+
+
+@pytest.mark.parametrize(
+    "bad", [NORMAL | {"5b": 3}, NORMAL | {"7": 5}, NORMAL | {"13": 4}, {"1": "4"}]
+)
+def test_wrong_answers_are_refused_not_skipped(bad):
+    with pytest.raises(ScoreError):
+        alsfrs_r.score_available(bad)
+
+
+@given(any_answers())
+def test_a_complete_form_scores_as_before(a: Answers):
+    available = alsfrs_r.score_available(a.as_mapping())
+    full = alsfrs_r.score(a)
+    assert available.complete is True
+    assert (available.total, available.domains) == (full.total, full.domains)
+    assert (available.kings, available.mitos) == (full.kings, full.mitos)
+
+
+@given(any_answers(), st.sets(st.sampled_from([*alsfrs_r.TOTAL_ITEMS])))
+def test_each_value_is_the_complete_forms_or_none(a: Answers, removed: set[str]):
+    values = a.as_mapping()
+    for code in removed:
+        if code == "5":
+            values |= {"5a": None, "5b": None}
+        else:
+            values[code] = None
+    available = alsfrs_r.score_available(values)
+    full = alsfrs_r.score(a)
+    for domain, codes in alsfrs_r.DOMAIN_ITEMS.items():
+        expected = None if removed & set(codes) else full.domains[domain]
+        assert available.domains[domain] == expected
+    assert available.total == (None if removed else full.total)
+    assert available.kings == (None if removed & set(alsfrs_r.KINGS_ITEMS) else full.kings)
+    assert available.mitos == (None if removed & set(alsfrs_r.MITOS_ITEMS) else full.mitos)
+
+
+@given(any_answers(), st.sampled_from(alsfrs_r.ITEM_CODES), SCORE)
+def test_stages_read_only_their_listed_items(a: Answers, code: str, value: int):
+    # What `score_available` relies on when it computes a stage with other items unanswered.
+    values = a.as_mapping()
+    if values[code] is None:
+        return  # the unanswered half of item 5: answering it would change which is answered
+    changed = Answers.from_mapping(values | {code: value})
+    item = "5" if code in ("5a", "5b") else code
+    if item not in alsfrs_r.KINGS_ITEMS:
+        assert alsfrs_r.kings_stage(changed) == alsfrs_r.kings_stage(a)
+    if item not in alsfrs_r.MITOS_ITEMS:
+        assert alsfrs_r.mitos_stage(changed) == alsfrs_r.mitos_stage(a)

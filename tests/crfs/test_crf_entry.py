@@ -208,3 +208,46 @@ def test_entry_page_query_count_does_not_grow_with_answers(
     post(client, m06, ALL_FOURS, version=0, complete=True)
     with django_assert_max_num_queries(12):
         assert client.get(url(m06)).status_code == 200
+
+
+def test_one_item_missing_stores_what_the_other_items_allow_and_says_why_the_rest_is_blank(
+    client_for, coordinator_a, m06
+):
+    client = client_for(coordinator_a)
+    answers = ALL_FOURS | {"q7_turning_in_bed": None, "q1_speech": 3, "q8_walking": 3}
+    missing = {"q7_turning_in_bed": "not_done"}
+    assert post(client, m06, answers, version=0, complete=True, missing=missing).status_code == 302
+    record = AlsfrsR.objects.get(visit=m06)
+    assert record.status == "complete"
+    assert (record.bulbar, record.fine_motor, record.gross_motor, record.respiratory) == (
+        11,
+        12,
+        None,
+        12,
+    )
+    assert record.total is None
+    assert record.kings_stage == "2"  # bulbar + lower limb: item 7 is not one King's reads
+    assert record.mitos_stage == 0
+    assert "unanswered items" in record.scoring_version and "King's" in record.scoring_version
+
+    shown = client.get(url(m06)).text
+    blanks = shown.split('data-testid="derived-blank-reasons"')[1].split("</ul>")[0]
+    assert "ALSFRS-R total: item 7 missing (not done)" in blanks
+    assert "gross motor subscore: item 7 missing (not done)" in blanks
+    assert "bulbar" not in blanks and "King" not in blanks and "MiToS" not in blanks
+    assert "ΔFS (points per month): needs the total" in blanks
+
+
+def test_a_partial_save_explains_unanswered_items(client_for, coordinator_a, m06):
+    client = client_for(coordinator_a)
+    answers = {"q1_speech": 4, "q2_salivation": 4, "q3_swallowing": 2, "q4_handwriting": 4}
+    assert post(client, m06, answers, version=0).status_code == 302
+    record = AlsfrsR.objects.get(visit=m06)
+    assert (record.bulbar, record.fine_motor, record.kings_stage, record.mitos_stage) == (
+        10,
+        None,
+        "",
+        None,
+    )
+    blanks = client.get(url(m06)).text.split('data-testid="derived-blank-reasons"')[1]
+    assert "fine motor subscore: items 5 and 6 not answered" in blanks
