@@ -58,12 +58,27 @@ def site_roles(user) -> dict[int, set[str]]:
     cached = getattr(user, "_ecrf_site_roles", None)
     if cached is None:
         cached = {}
-        for site_id, role in (
-            Membership.objects.active().filter(user=user).values_list("site_id", "role")
+        zones: dict[str, str] = {}
+        # The sites' codes and zones come with the roles, so a page learns its time zone
+        # from the query every page makes anyway (the navigation asks for the roles).
+        for site_id, role, code, zone, active in (
+            Membership.objects.active()
+            .filter(user=user)
+            .values_list("site_id", "role", "site__code", "site__time_zone", "site__is_active")
         ):
             cached.setdefault(site_id, set()).add(role)
+            if active:
+                zones[code] = zone
         user._ecrf_site_roles = cached
+        user._ecrf_site_zones = zones
     return cached
+
+
+def site_time_zones(user) -> dict[str, str]:
+    """{site code: IANA time zone} of the active sites the user may see (a member sees a site)."""
+    if not site_roles(user):
+        return {}
+    return getattr(user, "_ecrf_site_zones", {})
 
 
 def can(user, capability: str, obj=None) -> bool:
@@ -107,6 +122,7 @@ def forget(user) -> None:
     """Drop the per-request cache after memberships change."""
     if hasattr(user, "_ecrf_site_roles"):
         del user._ecrf_site_roles
+        del user._ecrf_site_zones
 
 
 def _predicate_for(capability: str) -> rules.Predicate:
