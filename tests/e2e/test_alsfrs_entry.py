@@ -40,6 +40,9 @@ def test_coordinator_types_an_alsfrs_r_without_the_mouse(
     )
     page.get_by_role("link", name="ALSFRS-R").click()
     page.wait_for_selector("form.crf-form")
+    # crf.js is deferred: it runs just before DOMContentLoaded, which can come after the
+    # form is in the page (seen under CI load: the first scores were typed into nothing).
+    page.wait_for_load_state("domcontentloaded")
 
     page.locator("#id_q1_speech_0").focus()
     # Items 1-4, 5a, 6-12; 5b is skipped with Tab (no gastrostomy).
