@@ -219,6 +219,14 @@ class FormRecordForm(forms.ModelForm):
     def missing_field(self, name: str) -> forms.BoundField:
         return self[name + MISSING_SUFFIX]
 
+    def error_label(self, name: str) -> str:
+        """How the error summary names a field: a missing-reason select by its answer, since
+        every one of them is labelled "Missing because"."""
+        answer = name.removesuffix(MISSING_SUFFIX)
+        if answer != name and answer in self.fields:
+            return f"{self[answer].label} · {self[name].label}"
+        return str(self[name].label)
+
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data

@@ -26,7 +26,13 @@ from participants.models import (
 )
 from trials import permissions
 from trials.digits import DigitsTextInput, PhoneInput
-from trials.forms import CrispyFields, DateInput
+from trials.forms import (
+    ADDRESS_MAX_LENGTH,
+    FREE_TEXT_MAX_LENGTH,
+    CrispyFields,
+    DateInput,
+    limit_length,
+)
 from trials.models import Site, Trial
 
 if TYPE_CHECKING:
@@ -116,6 +122,7 @@ class RegistrationForm(CrispyFields, forms.Form):
             )
         )
         self.fields["address"].widget.attrs["rows"] = 2
+        limit_length(self.fields["address"], ADDRESS_MAX_LENGTH)
         self.fields.update(
             _model_fields(Demographics, DEMOGRAPHICS_FIELDS, {"date_of_birth": DateInput()})
         )
@@ -186,7 +193,10 @@ class StatusChangeForm(CrispyFields, forms.Form):
         help_text=_("For a death, the date of death."),
     )
     reason = forms.CharField(
-        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=FREE_TEXT_MAX_LENGTH,
+        required=False,
     )
     withdrawn_by = forms.ChoiceField(
         label=_("Withdrawal decided"),

@@ -8,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from trials import permissions
@@ -79,6 +80,21 @@ class CrispyFields:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+# Free text typed into a form: long enough for any real reason or address, short enough that
+# a page showing it stays readable (a pasted 10,000-character text is a field error).
+FREE_TEXT_MAX_LENGTH: Final = 1000
+ADDRESS_MAX_LENGTH: Final = 500
+
+
+def limit_length(field: forms.Field, max_length: int) -> None:
+    """Give a form field made from a model TextField a maximum length (validated, with a
+    field error, and told to the browser); the column stays unlimited, so no migration."""
+    assert isinstance(field, forms.CharField)
+    field.max_length = max_length
+    field.validators.append(MaxLengthValidator(max_length))
+    field.widget.attrs.update(field.widget_attrs(field.widget))
 
 
 class DateInput(AsciiDigitsWidget, forms.DateInput):

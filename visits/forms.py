@@ -8,7 +8,7 @@ from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from trials.forms import CrispyFields, DateInput
+from trials.forms import FREE_TEXT_MAX_LENGTH, CrispyFields, DateInput, limit_length
 from trials.models import Site
 from visits.models import Transplantation
 from visits.transplantation import FIELDS
@@ -22,6 +22,7 @@ class TransplantationForm(CrispyFields, forms.ModelForm):
     reason = forms.CharField(
         label=_("Reason for the correction"),
         widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=FREE_TEXT_MAX_LENGTH,
         required=False,
     )
 
@@ -33,6 +34,7 @@ class TransplantationForm(CrispyFields, forms.ModelForm):
     def __init__(self, *args, site: Site, correcting: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.site = site
+        limit_length(self.fields["immediate_complications"], FREE_TEXT_MAX_LENGTH)
         if correcting:
             self.fields["reason"].required = True
             local = self.instance.performed_at.astimezone(site.zone)
@@ -66,6 +68,7 @@ class VisitDateForm(CrispyFields, forms.Form):
     actual_date = forms.DateField(label=_("Visit date"), widget=DateInput())
     reason = forms.CharField(
         label=_("Reason (when changing a recorded date)"),
+        max_length=FREE_TEXT_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -73,10 +76,16 @@ class VisitDateForm(CrispyFields, forms.Form):
 
 class MissedVisitForm(CrispyFields, forms.Form):
     missed_reason = forms.CharField(
-        label=_("Reason the visit was missed"), widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason the visit was missed"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=FREE_TEXT_MAX_LENGTH,
     )
 
 
 class UnscheduledVisitForm(CrispyFields, forms.Form):
     actual_date = forms.DateField(label=_("Visit date"), widget=DateInput())
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=FREE_TEXT_MAX_LENGTH,
+    )

@@ -130,7 +130,17 @@ def test_screening_from_registration_to_enrolment(live_server, browser, page):
         other.get_by_label("Reason for the override").fill("FVC 81 % predicted on paper report")
         other.get_by_label("Your password (signature)").fill("wrong")
         other.get_by_role("button", name="Sign the override").click()
-        assert other.get_by_text("The password is not correct").is_visible()
+        # At the field, and listed in the error summary that has the focus.
+        assert (
+            other.locator(".invalid-feedback")
+            .get_by_text("The password is not correct")
+            .is_visible()
+        )
+        assert (
+            other.get_by_test_id("error-summary")
+            .get_by_text("The password is not correct")
+            .is_visible()
+        )
         other.get_by_label("Reason for the override").fill("FVC 81 % predicted on paper report")
         other.get_by_label("Your password (signature)").fill(PASSWORD)
         other.get_by_role("button", name="Sign the override").click()
