@@ -152,6 +152,18 @@ def participant_record(participant: Participant) -> ScreenedParticipant:
     return record
 
 
+def deviations(site: Site) -> QuerySet[Visit]:
+    """The site's visits dated outside their window (protocol deviations), latest first, in
+    one query. Read from the dates, not the stored status, so a visit whose window moved
+    after it was dated is listed too."""
+    return (
+        Visit.objects.filter(participant__site=site, actual_date__isnull=False)
+        .filter(Q(actual_date__lt=F("window_start")) | Q(actual_date__gt=F("window_end")))
+        .select_related("participant")
+        .order_by("-actual_date", "participant__screening_number", "position")
+    )
+
+
 def forms_of_visit(visit: Visit) -> list[dict]:
     """The visit's expected forms with their entry status: one query per instrument, not per visit size."""
     from crfs import registry

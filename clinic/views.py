@@ -21,6 +21,7 @@ from participants.selectors import get_participant_or_404
 from trials import permissions
 from trials.forms import NOT_RUN, run_service
 from visits import services
+from visits.choices import VisitStatus
 from visits.forms import (
     MissedVisitForm,
     VisitDateForm,
@@ -70,6 +71,15 @@ def participant_list(request: HttpRequest, code: str) -> HttpResponse:
             },
         },
     )
+
+
+@login_required
+@require_GET
+def deviation_list(request: HttpRequest, code: str) -> HttpResponse:
+    """Visits of the site dated outside their window, for the monitor and the coordinator."""
+    site = permissions.get_site_or_404(request.user, code, permissions.VIEW_PARTICIPANTS)
+    page = Paginator(selectors.deviations(site), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "clinic/deviations.html", {"site": site, "page": page})
 
 
 @login_required
@@ -158,7 +168,19 @@ def visit_page(request: HttpRequest, code: str, pk: int, visit_pk: int) -> HttpR
     else:
         saved = NOT_RUN
     if saved is not NOT_RUN:
-        messages.success(request, _("Visit saved."))
+        if action == "date" and saved.status == VisitStatus.DONE_OUT_OF_WINDOW:
+            # Accepted (deviations happen), but the coordinator must know it is one.
+            messages.warning(
+                request,
+                _(
+                    "Visit saved, outside its window (%(start)s to %(end)s): "
+                    "this is a protocol deviation."
+                )
+                # Only a visit with a window can be out of it.
+                % {"start": str(saved.window_start), "end": str(saved.window_end)},
+            )
+        else:
+            messages.success(request, _("Visit saved."))
         return redirect("participant-detail", code=code, pk=pk)
     today = participant.site.local_today()
     return render(
