@@ -506,3 +506,14 @@ def test_a_script_cannot_store_a_count_other_than_the_rows(coordinator_a, m06):
     record = service_save(coordinator_a, m06, complete=False, needle_muscles=None)
     record.refresh_from_db()
     assert (record.needle_muscles, record.findings.count()) == (2, 2)
+
+
+def test_a_formset_error_is_shown_once_in_the_error_summary(client_for, coordinator_a, m06):
+    data = form_data(CMAP, FINDINGS, version=0) | {"finding-TOTAL_FORMS": 2001}  # tampered
+    response = client_for(coordinator_a).post(url(m06), data)
+    assert response.status_code == 400
+    message = "Please submit at most 1000 forms."
+    assert response.text.count(message) == 1
+    summary = response.text.split('data-testid="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert message in summary
+    assert not Emg.objects.exists()
