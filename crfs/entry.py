@@ -105,6 +105,11 @@ def save_form(
                 "saved before the signed consent is entered."
             )
         )
+    # Data of a visit that has not happened would be dated by nothing: the visit comes first.
+    if visit.actual_date is None:
+        raise ValidationError(
+            _("This visit has no date yet: record the visit date before saving its forms.")
+        )
     try:
         with transaction.atomic():
             return _save(

@@ -113,6 +113,7 @@ def entry_page(
             "answer_names": [name for name in form.fields if name in spec.model.answer_fields()],
             "may_enter": may_enter,
             "consented": visit.consented,
+            "dated": visit.actual_date is not None,
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -48,8 +48,10 @@ def two_zones(site_a, site_london):
 def _dated_m06(actor, site, trial):
     participant = transplanted_participant(actor, site, trial, on=TX_DAY)
     visit = participant.visits.get(code="M06")
-    record_visit_date(actor=actor, visit=visit, actual_date=visit.target_date - timedelta(days=2))
-    return visit
+    # The dated visit: a form is saved only at a dated visit.
+    return record_visit_date(
+        actor=actor, visit=visit, actual_date=visit.target_date - timedelta(days=2)
+    )
 
 
 def _entry_url(visit):

@@ -251,3 +251,31 @@ def test_a_partial_save_explains_unanswered_items(client_for, coordinator_a, m06
     )
     blanks = client.get(url(m06)).text.split('data-testid="derived-blank-reasons"')[1]
     assert "fine motor subscore: items 5 and 6 not answered" in blanks
+
+
+def test_a_form_of_an_undated_visit_cannot_be_saved_until_the_visit_is_dated(
+    client_for, coordinator_a, tx_participant
+):
+    """M06 is overdue and undated: its page says to date the visit (with a link), shows no
+    Save, and a posted form is refused without saving anything."""
+    from crfs.vitals.models import Vitals
+    from visits.services import record_visit_date
+
+    visit = tx_participant.visits.get(code="M06")
+    client = client_for(coordinator_a)
+    page = client.get(url(visit, "vitals"))
+    assert page.status_code == 200
+    assert 'data-testid="visit-undated"' in page.text
+    visit_page = reverse("visit-detail", args=["ISF", tx_participant.pk, visit.pk])
+    assert f'href="{visit_page}#visit-date"' in page.text
+    assert ">Save</button>" not in page.text
+    refused = client.post(url(visit), {"version": 0, "q1_speech": 3})
+    assert refused.status_code == 400
+    assert "record the visit date before saving its forms" in refused.text
+    assert not AlsfrsR.objects.filter(visit=visit).exists()
+    assert not Vitals.objects.filter(visit=visit).exists()
+
+    record_visit_date(actor=coordinator_a, visit=visit, actual_date=visit.target_date)
+    visit.refresh_from_db()
+    assert post(client, visit, {"q1_speech": 3}, version=0).status_code == 302
+    assert AlsfrsR.objects.get(visit=visit).q1_speech == 3

@@ -335,7 +335,7 @@ def test_completion_needs_the_visit_date(client_for, coordinator_a, site_a, tria
     visit = participant.visits.get(code="M12")  # no date recorded yet
     response = post(client_for(coordinator_a), visit, CMAP, FINDINGS, version=0, complete=True)
     assert response.status_code == 400
-    assert "the EMG study date is the visit date" in response.text
+    assert "record the visit date before saving its forms" in response.text
     assert not Emg.objects.exists()
 
 

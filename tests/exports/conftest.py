@@ -133,7 +133,7 @@ def study(frozen, site_a, site_b, trial) -> Study:
             )
         )
         m06 = participant.visits.get(code="M06")
-        record_visit_date(
+        m06 = record_visit_date(  # dated first: no form is saved at an undated visit
             actor=actor,
             visit=m06,
             actual_date=m06.target_date + timedelta(days=(-30, -5, 20)[index]),
