@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from reminders.models import ReminderKind
+from reminders.models import VISIT_KIND_CHOICES
 
 
 class PreferencesForm(forms.Form):
@@ -15,7 +15,8 @@ class PreferencesForm(forms.Form):
     )
     muted_kinds = forms.MultipleChoiceField(
         label=_("Do not send me these reminders"),
-        choices=ReminderKind.choices,
+        # Safety alerts are not offered: they are mandatory safety communications.
+        choices=VISIT_KIND_CHOICES,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )

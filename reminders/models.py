@@ -22,6 +22,24 @@ class ReminderKind(models.TextChoices):
     WINDOW_OPENS = KindCode.WINDOW_OPENS.value, _("Visit window opens")
     TARGET_DATE = KindCode.TARGET_DATE.value, _("Visit target date")
     OVERDUE = KindCode.OVERDUE.value, _("Visit overdue")
+    # Safety alerts (reminders.alerts): rows with a topic, raised by the safety app.
+    SAE = "sae", _("Serious adverse event")
+    SAE_UPDATE = "sae_update", _("Serious adverse event update")
+    SAE_ESCALATION = "sae_escalation", _("Serious adverse event not acknowledged")
+
+
+# Kinds of the visit schedule (no topic; kept in step by sync) and of safety alerts (a topic;
+# never touched by sync, never muted: mandatory safety communications).
+VISIT_KINDS = frozenset(
+    {
+        ReminderKind.BEFORE_WINDOW,
+        ReminderKind.WINDOW_OPENS,
+        ReminderKind.TARGET_DATE,
+        ReminderKind.OVERDUE,
+    }
+)
+ALERT_KINDS = frozenset({ReminderKind.SAE, ReminderKind.SAE_UPDATE, ReminderKind.SAE_ESCALATION})
+VISIT_KIND_CHOICES = [(kind.value, kind.label) for kind in ReminderKind if kind in VISIT_KINDS]
 
 
 class Channel(models.TextChoices):
@@ -35,17 +53,32 @@ class Reminder(models.Model):
     Pending: sent_at and cancelled_at are NULL. A scan claims due pending rows (claimed_at);
     the send task sets sent_at under a row lock. Sent rows are never changed again;
     rows that no longer apply are cancelled, never deleted.
+
+    A safety alert (`reminders.alerts`) is a row with a `topic` (what it is about, e.g. one
+    SAE) and a `payload` (the strings its message needs); its recipient is a user or, for the
+    sponsor's safety contact, who has no account, an e-mail address.
     """
 
     visit = models.ForeignKey(
         "visits.Visit", on_delete=models.CASCADE, related_name="reminders", verbose_name=_("visit")
     )
     kind = models.CharField(_("kind"), max_length=20, choices=ReminderKind.choices)
+    topic = models.CharField(_("topic"), max_length=100, blank=True, default="", db_default="")
+    payload = models.JSONField(_("message values"), default=dict, blank=True)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="reminders",
         verbose_name=_("recipient"),
+    )
+    recipient_email = models.EmailField(
+        _("recipient address"),
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Instead of a user: the trial's sponsor safety contact."),
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     due_at = models.DateTimeField(_("due"))
@@ -62,7 +95,31 @@ class Reminder(models.Model):
         verbose_name_plural = _("reminders")
         constraints = [
             models.UniqueConstraint(
-                fields=["visit", "kind", "recipient", "channel"], name="reminder_unique_per_channel"
+                fields=["visit", "kind", "recipient", "channel"],
+                condition=models.Q(topic=""),
+                name="reminder_unique_per_channel",
+            ),
+            # An alert reaches each recipient once per topic, kind and channel: a retried or
+            # duplicated raise inserts nothing twice.
+            models.UniqueConstraint(
+                fields=["topic", "kind", "recipient", "channel"],
+                condition=~models.Q(topic="") & models.Q(recipient__isnull=False),
+                name="alert_unique_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["topic", "kind", "recipient_email", "channel"],
+                condition=~models.Q(topic="") & models.Q(recipient__isnull=True),
+                name="alert_unique_per_address",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(recipient__isnull=False, recipient_email="")
+                | (models.Q(recipient__isnull=True) & ~models.Q(recipient_email="")),
+                name="reminder_one_recipient",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(topic="", kind__in=sorted(VISIT_KINDS))
+                | (~models.Q(topic="") & models.Q(kind__in=sorted(ALERT_KINDS))),
+                name="reminder_topic_only_for_alerts",
             ),
             models.CheckConstraint(
                 condition=models.Q(sent_at__isnull=True) | models.Q(cancelled_at__isnull=True),
@@ -76,14 +133,25 @@ class Reminder(models.Model):
                 name="reminder_due_scan",
                 condition=models.Q(sent_at__isnull=True, cancelled_at__isnull=True),
             ),
+            models.Index(fields=["topic"], condition=~models.Q(topic=""), name="reminder_topic"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} · visit {self.visit_id} → user {self.recipient_id} ({self.channel})"
+        to = f"user {self.recipient_id}" if self.recipient_id else self.recipient_email
+        return f"{self.kind} · visit {self.visit_id} → {to} ({self.channel})"
 
     @property
     def is_pending(self) -> bool:
         return self.sent_at is None and self.cancelled_at is None
+
+    @property
+    def is_alert(self) -> bool:
+        return self.kind in ALERT_KINDS
+
+    @property
+    def address(self) -> str:
+        """Where its e-mail goes: the user's address, or the stored one of a contact."""
+        return self.recipient.email if self.recipient is not None else self.recipient_email
 
 
 class Notification(models.Model):
@@ -133,7 +201,8 @@ class ReminderPreference(models.Model):
         help_text=_("Empty: the site's default language."),
     )
     muted_kinds = ArrayField(
-        models.CharField(max_length=20, choices=ReminderKind.choices),
+        # Visit kinds only: safety alerts cannot be muted.
+        models.CharField(max_length=20, choices=VISIT_KIND_CHOICES),
         default=list,
         blank=True,
         verbose_name=_("muted kinds"),

@@ -12,6 +12,8 @@
   A claim whose dispatch was lost is claimed again after the claim timeout.
 - `send_reminder` re-checks everything under the row lock, sends, and sets sent_at, so a
   retried or duplicated task sends nothing more.
+- Safety alerts (`reminders.alerts`) are rows with a topic: the same scan claims and sends
+  them; sync never touches them.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from reminders.models import (
     CalendarFeed,
     Notification,
     Reminder,
+    ReminderKind,
     ReminderPreference,
     new_calendar_token,
 )
@@ -50,6 +53,12 @@ CLAIM_BATCH = 500
 MAX_ATTEMPTS = 5
 REMINDED_ROLES = frozenset({Role.COORDINATOR})
 ESCALATION_ROLES = frozenset({Role.INVESTIGATOR})
+# Who receives each kind of safety alert (besides the trial's sponsor safety contact).
+ALERT_ROLES: dict[str, frozenset[str]] = {
+    ReminderKind.SAE: frozenset({Role.INVESTIGATOR}),
+    ReminderKind.SAE_UPDATE: frozenset({Role.INVESTIGATOR}),
+    ReminderKind.SAE_ESCALATION: frozenset({Role.DATA_MANAGER}),
+}
 
 Key = tuple[int, str, int, str]  # visit, kind, recipient, channel
 
@@ -174,9 +183,10 @@ def _sync(participant: Participant, *, now: datetime | None = None) -> SyncResul
     # By the visits' ids, not a join on the participant: the plan is then an index scan
     # whatever the table statistics say (during a bulk load they lag, and the join became
     # a sequential scan of every reminder, per participant).
+    # Alert rows (with a topic) share the visit but are not the schedule's: left alone.
     existing = (
         Reminder.objects.select_for_update(of=("self",))
-        .filter(visit_id__in=[visit.pk for visit in visits])
+        .filter(visit_id__in=[visit.pk for visit in visits], topic="")
         .order_by("pk")
     )
     cancelled, moved = [], []
@@ -225,7 +235,9 @@ def sync_all(*, participants: Iterable[Participant] | None = None) -> int:
     """Re-sync every participant who may have reminders (daily: picks up team changes)."""
     if participants is None:
         pending = Q(
-            visits__reminders__sent_at__isnull=True, visits__reminders__cancelled_at__isnull=True
+            visits__reminders__sent_at__isnull=True,
+            visits__reminders__cancelled_at__isnull=True,
+            visits__reminders__topic="",
         )
         participants = (
             Participant.objects.filter(Q(status=ParticipantStatus.TRANSPLANTED) | pending)
@@ -242,7 +254,7 @@ def sync_all(*, participants: Iterable[Participant] | None = None) -> int:
 # --- The scan: claim due rows, dispatch one send per id after commit.
 
 
-def _dispatcher(dispatch: Callable[[int], None], ids: list[int]) -> Callable[[], None]:
+def dispatcher(dispatch: Callable[[int], None], ids: list[int]) -> Callable[[], None]:
     def dispatch_claimed() -> None:
         """Dispatch each id; on the first failure (broker down) stop: the claims time out
         and a later scan dispatches them again."""
@@ -275,7 +287,7 @@ def claim_batch(*, now: datetime, size: int, dispatch: Callable[[int], None]) ->
     )
     if ids:
         Reminder.objects.filter(pk__in=ids).update(claimed_at=now)
-        transaction.on_commit(_dispatcher(dispatch, ids), robust=True)
+        transaction.on_commit(dispatcher(dispatch, ids), robust=True)
     return ids
 
 
@@ -315,6 +327,8 @@ def _definition(reminder: Reminder) -> ReminderDef | None:
 
 def why_not(reminder: Reminder, preference: ReminderPreference | None) -> str:
     """Why this reminder must not be sent now (empty if it may): later edits always win."""
+    if reminder.is_alert:
+        return alert_why_not(reminder)
     visit = reminder.visit
     participant = visit.participant
     if participant.has_ended:
@@ -328,6 +342,7 @@ def why_not(reminder: Reminder, preference: ReminderPreference | None) -> str:
     if definition is None:
         return "the protocol no longer defines this reminder"
     recipient = reminder.recipient
+    assert recipient is not None  # the check constraint: visit reminders go to users
     member = (
         Membership.objects.active()
         .filter(site=participant.site, user=recipient, role__in=roles_for(definition))
@@ -337,6 +352,29 @@ def why_not(reminder: Reminder, preference: ReminderPreference | None) -> str:
         return "recipient is no longer on the site team"
     if preference is not None and reminder.kind in preference.muted_kinds:
         return "muted by the recipient"
+    if reminder.channel not in channels.channels_for(recipient):
+        return "recipient has no address for this channel"
+    return ""
+
+
+def alert_why_not(reminder: Reminder) -> str:
+    """Why a safety alert must not be sent now. Unlike a visit reminder it is not muted and
+    outlives the visit and the participant's end of study (safety follow-up goes on); a
+    user still needs the role it was raised for, at the participant's site."""
+    recipient = reminder.recipient
+    if recipient is None:  # the sponsor contact, at the address stored when it was raised
+        return ""
+    member = (
+        Membership.objects.active()
+        .filter(
+            site=reminder.visit.participant.site,
+            user=recipient,
+            role__in=ALERT_ROLES[reminder.kind],
+        )
+        .exists()
+    )
+    if not (recipient.is_active and member):
+        return "recipient is no longer on the site team"
     if reminder.channel not in channels.channels_for(recipient):
         return "recipient has no address for this channel"
     return ""
@@ -361,7 +399,11 @@ def send_reminder(reminder_id: int, *, now: datetime | None = None) -> str:
         if reminder.due_at > now:  # moved later after it was claimed: a later scan sends it
             Reminder.objects.filter(pk=reminder.pk).update(claimed_at=None)
             return NOT_DUE
-        preference = ReminderPreference.objects.filter(user=reminder.recipient_id).first()
+        preference = (
+            ReminderPreference.objects.filter(user=reminder.recipient_id).first()
+            if reminder.recipient_id is not None
+            else None  # a contact without an account reads the site's default language
+        )
         reason = why_not(reminder, preference)
         if reason:
             Reminder.objects.filter(pk=reminder.pk).update(cancelled_at=now, last_error=reason)

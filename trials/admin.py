@@ -27,6 +27,7 @@ class TrialAdmin(admin.ModelAdmin):
         "title",
         "phase",
         "sponsor",
+        "sponsor_safety_email",
         "protocol_version",
         "spirometry_equation",
     )

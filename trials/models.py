@@ -124,6 +124,14 @@ class Trial(models.Model):
     title = models.CharField(_("title"), max_length=500)
     phase = models.CharField(_("phase"), max_length=20)
     sponsor = models.CharField(_("sponsor"), max_length=200)
+    sponsor_safety_email = models.EmailField(
+        _("sponsor safety contact e-mail"),
+        blank=True,
+        help_text=_(
+            "Receives every serious adverse event alert of this trial and its escalation "
+            "when no investigator acknowledges it in time. Empty: none is sent."
+        ),
+    )
     protocol_version = models.CharField(_("protocol version"), max_length=40)
     spirometry_equation = models.CharField(
         _("spirometry reference equation"),
