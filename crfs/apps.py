@@ -7,8 +7,9 @@ class CrfsConfig(AppConfig):
     verbose_name = _("Case report forms")
 
     def ready(self) -> None:
-        """Enrolment asks the screening checklist; stored derived values follow the visit date
-        and the trial's spirometry equation."""
+        """Enrolment and the return from a screen failure ask the screening checklist; stored
+        derived values follow the visit date, the trial's spirometry equation and corrected
+        demographics or ALS history."""
         from crfs import rederive
         from crfs.eligibility import services as eligibility
         from participants import lifecycle
@@ -16,6 +17,10 @@ class CrfsConfig(AppConfig):
         from visits import hooks as visit_hooks
 
         lifecycle.connect(lifecycle.ENROLMENT_CHECKS, eligibility.check_enrolment)
+        lifecycle.connect(
+            lifecycle.RETURN_TO_SCREENING_CHECKS, eligibility.check_return_to_screening
+        )
+        lifecycle.connect(lifecycle.ON_CLINICAL_CORRECTED, rederive.on_clinical_corrected)
         trial_hooks.connect(visit_hooks.ON_VISIT_DATE_CHANGED, rederive.rederive_visit)
         trial_hooks.connect(
             trial_hooks.ON_SPIROMETRY_EQUATION_CHANGED, rederive.rederive_trial_spirometry

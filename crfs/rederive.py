@@ -24,11 +24,15 @@ from typing import TYPE_CHECKING, Any
 import pghistory
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from crfs import registry
 from crfs.base import FormRecord
+from crfs.eligibility.scoring import DECISION_LABELS
 
 if TYPE_CHECKING:
+    from crfs.eligibility.models import Eligibility
+    from participants.models import Participant
     from trials.models import Trial
     from visits.models import Visit
 
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
 class Rederived:
     changed: list[FormRecord] = field(default_factory=list)
     locked: list[FormRecord] = field(default_factory=list)  # would change; left alone
+    # Per changed record (in `changed`'s order): field → (before, after).
+    values: list[dict[str, tuple[Any, Any]]] = field(default_factory=list)
 
 
 def context_models() -> list[type[FormRecord]]:
@@ -69,6 +75,7 @@ def rederive(records: Iterable[FormRecord], *, actor, cause: str) -> Rederived:
         with pghistory.context(actor_id=actor.pk, reason=cause, form=record.form_code):
             record.save(update_fields=[*changed, "updated_at"])
         result.changed.append(record)
+        result.values.append({name: (before[name], getattr(record, name)) for name in changed})
     return result
 
 
@@ -120,3 +127,112 @@ def rederive_trial_spirometry(trial: Trial, *, actor: Any) -> Rederived:
 
     cause = f"spirometry equation of {trial.nct_id} changed to {trial.spirometry_equation}"
     return rederive(with_this_trial(), actor=actor, cause=cause)
+
+
+@dataclass
+class ParticipantRederived:
+    """What a correction of a participant's demographics or ALS history re-derived."""
+
+    forms: Rederived
+    checklist: Eligibility | None = None  # the screening checklist as it now stands
+    checklist_changed: bool = False
+    checklist_locked: bool = False
+    decision_before: str = ""
+
+    def messages(self) -> list[str]:
+        """One line per changed or locked record and one for the checklist, for the page."""
+        lines = [
+            _("%(form)s at %(visit)s: %(values)s")
+            % {
+                "form": record._meta.verbose_name,
+                "visit": record.visit.code,
+                "values": "; ".join(
+                    _("%(name)s %(before)s → %(after)s")
+                    % {
+                        "name": record.field_label(name),
+                        "before": _shown(before),
+                        "after": _shown(after),
+                    }
+                    for name, (before, after) in values.items()
+                ),
+            }
+            for record, values in zip(self.forms.changed, self.forms.values, strict=True)
+        ]
+        lines += [
+            _("%(form)s at %(visit)s is locked: its derived values were left as they were.")
+            % {"form": record._meta.verbose_name, "visit": record.visit.code}
+            for record in self.forms.locked
+        ]
+        if not self.forms.changed and not self.forms.locked:
+            lines.append(_("No stored derived value of the forms changed."))
+        checklist = self.checklist
+        if checklist is None:
+            lines.append(_("No eligibility checklist has been started."))
+        elif self.checklist_locked:
+            lines.append(
+                _("The eligibility checklist is locked: not re-derived (%(decision)s).")
+                % {"decision": checklist.decision_label}
+            )
+        elif self.checklist_changed and checklist.decision != self.decision_before:
+            lines.append(
+                _("Eligibility re-derived: now %(decision)s (was %(before)s).")
+                % {
+                    "decision": checklist.decision_label,
+                    "before": DECISION_LABELS[self.decision_before],
+                }
+            )
+        elif self.checklist_changed:
+            lines.append(
+                _("Eligibility re-derived: still %(decision)s.")
+                % {"decision": checklist.decision_label}
+            )
+        else:
+            lines.append(
+                _("Eligibility unchanged: %(decision)s.") % {"decision": checklist.decision_label}
+            )
+        return lines
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1 else f"{value:.1f}"
+    return str(value)
+
+
+def rederive_participant(
+    participant: Participant, *, actor: Any, cause: str
+) -> ParticipantRederived:
+    """Re-derive every form of the participant that reads beyond its answers, and the
+    screening checklist (after the demographics or ALS history were corrected). The caller
+    holds the participant's row; `participant` carries the corrected rows."""
+    from crfs.eligibility import services as eligibility
+    from crfs.eligibility.selectors import screening_checklist
+
+    records: list[FormRecord] = []
+    for model in context_models():
+        for record in (
+            model.objects.filter(visit__participant=participant)
+            .select_related("visit")
+            .order_by("visit__actual_date", "visit__pk")
+        ):
+            record.visit.participant = participant  # with the corrected rows
+            records.append(record)
+    result = ParticipantRederived(forms=rederive(records, actor=actor, cause=cause))
+    checklist = screening_checklist(participant)
+    if checklist is None:
+        return result
+    visit = checklist.visit
+    visit.participant = participant
+    refreshed = eligibility.refresh_from_sources(visit, user=actor, cause=cause) or checklist
+    result.checklist = refreshed
+    result.checklist_locked = refreshed.is_locked
+    result.checklist_changed = refreshed.version != checklist.version
+    result.decision_before = checklist.decision
+    return result
+
+
+def on_clinical_corrected(participant: Participant, *, actor: Any, cause: str) -> list[str]:
+    """participants.lifecycle.ON_CLINICAL_CORRECTED: re-derive, and say what was re-derived."""
+    return rederive_participant(participant, actor=actor, cause=cause).messages()

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from participants import partial_dates, services
+from participants import corrections, partial_dates, services
 from participants.choices import ContactMethod, ContactOutcome, WithdrawnBy, YesNoUnknown
 from participants.models import (
     AlsHistory,
@@ -97,7 +97,32 @@ def refusal_with_link(refused: services.RegistrationRefused) -> ValidationError:
     return ValidationError(errors)
 
 
-class RegistrationForm(CrispyFields, forms.Form):
+class FormTokenMixin(forms.Form):
+    """One nonce per rendered form, so that submitting it twice saves once (the service looks
+    the token up). Its error goes on the form: a hidden field's own would not be shown. A post
+    without one (a script) is saved as it comes."""
+
+    damaged_message = _("This form is damaged: open it again and re-enter it.")
+    form_token = forms.CharField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+
+    def clean_form_token(self) -> uuid.UUID | None:
+        token = self.cleaned_data["form_token"]
+        if not token:
+            return None
+        try:
+            return uuid.UUID(token)
+        except ValueError:
+            self.add_error(None, self.damaged_message)
+            return None
+
+    def renew_token(self) -> None:
+        """A form shown again after a refusal was not saved, or was saved already with other
+        answers: a fresh nonce lets its next submission save."""
+        # items(), not {**data}: unpacking a QueryDict gives its lists of values.
+        self.data = dict(self.data.items()) | {"form_token": str(uuid.uuid4())}
+
+
+class RegistrationForm(FormTokenMixin, CrispyFields, forms.Form):
     # The service's errors on the stored onset go on the field it is typed in.
     error_fields = {"onset_date": "onset", "onset_precision": "onset"}
 
@@ -134,6 +159,7 @@ class RegistrationForm(CrispyFields, forms.Form):
             Fieldset(_("Identity (confidential)"), *IDENTITY_FIELDS),
             Fieldset(_("Demographics"), *DEMOGRAPHICS_FIELDS),
             Fieldset(_("ALS history"), "onset", *HISTORY_FIELDS),
+            "form_token",
         )
 
     def clean_onset(self) -> str:
@@ -275,28 +301,114 @@ class ConsentForm(CrispyFields, forms.Form):
         )
 
 
-class ContactAttemptForm(CrispyFields, forms.Form):
+class ContactAttemptForm(FormTokenMixin, CrispyFields, forms.Form):
     attempted_on = forms.DateField(label=_("Date"), widget=DateInput())
     method = forms.ChoiceField(label=_("Method"), choices=ContactMethod.choices)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=ContactOutcome.choices)
     notes = forms.CharField(label=_("Notes"), max_length=300, required=False)
-    # One nonce per rendered form, so that submitting it twice saves once (see
-    # services.record_contact_attempt). Its error goes on the form: a hidden field's own
-    # would not be shown. A post without one (a script) is saved as it comes.
-    form_token = forms.CharField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
+    # See services.record_contact_attempt for what the token does.
+    damaged_message = _("This form is damaged: open it again and re-enter the attempt.")
 
-    def clean_form_token(self) -> uuid.UUID | None:
-        token = self.cleaned_data["form_token"]
-        if not token:
-            return None
+
+class CorrectionForm(CrispyFields, forms.Form):
+    """What the correction pages share: the version of the row the page showed (optimistic
+    locking) and the reason for change. Subclasses add the corrected fields, prefilled."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    reason = forms.CharField(
+        label=_("Reason for change"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=FREE_TEXT_MAX_LENGTH,
+        required=False,  # required for a change: clean() says so beside the other errors
+        help_text=_("Kept in the audit trail with the old and new values."),
+    )
+
+    model: type[Demographics] | type[AlsHistory]
+    names: tuple[str, ...]
+
+    def __init__(self, *args, participant: Participant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.participant = participant
+
+    def clean(self):
+        cleaned = super().clean()
+        edited = [name for name in self.changed_data if name not in ("version", "reason")]
+        if edited and not (cleaned.get("reason") or "").strip() and "reason" not in self.errors:
+            self.add_error("reason", _("Give the reason for the correction."))
+        if self.errors:
+            # The service will not run: ask it now what else is wrong with the valid values
+            # (dates against birth, onset and screening), so every field is answered at once.
+            moved = getattr(self, "error_fields", {})
+            for name, messages in corrections.check_correction(
+                self.participant, self.model, self.changes()
+            ).items():
+                field = moved.get(name, name)
+                if field not in self.errors:  # its own error says more
+                    self.add_error(field if field in self.fields else None, messages)
+        return cleaned
+
+    def changes(self) -> dict:
+        """The corrected values (those that are valid, until the form is)."""
+        return {name: self.cleaned_data[name] for name in self.names if name in self.cleaned_data}
+
+    def renew_version(self, version: int) -> None:
+        """After a stale refusal the person has been shown the newer values: their next save
+        is made against that row."""
+        self.data = dict(self.data.items()) | {"version": str(version)}
+
+
+class DemographicsCorrectionForm(CorrectionForm):
+    model = Demographics
+
+    def __init__(self, *args, row: Demographics, may_see_identifiers: bool, **kwargs):
+        # The date of birth is an identifier: without the right to see it, it is no field.
+        names = DEMOGRAPHICS_FIELDS if may_see_identifiers else DEMOGRAPHICS_FIELDS[1:]
+        initial = {name: getattr(row, name) for name in names} | {"version": row.version}
+        super().__init__(*args, initial=initial, **kwargs)
+        self.names = names
+        self.fields.update(_model_fields(Demographics, names, {"date_of_birth": DateInput()}))
+        self.helper.layout = Layout(*names, "reason", "version")
+
+
+class AlsHistoryCorrectionForm(CorrectionForm):
+    # The service's errors on the stored onset go on the field it is typed in.
+    error_fields = {"onset_date": "onset", "onset_precision": "onset"}
+
+    onset = forms.CharField(
+        label=_("Symptom onset"),
+        max_length=10,
+        help_text=_("As precise as known: 2024-03-17, 2024-03 or 2024."),
+    )
+
+    model = AlsHistory
+    names = (*HISTORY_FIELDS, "onset_date", "onset_precision")
+
+    def __init__(self, *args, row: AlsHistory, **kwargs):
+        initial = {name: getattr(row, name) for name in HISTORY_FIELDS} | {
+            "onset": row.onset_display,
+            "version": row.version,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields.update(
+            _model_fields(AlsHistory, HISTORY_FIELDS, {"diagnosis_date": DateInput()})
+        )
+        self.helper.layout = Layout("onset", *HISTORY_FIELDS, "reason", "version")
+
+    def clean_onset(self) -> str:
+        value = self.cleaned_data["onset"]
         try:
-            return uuid.UUID(token)
+            onset, precision = partial_dates.parse_partial_date(value)
         except ValueError:
-            self.add_error(None, _("This form is damaged: open it again and re-enter the attempt."))
-            return None
+            raise forms.ValidationError(_("Enter a date as YYYY-MM-DD, YYYY-MM or YYYY.")) from None
+        self.cleaned_data["onset_date"] = onset
+        self.cleaned_data["onset_precision"] = precision
+        return value
 
-    def renew_token(self) -> None:
-        """A form shown again after a refusal was not saved, or was saved already with other
-        answers: a fresh nonce lets its next submission save."""
-        # items(), not {**data}: unpacking a QueryDict gives its lists of values.
-        self.data = dict(self.data.items()) | {"form_token": str(uuid.uuid4())}
+
+class ReturnToScreeningForm(CrispyFields, forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=FREE_TEXT_MAX_LENGTH,
+        help_text=_("Why the screen failure was wrong, e.g. the corrected onset region."),
+    )

@@ -1,6 +1,6 @@
 """The participant status lifecycle, and its explicit extension points.
 
-    screening ─┬─> screen_failed
+    screening ─┬─> screen_failed ─> screening (a screen failure the corrected data undo)
                └─> enrolled ─┬─> transplanted ─┬─> completed
                              │                 ├─> withdrawn / lost_to_follow_up / died
                              └─> withdrawn / lost_to_follow_up / died
@@ -13,8 +13,8 @@ inside their own transaction, so a handler that raises rolls the whole change ba
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -29,11 +29,13 @@ EXITS = frozenset({S.WITHDRAWN, S.LOST_TO_FOLLOW_UP, S.DIED})
 TERMINAL = frozenset({S.SCREEN_FAILED, S.COMPLETED, *EXITS})
 ALLOWED: dict[str, frozenset[str]] = {
     S.SCREENING: frozenset({S.SCREEN_FAILED, S.ENROLLED}),
+    S.SCREEN_FAILED: frozenset({S.SCREENING}),
     S.ENROLLED: frozenset({S.TRANSPLANTED, *EXITS}),
     S.TRANSPLANTED: frozenset({S.COMPLETED, *EXITS}),
 }
-# Reached only through their own services (study ID allocation; the transplantation form).
-BY_SERVICE_ONLY = frozenset({S.ENROLLED, S.TRANSPLANTED})
+# Reached only through their own services (study ID allocation; the transplantation form;
+# corrections.return_to_screening, which asks RETURN_TO_SCREENING_CHECKS first).
+BY_SERVICE_ONLY = frozenset({S.ENROLLED, S.TRANSPLANTED, S.SCREENING})
 REASON_REQUIRED = frozenset({S.SCREEN_FAILED, *EXITS})
 
 
@@ -55,6 +57,19 @@ ON_EXITED: list[Hook] = []
 # Run by enrol_participant before the study ID is allocated; a check refuses enrolment
 # by raising ValidationError (visits checks the eligibility decision of the screening visit).
 ENROLMENT_CHECKS: list[Hook] = []
+# Run by corrections.return_to_screening: a screen failure is undone only when the data as
+# corrected no longer make one (crfs checks the screening checklist's decision).
+RETURN_TO_SCREENING_CHECKS: list[Hook] = []
+
+
+class CorrectionHook(Protocol):
+    """Called after demographics or ALS history were corrected, inside the correction's
+    transaction: re-derives what reads them; answers lines telling the user what changed."""
+
+    def __call__(self, participant: Participant, *, actor: Any, cause: str) -> Iterable[str]: ...
+
+
+ON_CLINICAL_CORRECTED: list[CorrectionHook] = []
 
 
 def run(hooks: list[Hook], participant: Participant) -> None:

@@ -224,6 +224,35 @@ def check_registration(
     )
 
 
+def _registered_by_form(
+    form_token: UUID, site: Site, screened_on: date, identity: dict, demographics: dict
+) -> Participant | None:
+    """The participant a submission of this registration form registered already, if the
+    form now says the same person; refused when it was changed after registering someone."""
+    saved = (
+        Participant.objects.filter(form_token=form_token)
+        .select_related("site", "trial", "identity", "demographics")
+        .first()
+    )
+    if saved is None:
+        return None
+    same = (
+        saved.site_id == site.pk
+        and saved.screened_on == screened_on
+        and saved.identity.full_name == identity.get("full_name")
+        and saved.demographics.date_of_birth == demographics.get("date_of_birth")
+    )
+    if same:
+        return saved
+    raise ValidationError(
+        _(
+            "This form has registered a person already (%(number)s). To register another "
+            "person, check the answers below and register again."
+        )
+        % {"number": saved.screening_number}
+    )
+
+
 @transaction.atomic
 def register_participant(
     *,
@@ -234,18 +263,26 @@ def register_participant(
     identity: dict,
     demographics: dict,
     als_history: dict,
+    form_token: UUID | None = None,
 ) -> Participant:
     """Register a person being screened: screening number, identity, demographics, history.
 
     Refused (RegistrationRefused, every problem at once) when a value is invalid or the
-    national ID is already registered in the trial.
+    national ID is already registered in the trial. `form_token` is the nonce of the form
+    the registration was entered on: the same form submitted again with the same person
+    answers the participant its first submission registered (a national ID is optional, so
+    it cannot tell a double submit by itself).
     """
     _require(actor, permissions.ENROL, site)
-    if national_id_key(identity.get("national_id") or ""):
+    if form_token is not None or national_id_key(identity.get("national_id") or ""):
         # Two registrations of one person (a double submit, two sites) would both find no
         # earlier record unless they queue: lock the trial's row. NO KEY UPDATE, so the
         # inserts that reference the trial (which take KEY SHARE) do not wait on it.
         list(Trial.objects.select_for_update(no_key=True).filter(pk=trial.pk).values("pk"))
+    if form_token is not None:
+        saved = _registered_by_form(form_token, site, screened_on, identity, demographics)
+        if saved is not None:
+            return saved
     identity_row, demographics_row, history_row = _validated_rows(
         actor=actor,
         site=site,
@@ -265,11 +302,14 @@ def register_participant(
             status_date=screened_on,
             screened_on=screened_on,
             created_by=actor,
+            form_token=form_token,
         )
-        # Site, trial and actor are in hand. Both constraints hold by construction: the number
+        # Site, trial and actor are in hand; the token was looked up above under the lock. Both constraints hold by construction: the number
         # comes from the site's sequence, and status and study ID are set together.
         _save_clean(
-            participant, exclude=("site", "trial", "created_by"), validate_constraints=False
+            participant,
+            exclude=("site", "trial", "created_by", "form_token"),
+            validate_constraints=False,
         )
         StatusChange.objects.create(
             participant=participant,
@@ -356,7 +396,12 @@ def change_status(
     participant = _locked(participant)
     if to_status in lifecycle.BY_SERVICE_ONLY:
         raise ValidationError(
-            {"status": _("Use the enrolment action or the transplantation form for this change.")}
+            {
+                "status": _(
+                    "This change has its own page: enrolment, the transplantation form or "
+                    "the return to screening."
+                )
+            }
         )
     lifecycle.check_transition(participant.status, to_status)
     reason = reason.strip()

@@ -11,22 +11,26 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from participants import selectors, services
+from participants import corrections, selectors, services
 from participants.forms import (
     DEMOGRAPHICS_FIELDS,
     IDENTITY_FIELDS,
+    AlsHistoryCorrectionForm,
     ConsentForm,
     ContactAttemptForm,
+    CorrectionForm,
+    DemographicsCorrectionForm,
     EnrolForm,
     RegistrationForm,
+    ReturnToScreeningForm,
     StatusChangeForm,
     refusal_with_link,
 )
-from participants.models import Participant
+from participants.models import AlsHistory, Demographics, Participant
 from trials import permissions
 from trials.forms import NOT_RUN, form_status, run_service
 
@@ -52,6 +56,7 @@ def register_page(request: HttpRequest, code: str) -> HttpResponse:
                 identity=form.section(IDENTITY_FIELDS),
                 demographics=form.section(DEMOGRAPHICS_FIELDS),
                 als_history=form.als_history_data(),
+                form_token=data["form_token"],
             )
         except services.RegistrationRefused as refused:
             raise refusal_with_link(refused) from None
@@ -63,6 +68,8 @@ def register_page(request: HttpRequest, code: str) -> HttpResponse:
             _("Registered as %(number)s.") % {"number": participant.screening_number},
         )
         return redirect("participant-detail", code=site.code, pk=participant.pk)
+    if form.is_bound:
+        form.renew_token()
     return render(
         request,
         "participants/register.html",
@@ -192,4 +199,122 @@ def contact_attempt_page(request: HttpRequest, code: str, pk: int) -> HttpRespon
             "attempts": participant.contact_attempts.all(),
         },
         status=form_status(form),
+    )
+
+
+def _after_correction(
+    request: HttpRequest, participant: Participant, corrected: corrections.Corrected
+) -> HttpResponse:
+    """Say what was corrected and re-derived; a screen failure the corrected data undo is
+    taken to the return to screening, the others back to the participant page."""
+    messages.success(
+        request, _("Corrected: %(fields)s.") % {"fields": ", ".join(corrected.changed)}
+    )
+    for line in corrected.rederived:
+        messages.info(request, line)
+    code = participant.site.code
+    if corrections.why_not_return_to_screening(corrected.participant) is None:
+        return redirect("participant-return-to-screening", code=code, pk=participant.pk)
+    return redirect("participant-detail", code=code, pk=participant.pk)
+
+
+def _correction_page(
+    request: HttpRequest,
+    participant: Participant,
+    form: CorrectionForm,
+    correct,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    def save(data: dict[str, Any]) -> corrections.Corrected:
+        try:
+            return correct(data)
+        except corrections.StaleCorrection as stale:
+            form.renew_version(stale.current_version)
+            raise
+
+    corrected = run_service(form, save)
+    if corrected is not NOT_RUN:
+        return _after_correction(request, participant, corrected)
+    return render(
+        request,
+        template,
+        {"site": participant.site, "participant": participant, "form": form} | context,
+        status=form_status(form),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def demographics_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    participant = selectors.get_participant_or_404(request.user, code, pk, permissions.ENTER_DATA)
+    row = get_object_or_404(Demographics, participant=participant)
+    may_see_identifiers = permissions.can(
+        request.user, permissions.VIEW_IDENTIFIERS, participant.site
+    )
+    form = DemographicsCorrectionForm(
+        request.POST or None,
+        row=row,
+        participant=participant,
+        may_see_identifiers=may_see_identifiers,
+    )
+    return _correction_page(
+        request,
+        participant,
+        form,
+        lambda data: corrections.correct_demographics(
+            actor=request.user,
+            participant=participant,
+            changes=form.changes(),
+            expected_version=data["version"],
+            reason=data["reason"],
+        ),
+        "participants/correct_demographics.html",
+        # Without the date of birth, the age says what it would (as on the participant page).
+        {"age_at_screening": row.age_on(participant.screened_on)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def als_history_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    participant = selectors.get_participant_or_404(request.user, code, pk, permissions.ENTER_DATA)
+    row = get_object_or_404(AlsHistory, participant=participant)
+    form = AlsHistoryCorrectionForm(request.POST or None, row=row, participant=participant)
+    return _correction_page(
+        request,
+        participant,
+        form,
+        lambda data: corrections.correct_als_history(
+            actor=request.user,
+            participant=participant,
+            changes=form.changes(),
+            expected_version=data["version"],
+            reason=data["reason"],
+        ),
+        "participants/correct_als_history.html",
+        {},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def return_to_screening_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    participant = selectors.get_participant_or_404(request.user, code, pk, permissions.ENROL)
+    refusal = corrections.why_not_return_to_screening(participant)
+    form = ReturnToScreeningForm(request.POST if refusal is None else None)
+    returned = run_service(
+        form,
+        lambda data: corrections.return_to_screening(
+            actor=request.user, participant=participant, reason=data["reason"]
+        ),
+    )
+    if returned is not NOT_RUN:
+        messages.success(request, _("Returned to screening."))
+        return redirect("participant-detail", code=code, pk=participant.pk)
+    return render(
+        request,
+        "participants/return_to_screening.html",
+        {"site": participant.site, "participant": participant, "form": form, "refusal": refusal},
+        status=400 if refusal is not None and request.method == "POST" else form_status(form),
     )

@@ -86,3 +86,21 @@ def check_enrolment(participant) -> None:
         )
         % {"criteria": "; ".join(record.failed_labels() or record.unknown_labels())}
     )
+
+
+def check_return_to_screening(participant) -> None:
+    """Refuse to undo a screen failure the screening checklist still makes (connected to
+    participants.lifecycle.RETURN_TO_SCREENING_CHECKS); the checklist row is locked, so it
+    cannot become a screen failure while the participant returns."""
+    found = screening_checklist(participant)
+    if found is None:
+        return  # a screen failure recorded without a checklist: nothing contradicts the return
+    record = Eligibility.objects.select_for_update(of=("self",)).get(pk=found.pk)
+    if record.decision == Decision.SCREEN_FAILURE:
+        raise ValidationError(
+            _(
+                "The screening checklist still makes this participant a screen failure "
+                "(%(criteria)s): correct the data it reads first."
+            )
+            % {"criteria": "; ".join(record.failed_labels())}
+        )

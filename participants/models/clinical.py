@@ -56,6 +56,9 @@ class Demographics(models.Model):
         choices=Ethnicity.choices,
         help_text=_("Selects the spirometry reference group."),
     )
+    # Optimistic locking of corrections: a page submits the version it showed, and a save
+    # from a page opened before another correction is refused (participants.corrections).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("demographics")
@@ -108,6 +111,8 @@ class AlsHistory(models.Model):
     )
     riluzole = models.BooleanField(_("takes riluzole"), default=False)
     edaravone = models.BooleanField(_("takes edaravone"), default=False)
+    # As Demographics.version.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("ALS history")

@@ -44,6 +44,9 @@ class Participant(models.Model):
         related_name="+",
         verbose_name=_("registered by"),
     )
+    # The nonce of the registration form: the same form submitted twice (a double click, a
+    # browser re-sending it) finds the participant its first submission registered.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["site", "screening_number"]
