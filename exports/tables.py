@@ -701,138 +701,6 @@ def participant_table(ctx: Context) -> Table:
     )
 
 
-# --- audit log ------------------------------------------------------------------------
-
-
-def event_model(model: type[models.Model]):
-    import pghistory.models
-
-    for relation in model._meta.related_objects:
-        related = relation.related_model
-        if issubclass(related, pghistory.models.Event) and relation.field.name == "pgh_obj":
-            return related
-    return None
-
-
-def audit_table(ctx: Context, specs: list[registry.FormSpec]) -> Table | None:
-    import pghistory.models
-
-    user_table = qn(get_user_model()._meta.db_table)
-    context_table = qn(pghistory.models.Context._meta.db_table)
-    columns: list[Column] = [
-        *_key_columns(ctx),
-        (
-            Variable("visit", _("Visit"), TEXT, "key", codelist=visit_codelist()),
-            "v.code",
-        ),
-        (Variable("visit_seq", _("Unscheduled visit number"), INTEGER, "key"), "v.sequence"),
-        (Variable("form", _("Form"), TEXT, "audit"), "{form}"),
-        (Variable("event_id", _("Audit event number"), INTEGER, "audit"), "e.pgh_id"),
-        (Variable("event", _("Event"), TEXT, "audit"), "e.pgh_label"),
-    ]
-    if ctx.deid:
-        columns.append(
-            (
-                Variable(
-                    "changed_on", ctx.date_label(_("Date of the change")), ctx.date_kind, "audit"
-                ),
-                ctx.date("(e.pgh_created_at AT TIME ZONE s.time_zone)::date"),
-            )
-        )
-    else:
-        columns.append(
-            (
-                Variable("changed_at", _("Time of the change (UTC)"), TEXT, "audit"),
-                "to_char(e.pgh_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-            )
-        )
-    columns += [
-        (Variable("form_status", _("Form status after the change"), TEXT, "audit"), "e.status"),
-        (
-            Variable("form_version", _("Form version after the change"), INTEGER, "audit"),
-            "e.version",
-        ),
-        (Variable("changed_fields", _("Fields changed"), TEXT, "audit"), "{changed}"),
-    ]
-    if not ctx.deid:
-        columns += [
-            (Variable("changed_by", _("Changed by (user name)"), TEXT, "audit"), "u.username"),
-            (
-                Variable("reason", _("Reason for change"), TEXT, "audit"),
-                "c.metadata ->> 'reason'",
-            ),
-        ]
-    selects: list[str] = []
-    params: list[Any] = []
-    counts: list[str] = []
-    t = _tables()
-    join, join_params = ctx.subject_join()
-    where, where_params = ctx.participant_where()
-    for spec in specs:
-        events = event_model(spec.model)
-        if events is None:
-            continue
-        tracked = [
-            f.column
-            for f in events._meta.concrete_fields
-            if not f.name.startswith("pgh_")
-            and f.name
-            not in {"id", "visit", "created_at", "updated_at", "updated_by", "completed_at"}
-        ]
-        changed = (
-            "concat_ws(' ', "
-            + ", ".join(
-                f"CASE WHEN e.{qn(c)} IS DISTINCT FROM lag(e.{qn(c)}) OVER w THEN {_literal(c)} END"
-                for c in tracked
-            )
-            + ")"
-        )
-        exprs = [
-            (v, e.replace("{form}", f"{_literal(spec.code)}::text").replace("{changed}", changed))
-            for v, e in columns
-        ]
-        from_sql = (
-            f" FROM {qn(events._meta.db_table)} e"
-            f" JOIN {t['visit']} v ON v.id = e.visit_id"
-            f" JOIN {t['participant']} p ON p.id = v.participant_id"
-            f" JOIN {t['site']} s ON s.id = p.site_id"
-            f" LEFT JOIN {t['tx']} tx ON tx.participant_id = p.id"
-            f" LEFT JOIN {context_table} c ON c.id = e.pgh_context_id"
-            f" LEFT JOIN {user_table} u ON u.id::text = c.metadata ->> 'actor_id'"
-            f"{join} WHERE {where} AND v.code = ANY(%s)"
-        )
-        part_params = [*join_params, *where_params, list(ctx.options.visits)]
-        selects.append(
-            _select(
-                _hidden(ctx, "v.position", "v.sequence", "v.code", "e.pgh_id")
-                + f", {_literal(spec.code)}::text AS _form",
-                exprs,
-            )
-            + from_sql
-            + " WINDOW w AS (PARTITION BY e.pgh_obj_id ORDER BY e.pgh_id)"
-        )
-        counts.append("SELECT count(*)" + from_sql)
-        params += part_params
-    if not selects:
-        return None
-    sql = " UNION ALL ".join(f"({s})" for s in selects)
-    count_sql = "SELECT " + " + ".join(f"({c})" for c in counts)
-    return _finish(
-        Table(
-            name=AUDIT_TABLE,
-            label=_("Audit log"),
-            variables=[v for v, _e in columns],
-            inner_sql=sql,
-            order_by="_ord, _pid, _vpos, _vseq, _form, _rep",
-            params=params,
-            count_sql=count_sql,
-            count_params=params,
-            notes=[_("One row per recorded change of a form (database triggers).")],
-        ),
-        ctx.options,
-    )
-
-
 # --- everything -----------------------------------------------------------------------
 
 
@@ -853,7 +721,9 @@ def build_tables(options: ExportOptions, subjects: Subjects | None = None) -> li
         for relation in child_relations(spec.model):
             tables.append(child_table(ctx, spec, relation))
     if options.audit:
-        audit = audit_table(ctx, specs)
+        from exports.audit import audit_table  # the audit module builds on this one
+
+        audit = audit_table(ctx)
         if audit is not None:
             tables.append(audit)
     return tables

@@ -1,8 +1,8 @@
 """CDISC ODM 1.3.2 XML: metadata (Study / MetaDataVersion with StudyEventDef, FormDef,
 ItemGroupDef, ItemDef, CodeList), sites and users (AdminData), and clinical data
 (SubjectData / StudyEventData / FormData / ItemGroupData / ItemData), with the last
-change of each form as its AuditRecord when the audit log is asked for (identified
-exports only). Validates against the official schema that odmlib ships.
+change of each form at each visit as its AuditRecord when the audit log is asked for
+(identified exports only; the full log is in the other formats). Validates against the official schema that odmlib ships.
 
 Rows of every table are merged in one pass (heapq.merge over the server-side
 cursors, all ordered by subject, visit, form), so a subject's data nests without
@@ -178,8 +178,12 @@ def _merged(tables: list[Table], form_order: dict[str, int]) -> Iterator[tuple]:
         for row in stream_rows(table):
             if table.name == AUDIT_TABLE:
                 assert form_column is not None  # the audit table names each row's form
-                form_index = form_order.get(row[HIDDEN + form_column], 0)
-                group = 0
+                # Only the changes of a form in the file give its AuditRecord; every audit
+                # row of a visit comes before its forms (-1), in the log's own order.
+                if row[HIDDEN + form_column] not in form_order:
+                    continue
+                yield (row[0], row[1], row[2], row[3], -1, 0, 0), index, row
+                continue
             yield (row[0], row[1], row[2], row[3], form_index, group, row[5]), index, row
 
     streams = [keyed(i, t) for i, t in enumerate(tables)]
@@ -233,21 +237,23 @@ def write_clinical(
             code, seq = row[4], row[3]
             repeat = f' StudyEventRepeatKey="{seq}"' if code == "UNS" else ""
             out.write(f'<StudyEventData StudyEventOID="{oid("SE", code)}"{repeat}>')
+            last_audit: dict[str, tuple] = {}  # form code → its latest change at this visit
             for form_index, form_rows in groupby(visit_rows, key=lambda item: item[0][4]):
-                last_audit = None
                 opened = False
                 for _key, index, row in form_rows:
-                    counts[tables[index].name] += 1
                     pending += 1
                     if index == audit_index:
-                        last_audit = row
+                        last_audit[row[HIDDEN + audit_vars["form"]]] = row
                         continue
                     table = tables[index]
+                    counts[table.name] += 1
                     if not opened:
                         out.write(f'<FormData FormOID="{oid("F", table.form_code)}">')
-                        if with_audit and last_audit is not None:
-                            users.add(last_audit[HIDDEN + audit_vars["changed_by"]] or "system")
-                            write_audit(out, last_audit, audit_vars, site)
+                        audit = last_audit.get(table.form_code)
+                        if with_audit and audit is not None:
+                            users.add(audit[HIDDEN + audit_vars["changed_by"]] or "system")
+                            write_audit(out, audit, audit_vars, site)
+                            counts[AUDIT_TABLE] += 1  # the log's rows in ODM
                         opened = True
                     repeat_key = f' ItemGroupRepeatKey="{row[5]}"' if table.repeating else ""
                     out.write(
