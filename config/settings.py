@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "visits",
     "crfs",
     "reminders",
+    "safety",
     "clinic",
     "rest_framework",
     "rest_framework.authtoken",

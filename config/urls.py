@@ -36,6 +36,7 @@ urlpatterns = [
     path("sites/<str:code>/participants/", include("participants.urls")),
     path("sites/<str:code>/participants/", include("visits.urls")),
     path("sites/<str:code>/participants/", include("crfs.urls")),
+    path("sites/<str:code>/", include("safety.urls")),
     path("", include("reminders.urls")),
     path("", include("exports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
