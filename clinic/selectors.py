@@ -6,23 +6,29 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+from django.db import models
 from django.db.models import (
+    CharField,
+    Exists,
     F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
 )
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crfs import registry
 from crfs.screening.selectors import mark_screening, with_screening
 from participants.choices import ParticipantStatus
-from participants.models import Participant
+from participants.models import AlsHistory, Consent, Demographics, Participant
 from trials.digits import ascii_digits
 from trials.models import Site
 from trials.protocols.forms import FORM_CATALOGUE
 from visits.choices import VisitStatus
-from visits.models import Visit
+from visits.models import Transplantation, Visit
 
 if TYPE_CHECKING:
     from crfs.screening.selectors import ScreenedParticipant
@@ -34,6 +40,12 @@ DUE_FILTERS = {
 }
 
 SOON_DAYS = 30
+
+# Dated outside its window: read from the dates, not the stored status, so a visit whose window
+# moved after it was dated (a corrected transplantation) counts too.
+OUT_OF_WINDOW = Q(actual_date__isnull=False) & (
+    Q(actual_date__lt=F("window_start")) | Q(actual_date__gt=F("window_end"))
+)
 
 CONSENT_FILTERS = {
     "needed": _("Consent not yet recorded"),
@@ -68,6 +80,7 @@ def participant_list(
         next_visit_target=_next_visit("target_date"),
         next_window_start=_next_visit("window_start"),
         next_window_end=_next_visit("window_end"),
+        has_deviation=Exists(Visit.objects.filter(OUT_OF_WINDOW, participant=OuterRef("pk"))),
     )
     if search_names:
         participants = participants.select_related("identity")
@@ -94,35 +107,256 @@ def participant_list(
     return participants.order_by("screening_number")
 
 
+class FormState(models.TextChoices):
+    """What one expected form of one visit looks like on the participant and visit pages."""
+
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETE = "complete", _("Complete")
+    VERIFIED = "verified", _("Source verified")
+    SIGNED = "signed", _("Signed")
+    LOCKED = "locked", _("Locked")
+    # Kept on the participant, not at a visit (consent, demographics, ALS history,
+    # transplantation): recorded or not.
+    RECORDED = "recorded", _("Recorded")
+    NOT_RECORDED = "not_recorded", _("Not recorded")
+    # Expected by the protocol, but this system has no entry page for it yet.
+    NO_PAGE = "no_page", _("No page yet")
+    NOT_EXPECTED = "not_expected", _("Not expected at this visit")
+    VISIT_MISSED = "visit_missed", _("Visit missed")
+
+
+COMPLETE_STATES = frozenset(
+    {
+        FormState.COMPLETE,
+        FormState.VERIFIED,
+        FormState.SIGNED,
+        FormState.LOCKED,
+        FormState.RECORDED,
+    }
+)
+FORM_STATE_ICONS = {
+    FormState.NOT_STARTED: "bi-circle",
+    FormState.IN_PROGRESS: "bi-circle-half",
+    FormState.COMPLETE: "bi-check-circle-fill",
+    FormState.VERIFIED: "bi-patch-check-fill",
+    FormState.SIGNED: "bi-pen-fill",
+    FormState.LOCKED: "bi-lock-fill",
+    FormState.RECORDED: "bi-check-circle-fill",
+    FormState.NOT_RECORDED: "bi-circle",
+    FormState.NO_PAGE: "bi-hourglass",
+    FormState.NOT_EXPECTED: "bi-dash-lg",
+    FormState.VISIT_MISSED: "bi-x-circle",
+}
+# The order of the legend under the matrix.
+LEGEND = [(state, FORM_STATE_ICONS[state]) for state in FormState]
+
+# Expected forms whose data sit on the participant rather than at a visit.
+PARTICIPANT_FORMS = ("consent", "demographics", "als_history", "transplantation")
+
+
+@dataclass(frozen=True)
+class FormCell:
+    code: str
+    label: str
+    visit_code: str
+    state: FormState
+    # The page where the form is entered or viewed; empty when there is none for this user.
+    href: str = ""
+
+    @property
+    def is_complete(self) -> bool:
+        return self.state in COMPLETE_STATES
+
+    @property
+    def state_label(self) -> str:
+        return str(self.state.label)
+
+    @property
+    def icon(self) -> str:
+        return FORM_STATE_ICONS[self.state]
+
+
 @dataclass
-class TimelineRow:
+class VisitProgress:
+    """One visit: attendance (from its dates) and data completeness (from its forms), apart."""
+
     visit: Visit
     status: VisitStatus
-    forms: list[str]
+    forms: list[FormCell]  # the forms the protocol expects at this visit, in its order
 
     @property
     def status_label(self) -> str:
         return str(self.status.label)
 
+    @property
+    def expects_data(self) -> bool:
+        """A missed or no longer expected visit has no forms to complete."""
+        return self.status not in (VisitStatus.MISSED, VisitStatus.NOT_EXPECTED)
 
-def timeline(participant: Participant, today: date) -> list[TimelineRow]:
-    """Every visit of the participant in protocol order, with today's status and forms."""
+    @property
+    def expected_count(self) -> int:
+        return len(self.forms)
+
+    @property
+    def complete_count(self) -> int:
+        return sum(cell.is_complete for cell in self.forms)
+
+    @property
+    def form_labels(self) -> list[str]:
+        return [cell.label for cell in self.forms]
+
+    def cell(self, code: str) -> FormCell:
+        for cell in self.forms:
+            if cell.code == code:
+                return cell
+        label = str(FORM_CATALOGUE[code].label)
+        return FormCell(code, label, self.visit.display_code, FormState.NOT_EXPECTED)
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    code: str
+    label: str
+    cells: list[FormCell]  # one per visit, in the matrix's visit order
+
+
+@dataclass(frozen=True)
+class SubjectMatrix:
+    """The participant's visits (columns) by the forms any of them expects (rows)."""
+
+    visits: list[VisitProgress]
+    rows: list[MatrixRow]
+
+
+def _form_statuses(**visit_filter: object) -> dict[tuple[int, str], str]:
+    """{(visit id, form code): status} of every entry form's record matching `visit_filter`,
+    in one query (a UNION over the instruments), whatever the number of visits and forms."""
+    queries = [
+        spec.model.objects.filter(**visit_filter)
+        .order_by()
+        .annotate(form_code=Value(spec.code, output_field=CharField()))
+        .values_list("visit_id", "form_code", "status")
+        for spec in registry.entry_forms().values()
+    ]
+    first, *rest = queries
+    return {(visit_id, code): status for visit_id, code, status in first.union(*rest, all=True)}
+
+
+def _participant_forms_recorded(participant: Participant) -> set[str]:
+    """Which of PARTICIPANT_FORMS the participant has, in one query."""
+    row = (
+        Participant.objects.filter(pk=participant.pk)
+        .values(
+            has_consent=Exists(Consent.objects.filter(participant=OuterRef("pk"))),
+            has_demographics=Exists(Demographics.objects.filter(participant=OuterRef("pk"))),
+            has_als_history=Exists(AlsHistory.objects.filter(participant=OuterRef("pk"))),
+            has_transplantation=Exists(Transplantation.objects.filter(participant=OuterRef("pk"))),
+        )
+        .get()
+    )
+    return {code for code in PARTICIPANT_FORMS if row[f"has_{code}"]}
+
+
+@dataclass(frozen=True)
+class _Context:
+    participant: Participant
+    today: date
+    statuses: dict[tuple[int, str], str]
+    recorded: set[str]
+    may_enter: bool
+    may_enrol: bool
+
+
+def _cell(ctx: _Context, visit: Visit, status: VisitStatus, code: str) -> FormCell:
+    label, visit_code = str(FORM_CATALOGUE[code].label), visit.display_code
+    site_code, pk = ctx.participant.site.code, ctx.participant.pk
+    if code in PARTICIPANT_FORMS:
+        recorded = code in ctx.recorded
+        state = FormState.RECORDED if recorded else FormState.NOT_RECORDED
+        href = ""
+        if code == "consent" and ctx.may_enrol:
+            href = reverse("participant-consent", args=[site_code, pk])
+        elif code == "transplantation" and ctx.may_enter and recorded:
+            href = reverse("transplantation", args=[site_code, pk])
+        return FormCell(code, label, visit_code, state, href)
+    if registry.get(code) is None:
+        return FormCell(code, label, visit_code, FormState.NO_PAGE)
+    stored = ctx.statuses.get((visit.pk, code))
+    if stored is not None:
+        state = FormState(stored)
+    elif status == VisitStatus.MISSED:
+        state = FormState.VISIT_MISSED
+    elif status == VisitStatus.NOT_EXPECTED:
+        state = FormState.NOT_EXPECTED
+    else:
+        state = FormState.NOT_STARTED
+    # Everyone who sees the participant may open an entry page (read-only without
+    # ENTER_DATA); a missed visit without data has nothing to open.
+    href = (
+        ""
+        if state in (FormState.VISIT_MISSED, FormState.NOT_EXPECTED)
+        else reverse("crf-entry", args=[site_code, pk, visit.pk, code])
+    )
+    return FormCell(code, label, visit_code, state, href)
+
+
+def _progress(ctx: _Context, visit: Visit) -> VisitProgress:
+    status = visit.status_on(ctx.today)
+    forms = [_cell(ctx, visit, status, code) for code in visit.expected_forms()]
+    return VisitProgress(visit=visit, status=status, forms=forms)
+
+
+def timeline(
+    participant: Participant, today: date, *, may_enter: bool = False, may_enrol: bool = False
+) -> list[VisitProgress]:
+    """Every visit of the participant in protocol order, with today's attendance and its
+    forms' completeness: three queries (visits, form statuses, participant-level forms)."""
     visits = sorted(
         participant.visits.all(),
         key=lambda v: (v.position, v.actual_date or v.target_date or date.max, v.sequence),
     )
-    rows = []
     for visit in visits:
         visit.participant = participant
-        rows.append(
-            TimelineRow(visit=visit, status=visit.status_on(today), forms=timeline_forms(visit))
+    ctx = _Context(
+        participant=participant,
+        today=today,
+        statuses=_form_statuses(visit__participant=participant),
+        recorded=_participant_forms_recorded(participant),
+        may_enter=may_enter,
+        may_enrol=may_enrol,
+    )
+    return [_progress(ctx, visit) for visit in visits]
+
+
+def subject_matrix(progress: list[VisitProgress]) -> SubjectMatrix:
+    """The timeline turned into visits by forms; no query."""
+    expected = {cell.code for row in progress for cell in row.forms}
+    codes = [code for code in FORM_CATALOGUE if code in expected]
+    rows = [
+        MatrixRow(
+            code=code,
+            label=str(FORM_CATALOGUE[code].label),
+            cells=[row.cell(code) for row in progress],
         )
-    return rows
+        for code in codes
+    ]
+    return SubjectMatrix(visits=progress, rows=rows)
 
 
-def timeline_forms(visit: Visit) -> list[str]:
-    """Labels of the forms the protocol expects at this visit."""
-    return [str(FORM_CATALOGUE[code].label) for code in visit.expected_forms()]
+def visit_progress(
+    visit: Visit, today: date, *, may_enter: bool = False, may_enrol: bool = False
+) -> VisitProgress:
+    """One visit's attendance and forms (the visit page): two queries."""
+    ctx = _Context(
+        participant=visit.participant,
+        today=today,
+        statuses=_form_statuses(visit=visit),
+        recorded=_participant_forms_recorded(visit.participant),
+        may_enter=may_enter,
+        may_enrol=may_enrol,
+    )
+    return _progress(ctx, visit)
 
 
 def participant_record(participant: Participant) -> ScreenedParticipant:
@@ -154,34 +388,9 @@ def participant_record(participant: Participant) -> ScreenedParticipant:
 
 def deviations(site: Site) -> QuerySet[Visit]:
     """The site's visits dated outside their window (protocol deviations), latest first, in
-    one query. Read from the dates, not the stored status, so a visit whose window moved
-    after it was dated is listed too."""
+    one query."""
     return (
-        Visit.objects.filter(participant__site=site, actual_date__isnull=False)
-        .filter(Q(actual_date__lt=F("window_start")) | Q(actual_date__gt=F("window_end")))
+        Visit.objects.filter(OUT_OF_WINDOW, participant__site=site)
         .select_related("participant")
         .order_by("-actual_date", "participant__screening_number", "position")
     )
-
-
-def forms_of_visit(visit: Visit) -> list[dict]:
-    """The visit's expected forms with their entry status: one query per instrument, not per visit size."""
-    from crfs import registry
-
-    rows = []
-    for code in visit.expected_forms():
-        spec = registry.get(code)
-        record = (
-            spec.model.objects.filter(visit=visit).only("status", "version").first()
-            if spec
-            else None
-        )
-        rows.append(
-            {
-                "code": code,
-                "label": str(FORM_CATALOGUE[code].label),
-                "has_entry": spec is not None,
-                "record": record,
-            }
-        )
-    return rows

@@ -97,6 +97,9 @@ def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         else None
     )
     demographics = getattr(participant, "demographics", None)
+    may_enter = permissions.can(request.user, permissions.ENTER_DATA, site)
+    may_enrol = permissions.can(request.user, permissions.ENROL, site)
+    timeline = selectors.timeline(participant, today, may_enter=may_enter, may_enrol=may_enrol)
     return render(
         request,
         "clinic/participant.html",
@@ -109,10 +112,12 @@ def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             if demographics
             else None,
             "today": today,
-            "timeline": selectors.timeline(participant, today),
+            "timeline": timeline,
+            "matrix": selectors.subject_matrix(timeline),
+            "legend": selectors.LEGEND,
             "may_see_identity": permissions.can(request.user, permissions.VIEW_IDENTIFIERS, site),
-            "may_enrol": permissions.can(request.user, permissions.ENROL, site),
-            "may_enter": permissions.can(request.user, permissions.ENTER_DATA, site),
+            "may_enrol": may_enrol,
+            "may_enter": may_enter,
             "transplantation": getattr(participant, "transplantation", None),
             "end_of_study": getattr(participant, "end_of_study", None),
             "checklist": checklist,
@@ -121,9 +126,9 @@ def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "reconsent_version": current_version,
             "screening_visit": next(
                 (
-                    v
-                    for v in participant.visits.all()
-                    if v.code in screening_selectors.SCREENING_CODES
+                    row.visit
+                    for row in timeline
+                    if row.visit.code in screening_selectors.SCREENING_CODES
                 ),
                 None,
             ),
@@ -182,7 +187,12 @@ def visit_page(request: HttpRequest, code: str, pk: int, visit_pk: int) -> HttpR
         else:
             messages.success(request, _("Visit saved."))
         return redirect("participant-detail", code=code, pk=pk)
-    today = participant.site.local_today()
+    progress = selectors.visit_progress(
+        visit,
+        participant.site.local_today(),
+        may_enter=may_enter,
+        may_enrol=permissions.can(request.user, permissions.ENROL, participant.site),
+    )
     return render(
         request,
         "clinic/visit.html",
@@ -190,9 +200,8 @@ def visit_page(request: HttpRequest, code: str, pk: int, visit_pk: int) -> HttpR
             "site": participant.site,
             "participant": participant,
             "visit": visit,
-            "status": visit.status_on(today),
-            "forms_expected": selectors.timeline_forms(visit),
-            "visit_forms": selectors.forms_of_visit(visit),
+            "status": progress.status,
+            "progress": progress,
             "date_form": date_form,
             "missed_form": missed_form,
             "may_enter": may_enter,

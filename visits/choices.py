@@ -8,8 +8,9 @@ class VisitStatus(models.TextChoices):
     UPCOMING = "upcoming", _("Upcoming")
     WINDOW_OPEN = "window_open", _("Window open")
     OVERDUE = "overdue", _("Overdue")
-    DONE = "done", _("Done")
-    DONE_OUT_OF_WINDOW = "done_out_of_window", _("Done out of window")
+    # Attendance only (the visit has a date): whether its forms are filled in is shown apart.
+    DONE = "done", _("Attended")
+    DONE_OUT_OF_WINDOW = "done_out_of_window", _("Attended out of window")
     MISSED = "missed", _("Missed")
     NOT_EXPECTED = "not_expected", _("Not expected")
 

@@ -80,3 +80,39 @@ def test_the_deviation_list_is_per_site_and_in_constant_queries(
         deviate(index)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(client.get(url).context["page"]) == 6
+
+
+def test_the_participant_list_marks_a_participant_with_a_visit_out_of_window(
+    frozen, client_for, coordinator_a, site_a, trial, django_assert_num_queries
+):
+    """Read from the dates in the list's one query (an EXISTS), whatever the number marked."""
+    url = reverse("participant-list", args=["ISF"])
+    client = client_for(coordinator_a)
+    in_window = transplanted_participant(coordinator_a, site_a, trial, on=date(2025, 3, 10))
+    m06 = in_window.visits.get(code="M06")
+    services.record_visit_date(actor=coordinator_a, visit=m06, actual_date=m06.target_date)
+
+    def deviate(index: int):
+        participant = transplanted_participant(
+            coordinator_a, site_a, trial, on=date(2025, 3, 10), name=f"P{index}"
+        )
+        services.record_visit_date(
+            actor=coordinator_a,
+            visit=participant.visits.get(code="M06"),
+            actual_date=date(2025, 10, 20),  # window 2025-08-13 to 2025-10-08
+        )
+        return participant
+
+    late = deviate(0)
+    with django_assert_num_queries(8) as one:
+        response = client.get(url)
+    marked = {p.pk for p in response.context["page"] if p.has_deviation}
+    assert marked == {late.pk}
+    assert f'data-testid="deviation-{late.pk}"' in response.text
+    assert f'data-testid="deviation-{in_window.pk}"' not in response.text
+    assert f'href="{reverse("deviation-list", args=["ISF"])}"' in response.text
+    for index in range(1, 4):
+        deviate(index)
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = client.get(url)
+    assert sum(p.has_deviation for p in response.context["page"]) == 4
