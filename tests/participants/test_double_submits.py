@@ -180,3 +180,58 @@ def test_five_parallel_posts_of_one_contact_attempt_form_save_one_attempt():
     assert failures == []
     assert answers == [302] * 5
     assert ContactAttempt.objects.count() == 1
+
+
+# --- Registration without a national ID: the form's token ---------------------------------
+
+
+def _registration_form(client, url, trial, **changes) -> dict[str, str]:
+    """The page's registration form as a browser submits it, filled in without a national ID."""
+    values = PageForm.read(client.get(url).text)
+    values.pop("csrfmiddlewaretoken", None)
+    assert values["form_token"]  # one nonce per rendered form
+    return values | REGISTRATION | {"trial": str(trial.pk), "national_id": ""} | changes
+
+
+@pytest.mark.django_db
+def test_the_same_registration_form_posted_twice_without_a_national_id_registers_once(
+    frozen, client_for, coordinator_a, site_a, trial
+):
+    client = client_for(coordinator_a)
+    url = reverse("participant-register", args=["ISF"])
+    form = _registration_form(client, url, trial)
+    first = client.post(url, form)
+    second = client.post(url, form)
+    [participant] = Participant.objects.all()
+    detail = reverse("participant-detail", args=["ISF", participant.pk])
+    assert (first.status_code, first.url) == (second.status_code, second.url) == (302, detail)
+
+    # The same form sent back for another person (back button, edit) is not taken for the
+    # first registration: refused, and shown again ready to register them.
+    changed = client.post(url, form | {"full_name": "Someone Else"})
+    assert changed.status_code == 400
+    assert "This form has registered a person already (ISF-S001)" in changed.text
+    renewed = PageForm.read(changed.text)
+    assert renewed["form_token"] != form["form_token"]
+    again = client.post(
+        url, form | {"full_name": "Someone Else", "form_token": renewed["form_token"]}
+    )
+    assert again.status_code == 302
+    # A fresh form is a fresh registration (no national ID: nothing else tells them apart).
+    assert client.post(url, _registration_form(client, url, trial)).status_code == 302
+    assert Participant.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_five_parallel_posts_of_one_registration_form_without_a_national_id_register_once():
+    site = SiteFactory(code="ISF")
+    trial = trial_services.load_trial(protocol=PROTOCOLS["NCT02116634"])
+    coordinator = member(Role.COORDINATOR, site, "busy")
+    url = reverse("participant-register", args=["ISF"])
+    form = _registration_form(_client(coordinator), url, trial)
+
+    answers, failures = _parallel(5, lambda: _client(coordinator).post(url, form).url)
+
+    assert failures == []
+    [participant] = Participant.objects.all()
+    assert answers == [reverse("participant-detail", args=["ISF", participant.pk])] * 5
