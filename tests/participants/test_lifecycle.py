@@ -93,7 +93,7 @@ def test_enrolment_and_transplantation_are_not_set_by_hand(frozen, coordinator_a
             effective_date=TODAY,
             reason="",
         )
-    assert "enrolment action" in refused.value.message_dict["status"][0]
+    assert "has its own page: enrolment" in refused.value.message_dict["status"][0]
     screen_failed = services.change_status(
         actor=coordinator_a,
         participant=participant,
