@@ -60,7 +60,9 @@ ALERT_ROLES: dict[str, frozenset[str]] = {
     ReminderKind.SAE_ESCALATION: frozenset({Role.DATA_MANAGER}),
 }
 
-Key = tuple[int, str, int, str]  # visit, kind, recipient, channel
+# Visit, kind, recipient, channel. A schedule row always has a recipient user (the check
+# constraint leaves a NULL user to the sponsor contact's alert rows), so None never matches.
+Key = tuple[int, str, int | None, str]
 
 
 def roles_for(definition: ReminderDef) -> frozenset[str]:
