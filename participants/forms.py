@@ -331,7 +331,7 @@ class CorrectionForm(CrispyFields, forms.Form):
         self.participant = participant
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = self.cleaned_data
         edited = [name for name in self.changed_data if name not in ("version", "reason")]
         if edited and not (cleaned.get("reason") or "").strip() and "reason" not in self.errors:
             self.add_error("reason", _("Give the reason for the correction."))
