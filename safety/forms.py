@@ -54,7 +54,7 @@ class PartialDateField(forms.CharField):
 
 
 class VisitChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Visit) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Visit) -> str:
         return f"{obj.display_code} · {obj.actual_date.isoformat() if obj.actual_date else ''}"
 
 
@@ -91,7 +91,9 @@ class _LogForm(FormRecordForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(data, files, instance=instance, **kwargs)
-        self.fields["visit"].queryset = visits_with(participant, self.form_code)
+        visit_field = self.fields["visit"]
+        assert isinstance(visit_field, VisitChoiceField)
+        visit_field.queryset = visits_with(participant, self.form_code)
         if instance is not None and instance.pk:
             self.initial["visit"] = instance.visit_id
             for name in self.partial_dates:

@@ -21,7 +21,7 @@ from django.db.models import (
 
 from participants.models import Participant
 from safety import coding
-from safety.choices import RELATED, Grade, Relatedness
+from safety.choices import ALS_DRUGS, RELATED, Grade, Relatedness
 from safety.models import (
     AdverseEvent,
     AdverseEventAssessment,
@@ -67,6 +67,17 @@ def conmeds_of(participant: Participant) -> list[ConcomitantMedication]:
     for med in meds:
         med.participant = participant
     return meds
+
+
+def als_drug_changes(participant: Participant) -> dict[int, list[ConcomitantMedication]]:
+    """{visit id: riluzole or edaravone records recorded at that visit}, in one query: the
+    ALS-specific drug changes the participant page shows on its visit timeline."""
+    changes: dict[int, list[ConcomitantMedication]] = {}
+    for med in ConcomitantMedication.objects.filter(
+        participant=participant, medication__in=ALS_DRUGS
+    ).order_by("start_date", "pk"):
+        changes.setdefault(med.visit_id, []).append(med)
+    return changes
 
 
 class SafetyStatus(StrEnum):

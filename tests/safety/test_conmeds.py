@@ -116,3 +116,23 @@ def test_the_log_takes_the_same_queries_for_one_medication_or_four(
         client.post(new_url(m06), conmed_post(m06, medication="edaravone", route="iv"))
     with django_assert_num_queries(queries):
         assert client.get(url).content.decode().count("Edaravone") >= 3
+
+
+def test_als_drug_changes_by_visit_for_the_timeline(
+    m06, coordinator_a, client_for, django_assert_num_queries
+):
+    from safety.selectors import als_drug_changes
+
+    baseline = m06.participant.visits.get(code="BL")
+    client = client_for(coordinator_a)
+    client.post(new_url(baseline), conmed_post(baseline))
+    client.post(new_url(m06), conmed_post(m06, medication="edaravone", route="iv"))
+    client.post(
+        new_url(m06), conmed_post(m06, medication="other", other_name="Baclofen", indication="x")
+    )
+    with django_assert_num_queries(1):
+        changes = als_drug_changes(m06.participant)
+    assert {visit: [m.name for m in meds] for visit, meds in changes.items()} == {
+        baseline.pk: ["Riluzole"],
+        m06.pk: ["Edaravone"],
+    }
