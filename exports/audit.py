@@ -359,11 +359,13 @@ def audit_table(ctx: Context) -> Table | None:
         parts.append((tracked, *scoped))
     if not parts:
         return None
-    model_list = CodeList(
-        "record_type",
-        TEXT,
-        tuple(dict.fromkeys((t.label, str(t.model._meta.verbose_name)) for t, _j, _w, _p in parts)),
-    )
+    # Value labels must be unique for Stata: a verbose name two models share gets the label.
+    names = [str(t.model._meta.verbose_name) for t, _j, _w, _p in parts]
+    items = {
+        t.label: name if names.count(name) == 1 else f"{name} ({t.label})"
+        for (t, _j, _w, _p), name in zip(parts, names, strict=True)
+    }
+    model_list = CodeList("record_type", TEXT, tuple(items.items()))
     variables = _variables(ctx, model_list, forms)
     key = subject_key(ctx.options).hex() if ctx.deid else ""
     selects: list[str] = []
