@@ -418,11 +418,17 @@ def send_reminder(reminder_id: int, *, now: datetime | None = None) -> str:
         except Exception as error:
             attempts = reminder.attempts + 1
             logger.warning("reminder %s: attempt %s failed: %s", reminder.pk, attempts, error)
+            # The next scan retries a few times; then a visit reminder is given up, but a
+            # safety alert never is: it stays claimed, so it is retried once per claim
+            # timeout until it goes out.
+            exhausted = attempts >= MAX_ATTEMPTS
+            if exhausted and reminder.is_alert:
+                logger.error("safety alert %s still not sent: %s", reminder.pk, error)
             Reminder.objects.filter(pk=reminder.pk).update(
                 attempts=attempts,
                 last_error=f"{type(error).__name__}: {error}"[:2000],
-                claimed_at=None,  # the next scan retries …
-                cancelled_at=now if attempts >= MAX_ATTEMPTS else None,  # … a few times
+                claimed_at=now if exhausted and reminder.is_alert else None,
+                cancelled_at=now if exhausted and not reminder.is_alert else None,
             )
             return FAILED
         updated = Reminder.objects.filter(pk=reminder.pk, sent_at__isnull=True).update(

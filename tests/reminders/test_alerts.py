@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 
 from participants import services as participant_services
@@ -317,3 +318,31 @@ def test_the_sponsor_safety_contact_is_edited_in_the_trial_admin(client_for, tri
     assert response.status_code == 302
     trial.refresh_from_db()
     assert trial.sponsor_safety_email == SPONSOR
+
+
+class FailingBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("SMTP server down")
+
+
+def test_an_alert_is_never_given_up_while_the_mail_server_is_down(
+    sae_visit, time_machine, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.reminders.test_alerts.FailingBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        created = raise_sae(sae_visit, dispatch=send_now, escalate=False)
+    emails = Reminder.objects.filter(pk__in=created, channel="email")
+    assert emails.filter(sent_at=None, attempts=1).count() == 3  # the in-app ones went out
+    moment = RAISED
+    for _ in range(2, services.MAX_ATTEMPTS + 3):  # past the visit reminders' limit
+        moment += services.claim_timeout() + timedelta(minutes=1)
+        time_machine.move_to(moment, tick=False)
+        assert scan_and_send() == ["failed"] * 3
+    assert emails.filter(sent_at=None, cancelled_at=None).count() == 3
+    # The server is back: each e-mail goes out once.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    time_machine.move_to(moment + services.claim_timeout() + timedelta(minutes=1), tick=False)
+    assert scan_and_send() == ["sent"] * 3
+    assert len(mail.outbox) == 3
+    time_machine.move_to(moment + timedelta(hours=2), tick=False)
+    assert scan_and_send() == []
