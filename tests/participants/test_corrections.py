@@ -388,3 +388,14 @@ def test_a_corrected_participant_can_still_be_enrolled_as_before(frozen, coordin
         reason="Re-weighed",
     )
     assert enrol(coordinator_a, person, TODAY).status == S.ENROLLED
+
+
+def test_the_participant_page_links_the_corrections_for_those_who_enter_data(
+    frozen, client_for, coordinator_a, monitor_a, person
+):
+    detail = reverse("participant-detail", args=["ISF", person.pk])
+    page = client_for(coordinator_a).get(detail).text
+    assert f'href="{demographics_url(person)}"' in page
+    assert f'href="{history_url(person)}"' in page
+    seen_by_monitor = client_for(monitor_a).get(detail).text
+    assert demographics_url(person) not in seen_by_monitor
