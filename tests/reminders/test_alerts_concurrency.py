@@ -164,10 +164,11 @@ BROKER = os.environ.get("CELERY_BROKER_URL", "")
 @pytest.mark.skipif(
     not BROKER.startswith("redis://"), reason="CELERY_BROKER_URL (Redis) is not set"
 )
-def test_an_sae_alert_goes_through_a_real_worker_once(visits, time_machine):
+def test_an_sae_alert_and_its_escalation_go_through_a_real_worker_once(visits, time_machine):
     from celery.contrib.testing.worker import start_worker
 
     from config.celery import app
+    from reminders import tasks
 
     # Real, ticking time: a worker's timers do not like a frozen clock.
     time_machine.move_to(escape_hatch.time.time(), tick=True)
@@ -176,19 +177,36 @@ def test_an_sae_alert_goes_through_a_real_worker_once(visits, time_machine):
     def close_connections(**kwargs):
         connections.close_all()  # the worker thread's connection must not outlive the test
 
+    def wait_until_sent(rows) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and rows.filter(sent_at=None).exists():
+            time.sleep(0.2)
+
     task_postrun.connect(close_connections, weak=False)
     try:
         app.control.purge()
         with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
             with transaction.atomic():
                 ids = raise_alert(  # the default dispatch: the reminders.send task
-                    topic="ae:1", kind="sae", visit=visit, payload=_payload(visit, 1)
+                    topic="ae:1",
+                    kind="sae",
+                    visit=visit,
+                    payload=_payload(visit, 1),
+                    escalate_after=timedelta(0),  # due at once, for the beat scan task
                 )
-            immediate = Reminder.objects.filter(pk__in=ids)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and immediate.filter(sent_at=None).exists():
-                time.sleep(0.2)
+            alert = Reminder.objects.filter(pk__in=ids, kind="sae")
+            wait_until_sent(alert)
+            escalation = Reminder.objects.filter(pk__in=ids, kind="sae_escalation")
+            assert escalation.filter(claimed_at=None).count() == ESCALATION  # left to the scan
+            tasks.scan_due_reminders.delay()
+            tasks.scan_due_reminders.delay()  # a duplicated scan as well
+            wait_until_sent(escalation)
+            time.sleep(1)  # let the duplicate run too
     finally:
         task_postrun.disconnect(close_connections)
-    assert immediate.count() == IMMEDIATE and not immediate.filter(sent_at=None).exists()
-    assert len(mail.outbox) == 3 and Notification.objects.count() == 2
+    assert alert.count() == IMMEDIATE and not alert.filter(sent_at=None).exists()
+    assert escalation.count() == ESCALATION and not escalation.filter(sent_at=None).exists()
+    # The scans also sent the participants' overdue visit reminders (real time); count the SAE's.
+    sae_mails = [m for m in mail.outbox if "/adverse-events/1/" in m.body]
+    assert len(sae_mails) == 3 + 2
+    assert Notification.objects.filter(reminder__topic="ae:1").count() == 2 + 1
