@@ -346,3 +346,20 @@ def test_an_alert_is_never_given_up_while_the_mail_server_is_down(
     assert len(mail.outbox) == 3
     time_machine.move_to(moment + timedelta(hours=2), tick=False)
     assert scan_and_send() == []
+
+
+def test_the_investigator_opens_the_sae_from_the_notification_list(
+    sae_visit, team, client_for, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        raise_sae(sae_visit, dispatch=send_now, escalate=False)
+    client = client_for(team["investigators"][0])
+    page = client.get("/notifications/").content.decode()
+    participant = sae_visit.participant
+    assert f"A serious adverse event was reported for participant {participant.study_id}" in page
+    notification = Notification.objects.get(user=team["investigators"][0])
+    response = client.post(f"/notifications/{notification.pk}/read/", {"open": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/sites/ISF/participants/{participant.pk}/adverse-events/1/"
+    # The monitor and the coordinator are not told.
+    assert not Notification.objects.exclude(user__in=team["investigators"]).exists()
