@@ -5,6 +5,7 @@ reported at and partial dates typed as text."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -79,6 +80,9 @@ class _LogForm(FormRecordForm):
     partial_dates: tuple[str, ...] = ()
 
     visit = VisitChoiceField(label=_("Reported at visit"), queryset=Visit.objects.none())
+    # One nonce per rendered "new" form: submitted twice (a double click, a retry), it saves
+    # one record and raises one SAE alert (the service finds the first by its token).
+    form_token = forms.CharField(widget=forms.HiddenInput, initial=uuid.uuid4, required=False)
 
     def __init__(
         self,
@@ -105,12 +109,22 @@ class _LogForm(FormRecordForm):
 
     def entry_fields(self) -> list[forms.BoundField]:
         """The fields a page lays out one per row (missing reasons go beside their answer)."""
-        shared = ("version", "mark_complete", "reason_for_change")
+        shared = ("version", "mark_complete", "reason_for_change", "form_token")
         return [
             self[name]
             for name in self.fields
             if not name.endswith(MISSING_SUFFIX) and name not in shared
         ]
+
+    def clean_form_token(self) -> uuid.UUID | None:
+        token = self.cleaned_data["form_token"]
+        if not token:
+            return None
+        try:
+            return uuid.UUID(token)
+        except ValueError:
+            self.add_error(None, _("This form is damaged: open it again and re-enter it."))
+            return None
 
     def answers(self) -> dict[str, Any]:
         """The model's answers from the cleaned form (partial dates split in two)."""

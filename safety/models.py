@@ -129,6 +129,9 @@ class AdverseEvent(FormRecord):
         _("outcome"), max_length=20, choices=Outcome.choices, null=True, blank=True
     )
     treatment = models.TextField(_("treatment"), blank=True)
+    # The nonce of the form the event was entered on (safety.forms): a form submitted twice
+    # finds the event its first submission saved.
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     # When the first SAE alert was raised: later saves of the event are follow-up updates.
     sae_alerted_at = models.DateTimeField(_("SAE reported"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -285,6 +288,7 @@ class ConcomitantMedication(FormRecord):
         _("stop precision"), max_length=5, choices=DatePrecision.choices, blank=True
     )
     ongoing = models.BooleanField(_("ongoing"), default=False)
+    form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["participant", "start_date", "pk"]

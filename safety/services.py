@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
+from uuid import UUID
 
 import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -137,6 +138,7 @@ def _save_log_record(
     reason: str,
     rules: Callable[[R], dict[str, list[str]]],
     new_record: Callable[[], R],
+    form_token: UUID | None = None,
 ) -> tuple[R, bool]:
     """save_form's rules for a row of a participant's log (the module docstring). Answers
     (record, saved); saved is False when nothing changed. Runs in the caller's transaction,
@@ -146,9 +148,16 @@ def _save_log_record(
     if unknown:
         raise ValueError(f"not answers of {record_class.form_code}: {sorted(unknown)}")
     reason = reason.strip()
+    if record_id is None and form_token is not None:
+        # The participant row is locked: a second submission of the same form waits for the
+        # first to commit, then finds what it saved.
+        first = record_class.objects.filter(form_token=form_token, participant=participant).first()
+        if first is not None:
+            return first, False
     if record_id is None:
         record = new_record()
         record.version = 0
+        record.form_token = form_token
     else:
         found = (
             record_class.objects.select_for_update(of=("self",))
@@ -187,7 +196,7 @@ def _save_log_record(
             errors.setdefault(name, []).append(message)
     try:
         record.full_clean(
-            exclude=["visit", "participant", "updated_by", "created_by"],
+            exclude=["visit", "participant", "updated_by", "created_by", "form_token"],
             validate_unique=False,
             validate_constraints=False,
         )
@@ -324,6 +333,7 @@ def save_adverse_event(
     expected_version: int,
     complete: bool,
     reason: str = "",
+    form_token: UUID | None = None,
 ) -> AdverseEvent:
     """Create (event_id None) or update one adverse event of `participant`, reported at
     `visit`. Raises PermissionDenied, StaleFormError or ValidationError (every problem at
@@ -357,6 +367,7 @@ def save_adverse_event(
             reason=reason,
             rules=_ae_rules(participant, today),
             new_record=new_event,
+            form_token=form_token,
         )
         ae.participant = participant
         if saved:
@@ -472,6 +483,7 @@ def save_conmed(
     expected_version: int,
     complete: bool,
     reason: str = "",
+    form_token: UUID | None = None,
 ) -> ConcomitantMedication:
     """Create or update one medication of `participant`, recorded at `visit`."""
     _require_entry(actor, participant)
@@ -494,6 +506,7 @@ def save_conmed(
             new_record=lambda: ConcomitantMedication(
                 participant=participant, visit=visit, updated_by=actor
             ),
+            form_token=form_token,
         )
     return med
 

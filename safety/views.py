@@ -116,6 +116,7 @@ def adverse_event_page(
                 expected_version=data["version"],
                 complete=data["mark_complete"],
                 reason=data["reason_for_change"],
+                form_token=data["form_token"],
             ),
         )
     except StaleFormError as stale:
@@ -257,6 +258,7 @@ def conmed_page(
                 expected_version=data["version"],
                 complete=data["mark_complete"],
                 reason=data["reason_for_change"],
+                form_token=data["form_token"],
             ),
         )
     except StaleFormError as stale:

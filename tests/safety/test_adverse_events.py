@@ -291,3 +291,32 @@ def test_numbers_count_per_participant(m06, coordinator_a, client_for):
     client.post(new_url(m06), ae_post(m06))
     client.post(new_url(m06), ae_post(m06, term_code="back_pain"))
     assert list(AdverseEvent.objects.values_list("number", flat=True)) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"visit": "99999999999999999999"},
+        {"visit": "M06"},
+        {"form_token": "not-a-uuid"},
+        {"version": "-1"},
+        {"serious": "maybe"},
+        {"onset_date": "2025-08-02-01"},
+        {"onset_date": "۲۰۲۵-۰۸-۰۲"},  # Persian digits are read as a date, not refused
+    ],
+)
+def test_hostile_input_is_a_form_error_never_a_500(m06, coordinator_a, client_for, changes):
+    response = client_for(coordinator_a).post(new_url(m06), ae_post(m06) | changes)
+    if "۲" in changes.get("onset_date", ""):
+        assert response.status_code == 302
+        assert AdverseEvent.objects.get().onset_date == date(2025, 8, 2)
+    else:
+        assert response.status_code == 400
+
+
+def test_an_unknown_event_is_a_404(m06, coordinator_a, client_for):
+    client = client_for(coordinator_a)
+    url = reverse("adverse-event-edit", args=["ISF", m06.participant_id, 99999999999999999999])
+    assert client.get(url).status_code == 404
+    assess = reverse("adverse-event-assess", args=["ISF", m06.participant_id, 12345])
+    assert client.get(assess).status_code == 404

@@ -226,3 +226,18 @@ def test_the_investigator_acknowledges_with_their_password(
     time_machine.move_to(NOW + timedelta(hours=25), tick=False)
     mail.outbox.clear()
     assert scan_and_send() == [] and mail.outbox == []
+
+
+def test_a_new_sae_form_submitted_twice_saves_one_event_and_one_alert(
+    m06, coordinator_a, investigator_a, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for(coordinator_a)
+    form = client.get(new_url(m06)).context["form"]
+    token = str(form["form_token"].value())
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(new_url(m06), serious_post(m06, form_token=token))
+        again = client.post(new_url(m06), serious_post(m06, form_token=token))
+    ae = AdverseEvent.objects.get()
+    assert first.url == again.url == edit_url(ae)
+    assert alert_rows().filter(kind="sae").count() == 2  # the investigator: e-mail, in-app
+    assert len(mail.outbox) == 1
