@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import IntegrityError, transaction
 
@@ -229,6 +230,10 @@ def test_the_preferences_page_does_not_let_anyone_mute_sae_alerts(client_for, te
         assert response.status_code == 400
         assert "is not one of the available choices" in response.content.decode()
     assert not ReminderPreference.objects.filter(user=inv).exists()
+    with pytest.raises(ValidationError) as refused:  # nor the service behind it
+        services.save_preferences(user=inv, language="", muted_kinds=["overdue", "sae"])
+    assert "muted_kinds" in refused.value.message_dict
+    assert not ReminderPreference.objects.filter(user=inv, muted_kinds__contains=["sae"]).exists()
 
 
 def test_the_schedule_sync_never_touches_alert_rows(sae_visit, coordinator_a, time_machine):
