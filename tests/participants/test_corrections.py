@@ -399,3 +399,24 @@ def test_the_participant_page_links_the_corrections_for_those_who_enter_data(
     assert f'href="{history_url(person)}"' in page
     seen_by_monitor = client_for(monitor_a).get(detail).text
     assert demographics_url(person) not in seen_by_monitor
+
+
+def test_the_status_page_of_a_screen_failure_leads_to_the_return_to_screening(
+    frozen, client_for, coordinator_a, person
+):
+    services.change_status(
+        actor=coordinator_a,
+        participant=person,
+        to_status=S.SCREEN_FAILED,
+        effective_date=TODAY,
+        reason="Onset region typed as bulbar",
+    )
+    page = client_for(coordinator_a).get(reverse("participant-status", args=["ISF", person.pk]))
+    return_url = reverse("participant-return-to-screening", args=["ISF", person.pk])
+    assert f'href="{return_url}"' in page.text
+    # No checklist contradicts it: the way back is open, with a reason.
+    refused = client_for(coordinator_a).post(return_url, {"reason": ""})
+    assert refused.context["form"].errors["reason"] == ["This field is required."]
+    assert client_for(coordinator_a).post(return_url, {"reason": "Typo"}).status_code == 302
+    person.refresh_from_db()
+    assert person.status == S.SCREENING
