@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class SafetyConfig(AppConfig):
     name = "safety"
     verbose_name = _("Safety")
+
+    def ready(self) -> None:
+        """The home page's site cards link the AE listing."""
+        from safety.home import safety_panel
+        from trials import home
+        from trials.hooks import connect
+
+        connect(home.PANELS, safety_panel)

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -46,7 +47,17 @@ def _visit_from_query(request: AuthenticatedHttpRequest, participant: Participan
     return Visit.objects.filter(participant=participant, pk=int(raw)).first()
 
 
-def _stale(form, stale: StaleFormError, data) -> dict[str, Any]:
+def _label(model, name: str) -> str:
+    """A changed answer named as the page names it ("grade (missing reason)" too)."""
+    base, _sep, suffix = name.partition(" (")
+    try:
+        label = str(model._meta.get_field(base).verbose_name)
+    except FieldDoesNotExist:
+        label = base
+    return f"{label} ({suffix}" if suffix else label
+
+
+def _stale(form, stale: StaleFormError) -> dict[str, Any]:
     """Keep this person's input on the page with what the other save changed; their next
     save is a deliberate overwrite (as the CRF entry page does)."""
     form.add_error(
@@ -59,7 +70,9 @@ def _stale(form, stale: StaleFormError, data) -> dict[str, Any]:
     return {
         "by": stale.record.updated_by if stale.record.pk else None,
         "at": stale.record.updated_at if stale.record.pk else None,
-        "changes": [(c.field, c.saved, c.submitted) for c in stale.changes],
+        "changes": [
+            (_label(type(stale.record), c.field), c.saved, c.submitted) for c in stale.changes
+        ],
     }
 
 
@@ -124,7 +137,7 @@ def adverse_event_page(
         resubmit["version"] = str(stale.record.version)
         form = AdverseEventForm(resubmit, participant=participant, instance=event)
         form.is_valid()
-        conflict = _stale(form, stale, resubmit)
+        conflict = _stale(form, stale)
         saved = NOT_RUN
     if saved is not NOT_RUN:
         assert isinstance(saved, AdverseEvent)
@@ -266,7 +279,7 @@ def conmed_page(
         resubmit["version"] = str(stale.record.version)
         form = ConcomitantMedicationForm(resubmit, participant=participant, instance=med)
         form.is_valid()
-        conflict = _stale(form, stale, resubmit)
+        conflict = _stale(form, stale)
         saved = NOT_RUN
     if saved is not NOT_RUN:
         messages.success(request, _("Medication saved."))

@@ -111,7 +111,8 @@ def test_a_stale_page_is_refused_and_shows_what_changed(m06, coordinator_a, clie
     stale = client.post(edit_url(ae), ae_post(m06, version=1, complete=False, grade="1"))
 
     assert stale.status_code == 400
-    assert stale.context["conflict"]["changes"] == [("grade", 3, 1)]
+    assert stale.context["conflict"]["changes"] == [("CTCAE grade", 3, 1)]
+    assert 'data-testid="conflict"' in stale.content.decode()
     ae.refresh_from_db()
     assert ae.grade == 3 and ae.version == 2
 

@@ -127,3 +127,9 @@ def test_the_listing_takes_the_same_queries_for_3_events_or_9(
     with django_assert_num_queries(queries):
         response = client.get(LISTING + "?related=1")
     assert len(response.context["page"]) == 8
+
+
+def test_the_home_page_links_the_listing(site_a, monitor_a, investigator_a, client_for):
+    assert LISTING in client_for(monitor_a).get("/").content.decode()
+    page = client_for(investigator_a).get("/").content.decode()
+    assert LISTING + "?unacknowledged=1" in page
