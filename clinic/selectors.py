@@ -235,8 +235,8 @@ def _form_statuses(**visit_filter: object) -> dict[tuple[int, str], str]:
     queries = [
         spec.model.objects.filter(**visit_filter)
         .order_by()
-        .annotate(form_code=Value(spec.code, output_field=CharField()))
-        .values_list("visit_id", "form_code", "status")
+        .annotate(entry_form=Value(spec.code, output_field=CharField()))
+        .values_list("visit_id", "entry_form", "status")
         for spec in registry.entry_forms().values()
     ]
     first, *rest = queries
@@ -255,7 +255,13 @@ def _participant_forms_recorded(participant: Participant) -> set[str]:
         )
         .get()
     )
-    return {code for code in PARTICIPANT_FORMS if row[f"has_{code}"]}
+    present = {
+        "consent": row["has_consent"],
+        "demographics": row["has_demographics"],
+        "als_history": row["has_als_history"],
+        "transplantation": row["has_transplantation"],
+    }
+    return {code for code in PARTICIPANT_FORMS if present[code]}
 
 
 @dataclass(frozen=True)
