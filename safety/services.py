@@ -139,6 +139,7 @@ def _save_log_record(
     rules: Callable[[R], dict[str, list[str]]],
     new_record: Callable[[], R],
     form_token: UUID | None = None,
+    before_save: Callable[[R], None] | None = None,
 ) -> tuple[R, bool]:
     """save_form's rules for a row of a participant's log (the module docstring). Answers
     (record, saved); saved is False when nothing changed. Runs in the caller's transaction,
@@ -214,6 +215,8 @@ def _save_log_record(
         record.completed_at = None
     record.version += 1
     record.updated_by = actor
+    if before_save is not None:
+        before_save(record)
     with pghistory.context(reason=reason or None, actor_id=actor.pk, form=record.form_code):
         record.save()
     return record, True
@@ -354,6 +357,16 @@ def save_adverse_event(
                 updated_by=actor,
             )
 
+        reported_before = False
+
+        def mark_new_sae(ae: AdverseEvent) -> None:
+            """Read under the row lock whether the event was reported as an SAE before, and
+            stamp a first serious save with the save itself (one row version in the audit)."""
+            nonlocal reported_before
+            reported_before = ae.sae_alerted_at is not None
+            if ae.serious and not reported_before:
+                ae.sae_alerted_at = timezone.now()
+
         ae, saved = _save_log_record(
             record_class=AdverseEvent,
             record_id=event_id,
@@ -368,22 +381,18 @@ def save_adverse_event(
             rules=_ae_rules(participant, today),
             new_record=new_event,
             form_token=form_token,
+            before_save=mark_new_sae,
         )
         ae.participant = participant
         if saved:
-            _raise_sae_alert(ae, actor)
+            _raise_sae_alert(ae, actor, reported_before=reported_before)
     return ae
 
 
-def _raise_sae_alert(ae: AdverseEvent, actor) -> None:
+def _raise_sae_alert(ae: AdverseEvent, actor, *, reported_before: bool) -> None:
     """A first serious save is a new SAE (escalated if not acknowledged in time); every later
     save of an event once reported is a follow-up update, also when it is no longer serious."""
-    if ae.sae_alerted_at is None:
-        if not ae.serious:
-            return
-        ae.sae_alerted_at = timezone.now()
-        with pghistory.context(actor_id=actor.pk, reason="SAE reported"):
-            ae.save(update_fields=["sae_alerted_at"])
+    if not reported_before and ae.sae_alerted_at is not None:
         alerts.raise_alert(
             topic=sae_topic(ae),
             kind="sae",
@@ -391,7 +400,7 @@ def _raise_sae_alert(ae: AdverseEvent, actor) -> None:
             payload=_alert_payload(ae, actor),
             escalate_after=SAE_ESCALATE_AFTER,
         )
-    else:
+    elif reported_before:
         alerts.raise_alert(
             topic=f"{sae_topic(ae)}:update:{ae.version}",
             kind="sae_update",

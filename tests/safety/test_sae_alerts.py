@@ -65,6 +65,7 @@ def test_a_new_sae_alerts_each_investigator_once_after_commit(
     ae = AdverseEvent.objects.get()
     assert len(callbacks) == 1  # the send is dispatched after commit, not before
     assert ae.sae_alerted_at == NOW
+    assert ae.events.count() == 1  # stamped with the save: one version in the audit trail
     assert [m.to for m in mail.outbox] == [[investigator_a.email]]
     message = mail.outbox[0]
     assert m06.participant.study_id in message.subject
