@@ -153,6 +153,12 @@ LEGEND = [(state, FORM_STATE_ICONS[state]) for state in FormState]
 
 # Expected forms whose data sit on the participant rather than at a visit.
 PARTICIPANT_FORMS = ("consent", "demographics", "als_history", "transplantation")
+# Their correction pages, for those who enter data (the consent page is the enroller's).
+PARTICIPANT_FORM_PAGES = {
+    "demographics": "participant-demographics",
+    "als_history": "participant-als-history",
+    "transplantation": "transplantation",
+}
 
 
 @dataclass(frozen=True)
@@ -280,11 +286,13 @@ def _cell(ctx: _Context, visit: Visit, status: VisitStatus, code: str) -> FormCe
     if code in PARTICIPANT_FORMS:
         recorded = code in ctx.recorded
         state = FormState.RECORDED if recorded else FormState.NOT_RECORDED
+        # Each has its own page, open only to those who record it (the participant page
+        # shows the values to everyone else).
         href = ""
         if code == "consent" and ctx.may_enrol:
             href = reverse("participant-consent", args=[site_code, pk])
-        elif code == "transplantation" and ctx.may_enter and recorded:
-            href = reverse("transplantation", args=[site_code, pk])
+        elif code in PARTICIPANT_FORM_PAGES and ctx.may_enter and recorded:
+            href = reverse(PARTICIPANT_FORM_PAGES[code], args=[site_code, pk])
         return FormCell(code, label, visit_code, state, href)
     if registry.get(code) is None:
         return FormCell(code, label, visit_code, FormState.NO_PAGE)

@@ -107,6 +107,9 @@ def test_the_subject_matrix_shows_each_forms_state_at_each_visit_with_links(
     assert cells["SCR", "emg"].href == ""
     assert cells["SCR", "consent"].state == FormState.RECORDED
     assert cells["TX", "transplantation"].state == FormState.RECORDED
+    assert cells["SCR", "demographics"].href == reverse(
+        "participant-demographics", args=["ISF", tx_participant.pk]
+    )
     # Icon and words: the screen reader hears the form, the visit and the state.
     html = response.text
     assert f'href="{entry}"' in html
@@ -118,6 +121,7 @@ def test_the_subject_matrix_shows_each_forms_state_at_each_visit_with_links(
     cells = _cells(monitor.get(url))
     assert cells["M06", "alsfrs_r"].href == entry
     assert cells["SCR", "consent"].href == ""  # the consent page is the coordinator's
+    assert cells["SCR", "demographics"].href == ""  # and so are the corrections
     assert monitor.get(entry).status_code == 200
 
 
