@@ -41,10 +41,13 @@ def _with_assessments(events: QuerySet[AdverseEvent]) -> QuerySet[AdverseEvent]:
     )
 
 
-def adverse_events_of(participant: Participant) -> list[AdverseEvent]:
-    """The participant's events in number order, each with its visit and assessments (two
-    queries)."""
-    events = list(_with_assessments(AdverseEvent.objects.filter(participant=participant)))
+def adverse_events_of(participant: Participant, visit: Visit | None = None) -> list[AdverseEvent]:
+    """The participant's events (those reported at `visit` if given) in number order, each
+    with its visit and assessments (two queries)."""
+    found = AdverseEvent.objects.filter(participant=participant)
+    if visit is not None:
+        found = found.filter(visit=visit)
+    events = list(_with_assessments(found))
     for event in events:
         event.participant = participant
     return events
@@ -58,12 +61,11 @@ def adverse_event_of(participant: Participant, event_id: int) -> AdverseEvent | 
     return found
 
 
-def conmeds_of(participant: Participant) -> list[ConcomitantMedication]:
-    meds = list(
-        ConcomitantMedication.objects.filter(participant=participant).select_related(
-            "visit", "updated_by"
-        )
-    )
+def conmeds_of(participant: Participant, visit: Visit | None = None) -> list[ConcomitantMedication]:
+    found = ConcomitantMedication.objects.filter(participant=participant)
+    if visit is not None:
+        found = found.filter(visit=visit)
+    meds = list(found.select_related("visit", "updated_by"))
     for med in meds:
         med.participant = participant
     return meds

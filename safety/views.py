@@ -347,8 +347,8 @@ def visit_safety_page(
     if saved is not NOT_RUN:
         messages.success(request, _("Safety answers saved."))
         return redirect("visit-safety", code=code, pk=pk, visit_pk=visit_pk)
-    events = [e for e in selectors.adverse_events_of(participant) if e.visit_id == visit.pk]
-    meds = [m for m in selectors.conmeds_of(participant) if m.visit_id == visit.pk]
+    events = selectors.adverse_events_of(participant, visit)
+    meds = selectors.conmeds_of(participant, visit)
     return render(
         request,
         "safety/visit_safety.html",
