@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from trials.digits import with_ascii_numbers
+
 if TYPE_CHECKING:
     from django.core.files.uploadedfile import UploadedFile
     from django.utils.datastructures import MultiValueDict
@@ -188,6 +190,11 @@ class FormRecordForm(forms.ModelForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(data, files, instance=instance, **kwargs)
+        if self.is_bound:
+            # Numbers as a Persian keyboard types them (U+066B the point), read before any
+            # field sees them. DecimalField and FloatField are IntegerFields in django.forms.
+            numeric = [n for n, f in self.fields.items() if isinstance(f, forms.IntegerField)]
+            self.data = with_ascii_numbers(self.data, numeric)
         model = self._meta.model
         for name in model.answer_fields():
             if name in self.fields:
