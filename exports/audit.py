@@ -191,9 +191,12 @@ def _fields(ctx: Context, tracked: Tracked) -> list[_Field]:
         if ef.name.startswith("pgh_") or ef.name in skip:
             continue
         try:
-            f = model._meta.get_field(ef.name)
-        except FieldDoesNotExist:  # a field of the event model only: read it as is
-            f = ef
+            found = model._meta.get_field(ef.name)
+        except FieldDoesNotExist:
+            found = ef
+        # A field of the event model only (or a reverse relation's name): read it as is.
+        f = found if isinstance(found, models.Field) else ef
+        assert ef.column is not None  # a concrete field has a column
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             continue
         kind = field_kind(f)

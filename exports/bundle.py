@@ -60,6 +60,8 @@ def _rows_text(rows: dict[str, int]) -> str:
 
 
 def _readme(options: ExportOptions, table_list: list[tables.Table], manifest: dict) -> str:
+    from exports.writers.stats import PART_ROWS as part_rows  # pandas: only when writing
+
     de_id = (
         "De-identified: the participant identity (name, national ID, contact details, date "
         "of birth: the age at screening stays), free-text answers (with their missing reasons), screening numbers, times of day and "
@@ -130,6 +132,9 @@ def _readme(options: ExportOptions, table_list: list[tables.Table], manifest: di
         "  missing reason, a visit code ends a wide-layout name) and labels of at most 40.",
         "  pandas.read_sas reads an exact zero of such a file as 5.4e-79 (pandas issue",
         "  50670): round the values, or read the files with pyreadstat.read_xport.",
+        f"- SPSS, Stata and SAS files of a table longer than {part_rows:,} rows come in parts",
+        "  (<table>.sav, <table>_part2.sav, ...): append them in order. In Excel a table",
+        "  longer than a sheet goes on in the sheet <table>~2, <table>~3, ...",
         "- audit_log: one row per changed field of every audited record (forms, visit",
         "  dates, participants, consents, transplantation, end of study, ...): old_value and",
         "  new_value as text in the data files' coding; value_withheld = 1 where this export",
@@ -238,7 +243,8 @@ def build_bundle(
             row_counts: dict[str, int] = {}
             entries: list[dict[str, Any]] = []
             for item in written:
-                row_counts.update(item.rows)
+                for name, rows in item.rows.items():  # a table written in parts: their sum
+                    row_counts[name] = row_counts.get(name, 0) + rows
                 entries.append(
                     {
                         "path": item.path,

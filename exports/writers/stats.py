@@ -1,7 +1,7 @@
 """SPSS .sav, Stata .dta and SAS transport .xpt with variable and value labels (pyreadstat).
 
-pyreadstat writes whole data frames, so each table is held in memory while its
-file is written (one table at a time). Coded text answers and missing-data
+pyreadstat writes whole data frames, so a table is held in memory while its file is
+written, in parts of PART_ROWS rows for a longer one (<table>_part2.sav, ...). Coded text answers and missing-data
 reasons become integers 1..n with value labels (the codebook lists both); SAS
 transport files carry no value labels, so a `formats.sas` program with
 PROC FORMAT and FORMAT statements comes with them.
@@ -9,6 +9,7 @@ PROC FORMAT and FORMAT statements comes with them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -52,16 +53,33 @@ def _value_labels(table: Table) -> dict[str, dict[int | float, str]]:
     return labels
 
 
-def frame_of(table: Table, progress: Progress) -> pd.DataFrame:
+# pyreadstat writes whole data frames, so a long table (the audit log of a large study)
+# is written in parts of this many rows: memory stays bounded whatever the table's length.
+PART_ROWS = 100_000
+
+
+def frames_of(table: Table, progress: Progress) -> Iterator[pd.DataFrame]:
+    """The table's rows as data frames of at most PART_ROWS rows (one, maybe empty, at least)."""
     columns: list[list] = [[] for _ in table.variables]
     count = 0
+    parts = 0
     for row in stream_rows(table):
         for i, value in enumerate(row[HIDDEN:]):
             columns[i].append(value)
         count += 1
         if count % 5000 == 0:
             progress(5000)
+        if count == PART_ROWS:
+            parts += 1
+            yield _frame(table, columns)
+            columns = [[] for _ in table.variables]
+            count = 0
     progress(count % 5000)
+    if count or not parts:
+        yield _frame(table, columns)
+
+
+def _frame(table: Table, columns: list[list]) -> pd.DataFrame:
     data = {}
     for variable, values in zip(table.variables, columns, strict=True):
         codelist = _coded(variable)
@@ -87,8 +105,7 @@ def frame_of(table: Table, progress: Progress) -> pd.DataFrame:
     return pd.DataFrame(data, columns=[v.short for v in table.variables])
 
 
-def write_table(fmt: str, table: Table, path: Path, progress: Progress, member: str = "") -> int:
-    frame = frame_of(table, progress)
+def write_frame(fmt: str, table: Table, frame: pd.DataFrame, path: Path, member: str = "") -> None:
     limit = LABEL_LIMIT[fmt]
     labels: dict[str, str | None] = {v.short: v.label[:limit] for v in table.variables}
     value_labels = _value_labels(table)
@@ -129,7 +146,6 @@ def write_table(fmt: str, table: Table, path: Path, progress: Progress, member: 
             file_format_version=5,
         )
     normalise_stat_file(path, fmt)
-    return len(frame)
 
 
 def member_names(tables: list[Table]) -> dict[str, str]:
@@ -138,7 +154,7 @@ def member_names(tables: list[Table]) -> dict[str, str]:
     return {table.name: sas_name(table.name, used) for table in tables}
 
 
-def sas_formats(tables: list[Table]) -> str:
+def sas_formats(tables: list[Table], parts: dict[str, list[str]] | None = None) -> str:
     """PROC FORMAT for every code list, and FORMAT statements per dataset (SAS has no
     value labels in transport files)."""
     lines = ["/* Value labels for the .xpt files of this export. */", "PROC FORMAT;"]
@@ -161,8 +177,12 @@ def sas_formats(tables: list[Table]) -> str:
     members = member_names(tables)
     for table in tables:
         member = members[table.name]
-        lines.append(f"\nLIBNAME x XPORT '{table.name}.xpt';")
-        lines.append(f"DATA {member}; SET x.{member};")
+        files = (parts or {}).get(table.name) or [f"{table.name}.xpt"]
+        lines.append("")
+        for index, name in enumerate(files, start=1):
+            lines.append(f"LIBNAME x{index if index > 1 else ''} XPORT '{name}';")
+        sources = " ".join(f"x{i if i > 1 else ''}.{member}" for i in range(1, len(files) + 1))
+        lines.append(f"DATA {member}; SET {sources};")
         for variable in table.variables:
             codelist = _coded(variable)
             if codelist is not None:
@@ -171,14 +191,23 @@ def sas_formats(tables: list[Table]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def part_path(table: Table, fmt: str, part: int) -> str:
+    """data/<table>.<fmt>, then data/<table>_part2.<fmt>, ... for a table written in parts."""
+    suffix = "" if part == 1 else f"_part{part}"
+    return f"data/{table.name}{suffix}.{fmt}"
+
+
 def write_stats(fmt: str, tables: list[Table], folder: Path, progress: Progress) -> list[Written]:
     written = []
     members = member_names(tables)
+    parts: dict[str, list[str]] = {}
     for table in tables:
-        relative = f"data/{table.name}.{fmt}"
-        rows = write_table(fmt, table, folder / relative, progress, members[table.name])
-        written.append(Written(relative, {table.name: rows}))
+        for part, frame in enumerate(frames_of(table, progress), start=1):
+            relative = part_path(table, fmt, part)
+            write_frame(fmt, table, frame, folder / relative, members[table.name])
+            written.append(Written(relative, {table.name: len(frame)}))
+            parts.setdefault(table.name, []).append(relative.removeprefix("data/"))
     if fmt == "xpt":
-        (folder / "data" / "formats.sas").write_text(sas_formats(tables), encoding="utf-8")
+        (folder / "data" / "formats.sas").write_text(sas_formats(tables, parts), encoding="utf-8")
         written.append(Written("data/formats.sas"))
     return written

@@ -44,13 +44,21 @@ def write_xlsx(tables: list[Table], folder: Path, progress: Progress) -> list[Wr
     used: set[str] = set()
     rows: dict[str, int] = {}
     for table in tables:
-        sheet = workbook.create_sheet(sheet_title(table.name, used))
-        header = []
-        for variable in table.variables:
-            cell = WriteOnlyCell(sheet, value=variable.short)
-            cell.font = Font(bold=True)
-            header.append(cell)
-        sheet.append(header)
+
+        def new_sheet(part: int, table: Table = table):
+            # A table longer than a sheet goes on in <name>~2, <name>~3, ...
+            title = table.name if part == 1 else f"{table.name[:26]}~{part}"
+            sheet = workbook.create_sheet(sheet_title(title, used))
+            header = []
+            for variable in table.variables:
+                cell = WriteOnlyCell(sheet, value=variable.short)
+                cell.font = Font(bold=True)
+                header.append(cell)
+            sheet.append(header)
+            return sheet
+
+        part = 1
+        sheet = new_sheet(part)
         datetimes = [i for i, v in enumerate(table.variables) if v.kind == DATETIME]
         count = 0
         for row in stream_rows(table):
@@ -58,10 +66,11 @@ def write_xlsx(tables: list[Table], folder: Path, progress: Progress) -> list[Wr
             for i in datetimes:
                 values[i] = _naive_utc(values[i])
             values = [neutralise_formula(v) if isinstance(v, str) else v for v in values]
+            if count and count % MAX_ROWS == 0:
+                part += 1
+                sheet = new_sheet(part)
             sheet.append(values)
             count += 1
-            if count > MAX_ROWS:
-                raise ValueError(f"{table.name}: more rows than an Excel sheet holds")
             if count % 5000 == 0:
                 progress(5000)
         progress(count % 5000)

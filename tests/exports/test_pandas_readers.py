@@ -15,7 +15,7 @@ import pytest
 from crfs.emg.models import Emg, finding_label
 from crfs.entry import save_form
 from exports.tables import AUDIT_TABLE
-from tests.exports.conftest import export
+from tests.exports.conftest import csv_table, export
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +174,56 @@ def _same(value, code: str) -> bool:
 
 def _name(fmt: str, variables: dict, table: str, variable: str) -> str:
     return variables[(table, variable)]["sas_name"] if fmt == "xpt" else variable
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta", "xpt"])
+def test_a_long_table_is_written_in_parts_that_add_up(study, tmp_path, fmt, monkeypatch):
+    """pyreadstat writes whole frames: a long audit log goes in parts, never all in memory."""
+    from exports.writers import stats
+
+    monkeypatch.setattr(stats, "PART_ROWS", 100)
+    csv_files, _r = export(study, tmp_path, "csv.zip", fmt="csv", audit=True)
+    total = len(csv_table(csv_files[f"data/{AUDIT_TABLE}.csv"]))
+    assert total > 250
+
+    files, result = export(study, tmp_path, f"{fmt}.zip", fmt=fmt, audit=True)
+    parts = [f"data/{AUDIT_TABLE}.{fmt}"] + [
+        f"data/{AUDIT_TABLE}_part{n}.{fmt}" for n in range(2, (total + 99) // 100 + 1)
+    ]
+    assert sorted(name for name in files if name.startswith(f"data/{AUDIT_TABLE}")) == sorted(parts)
+    frames = []
+    for name in parts:
+        path = tmp_path / name.removeprefix("data/")
+        path.write_bytes(files[name])
+        if fmt == "sav":
+            frames.append(pd.read_spss(path))
+        elif fmt == "dta":
+            frames.append(pd.read_stata(path))
+        else:
+            frames.append(pd.read_sas(path, format="xport", encoding="utf-8"))
+    assert [len(f) for f in frames[:-1]] == [100] * (len(parts) - 1)
+    assert sum(len(f) for f in frames) == total == result.row_counts[AUDIT_TABLE]
+    manifest = json.loads(files["manifest.json"])
+    rows = {e["path"]: e["rows"] for e in manifest["files"]}
+    assert sum(rows[name][AUDIT_TABLE] for name in parts) == total
+    if fmt == "xpt":
+        formats = files["data/formats.sas"].decode()
+        assert f"LIBNAME x2 XPORT '{AUDIT_TABLE}_part2.xpt';" in formats
+
+
+def test_a_table_longer_than_an_excel_sheet_goes_on_in_the_next_sheet(study, tmp_path, monkeypatch):
+    from exports.writers import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 100)
+    csv_files, _r = export(study, tmp_path, "csv.zip", fmt="csv", audit=True)
+    expected = pd.read_csv(io.BytesIO(csv_files[f"data/{AUDIT_TABLE}.csv"]), dtype=str)
+    files, result = export(study, tmp_path, "x.zip", fmt="xlsx", audit=True)
+    sheets = pd.read_excel(io.BytesIO(files["data/dataset.xlsx"]), sheet_name=None, dtype=str)
+    names = [AUDIT_TABLE] + [
+        f"{AUDIT_TABLE}~{n}" for n in range(2, (len(expected) + 99) // 100 + 1)
+    ]
+    assert [n for n in sheets if n.startswith(AUDIT_TABLE)] == names
+    frame = pd.concat([sheets[n] for n in names], ignore_index=True)
+    assert len(frame) == len(expected) == result.row_counts[AUDIT_TABLE]
+    assert frame["field"].tolist() == expected["field"].tolist()
+    assert len(sheets["alsfrs_r"]) == 9 and "codebook" in sheets
