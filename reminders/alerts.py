@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from participants.models import Participant
-from reminders import channels, services
+from reminders import channels, services, tasks
 from reminders.models import Channel, Reminder, ReminderKind
 from trials.models import Membership
 from visits.models import Visit
@@ -34,12 +34,6 @@ from visits.models import Visit
 IMMEDIATE_KINDS = frozenset({ReminderKind.SAE, ReminderKind.SAE_UPDATE})
 TOPIC_MAX_LENGTH = Reminder._meta.get_field("topic").max_length or 100
 PATH_MAX_LENGTH = 500  # Notification.url
-
-
-def _dispatch_send(reminder_id: int) -> None:
-    from reminders import tasks  # tasks imports services; imported when first used
-
-    tasks.dispatch_send(reminder_id)
 
 
 def _lock_topic(topic: str) -> None:
@@ -135,7 +129,7 @@ def raise_alert(
         now_ids = [row.pk for row in created if row.claimed_at is not None]
         if now_ids:
             transaction.on_commit(
-                services.dispatcher(dispatch or _dispatch_send, now_ids), robust=True
+                services.dispatcher(dispatch or tasks.dispatch_send, now_ids), robust=True
             )
     return [row.pk for row in created]
 
