@@ -166,6 +166,13 @@ class AdverseEvent(FormRecord):
         return coding.label(self.term_code)
 
     @property
+    def is_procedure_event(self) -> bool:
+        """One of the events the injection is expected to cause (their listing shows the
+        needle the transplantation used)."""
+        term = coding.BY_CODE.get(self.term_code or "")
+        return bool(term and term.procedure)
+
+    @property
     def soc(self) -> str:
         return coding.soc(self.term_code)
 

@@ -145,6 +145,13 @@ def test_a_stale_page_is_refused_and_shows_what_changed(m06, coordinator_a, clie
         ({"onset_date": "2026-03-20"}, "onset_date", "This date is in the future."),
         ({"verbatim_term": "x" * 10_000}, "verbatim_term", "at most 200 characters"),
         ({"grade": "9"}, "grade", "Select a valid choice."),
+        (
+            {"onset_date": "2026-02-03", "end_date": ""},
+            "onset_date",
+            "It cannot begin after the visit it is recorded at (M06, 2026-01-30).",
+        ),
+        ({"ongoing": "on"}, "end_date", "An ongoing record has no end date"),
+        ({"end_date": ""}, "end_date", "Give the end date, or tick 'ongoing'."),
     ],
 )
 def test_each_rule_is_a_field_error_and_saves_nothing(
@@ -321,3 +328,17 @@ def test_an_unknown_event_is_a_404(m06, coordinator_a, client_for):
     assert client.get(url).status_code == 404
     assess = reverse("adverse-event-assess", args=["ISF", m06.participant_id, 12345])
     assert client.get(assess).status_code == 404
+
+
+def test_a_locked_event_takes_no_change(m06, coordinator_a, client_for):
+    client = client_for(coordinator_a)
+    client.post(new_url(m06), ae_post(m06))
+    ae = AdverseEvent.objects.get()
+    AdverseEvent.objects.filter(pk=ae.pk).update(status="locked")  # as data management locks it
+    page = client.get(edit_url(ae)).content.decode()
+    assert "<fieldset disabled>" in page
+    response = client.post(edit_url(ae), ae_post(m06, version=1, grade="3", reason_for_change="x"))
+    assert response.status_code == 400
+    assert "This record is locked" in str(response.context["form"].non_field_errors())
+    ae.refresh_from_db()
+    assert ae.grade == 2

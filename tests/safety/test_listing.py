@@ -82,6 +82,8 @@ def test_the_listing_filters_and_counts(events, monitor_a, client_for):
     days = {ae.number: ae.days_from_transplantation for ae in everything.context["page"]}
     assert days == {1: timedelta(days=1), 2: timedelta(days=10), 3: timedelta(days=31)}
     assert "≈ 31" in everything.content.decode()
+    # The procedure's events show the needle of the transplantation (a post-LP headache's risk).
+    assert "Atraumatic (pencil-point)" in everything.content.decode()
 
 
 def test_an_acknowledged_sae_leaves_the_unacknowledged_filter(events, investigator_a, client_for):
