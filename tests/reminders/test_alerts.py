@@ -368,3 +368,24 @@ def test_the_investigator_opens_the_sae_from_the_notification_list(
     assert response["Location"] == f"/sites/ISF/participants/{participant.pk}/adverse-events/1/"
     # The monitor and the coordinator are not told.
     assert not Notification.objects.exclude(user__in=team["investigators"]).exists()
+
+
+def test_a_long_or_marked_up_term_is_sent_whole_in_the_email_and_escaped(sae_visit, team):
+    term = "<b>Headache</b> " + "x" * 300  # a verbatim term as typed
+    with transaction.atomic():
+        created = raise_alert(
+            topic="ae:1",
+            kind="sae",
+            visit=sae_visit,
+            payload=payload(sae_visit.participant, term=term),
+            dispatch=lambda pk: None,
+        )
+    assert [services.send_reminder(pk) for pk in created] == ["sent"] * 5
+    message = next(m for m in mail.outbox if m.to == [SPONSOR])
+    assert term in message.body  # the plain-text part as typed
+    assert "&lt;b&gt;Headache&lt;/b&gt;" in message.alternatives[0][0]
+    assert "<b>" not in message.alternatives[0][0]
+    assert "trial's sponsor safety contact" in message.body
+    # The notification's subject is cut to fit its column.
+    notification = Notification.objects.filter(user=team["investigators"][0]).get()
+    assert len(notification.subject) == 200
