@@ -302,7 +302,7 @@ def als_history_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 def return_to_screening_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     participant = selectors.get_participant_or_404(request.user, code, pk, permissions.ENROL)
     refusal = corrections.why_not_return_to_screening(participant)
-    form = ReturnToScreeningForm(request.POST if refusal is None else None)
+    form = ReturnToScreeningForm((request.POST or None) if refusal is None else None)
     returned = run_service(
         form,
         lambda data: corrections.return_to_screening(

@@ -112,6 +112,7 @@ def test_a_wrong_onset_region_screen_failure_is_corrected_returned_to_screening_
     assert any("Onset region misread" in r for r in _reasons("participants.AlsHistory", person.pk))
 
     offer = client.get(return_url)
+    assert offer.status_code == 200 and not offer.context["form"].is_bound  # no errors yet
     assert 'data-testid="return-offer"' in offer.text
     back = client.post(return_url, {"reason": "Screen failure came from the wrong onset region"})
     assert back.status_code == 302
