@@ -50,16 +50,17 @@ class Outcome(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
-# ICH E2A seriousness criteria: one box each (field name, label).
-SERIOUS_CRITERIA: tuple[tuple[str, object], ...] = (
-    ("sae_death", _("Results in death")),
-    ("sae_life_threatening", _("Is life-threatening")),
-    ("sae_hospitalisation", _("Requires hospitalisation or prolongs a hospitalisation")),
-    ("sae_disability", _("Results in persistent or significant disability or incapacity")),
-    ("sae_congenital_anomaly", _("Is a congenital anomaly or birth defect")),
-    ("sae_important_medical_event", _("Is another important medical event")),
+# ICH E2A seriousness criteria, one box each (boolean fields of safety.models.AdverseEvent,
+# labelled there): death, life-threatening, hospitalisation or its prolongation, persistent
+# disability, congenital anomaly, other important medical event.
+CRITERIA_FIELDS = (
+    "sae_death",
+    "sae_life_threatening",
+    "sae_hospitalisation",
+    "sae_disability",
+    "sae_congenital_anomaly",
+    "sae_important_medical_event",
 )
-CRITERIA_FIELDS = tuple(name for name, _label in SERIOUS_CRITERIA)
 
 
 class Medication(models.TextChoices):

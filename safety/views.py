@@ -47,6 +47,10 @@ def _visit_from_query(request: AuthenticatedHttpRequest, participant: Participan
     return Visit.objects.filter(participant=participant, pk=int(raw)).first()
 
 
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("true" if value else "false")
+
+
 def _label(model, name: str) -> str:
     """A changed answer named as the page names it ("grade (missing reason)" too)."""
     base, _sep, suffix = name.partition(" (")
@@ -186,7 +190,7 @@ def assessment_page(
     form = AssessmentForm(
         request.POST or None,
         initial={
-            "serious": "true" if (previous.serious if previous else event.serious) else "false",
+            "serious": _yes_no(previous.serious if previous else event.serious),
             "related_procedure": previous.related_procedure
             if previous
             else event.related_procedure,
