@@ -80,6 +80,9 @@ class AsciiNumberWidget(forms.Widget):
         return ascii_number(value) if isinstance(value, str) else value
 
 
-class DecimalInput(AsciiNumberWidget, forms.NumberInput):
-    """A number input for a measurement (height, weight) that reads a Persian keyboard's
-    number (`ascii_number`)."""
+class DecimalInput(AsciiNumberWidget, forms.TextInput):
+    """The input of a measurement (height, weight): text with a decimal keyboard, since a
+    browser's number input drops what a Persian keyboard types, read as `ascii_number`."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"inputmode": "decimal", **(attrs or {})})

@@ -165,3 +165,45 @@ def test_the_alsaq40_grid_at_desktop_width_is_one_row_per_item(
     assert box(item.locator(".alsaq-choice-text").nth(2))["width"] <= 1  # under its heading
     page.locator("[data-testid=alsaq40-items]").scroll_into_view_if_needed()
     page.screenshot(path=shot("alsaq40_desktop"))
+
+
+def test_a_refused_save_on_a_phone_shows_each_error_in_its_card(
+    live_server, page, coordinator_a, m06_url
+):
+    _m06, forms = m06_url
+    open_form(page, live_server, coordinator_a, f"{forms}/emg/", PHONE)
+    row = page.locator("#finding-0")
+    row.get_by_label("Fibrillations / PSW").select_option("2")  # findings without a side
+    page.get_by_role("button", name="Save").click()
+    page.get_by_test_id("error-summary").wait_for()
+    assert page_width(page) <= PHONE["width"]
+    side = page.locator("#finding-0").get_by_label("Side")
+    assert side.get_attribute("aria-invalid") == "true"
+    message = page.locator("#" + side.get_attribute("aria-describedby"))
+    assert "Needed when the muscle has findings" in message.inner_text()
+    message.scroll_into_view_if_needed()
+    assert box(message)["x"] + box(message)["width"] <= PHONE["width"]
+    page.screenshot(path=shot("emg_phone_error"))
+
+    page.goto(f"{forms}/alsaq40/")
+    page.wait_for_selector("form.crf-form")
+    page.get_by_label("Mark the form complete").check()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_test_id("error-summary").wait_for()
+    assert page_width(page) <= PHONE["width"]
+    item = page.locator("#item-item_01")
+    assert item.get_attribute("aria-invalid") == "true"
+    item.scroll_into_view_if_needed()
+    page.screenshot(path=shot("alsaq40_phone_error"))
+
+
+def test_right_to_left_the_phone_layout_still_fits(live_server, page, coordinator_a, m06_url):
+    # The Persian interface will be right to left: the CSS uses logical properties only.
+    _m06, forms = m06_url
+    for form_code in ("emg", "alsaq40"):
+        open_form(page, live_server, coordinator_a, f"{forms}/{form_code}/", PHONE)
+        page.evaluate("document.documentElement.dir = 'rtl'")
+        assert page_width(page) <= PHONE["width"]
+        first = page.locator("#finding-0" if form_code == "emg" else "#item-item_01")
+        first.scroll_into_view_if_needed()
+        page.screenshot(path=shot(f"{form_code}_phone_rtl"))

@@ -56,6 +56,8 @@ class Measurements(forms.Form):
 
 
 def test_a_form_with_decimal_inputs_reads_persian_height_and_weight():
+    html = str(Measurements()["height_cm"])
+    assert 'type="text"' in html and 'inputmode="decimal"' in html
     form = Measurements({"height_cm": persian("172.5"), "weight_kg": arabic("72.5")})
     assert form.is_valid(), form.errors
     assert form.cleaned_data == {"height_cm": Decimal("172.5"), "weight_kg": Decimal("72.5")}
