@@ -104,3 +104,22 @@ def test_the_status_of_many_visits_takes_three_queries(
     baseline = by_code[(m06.participant_id, "BL")]
     assert baseline.adverse_events is None and baseline.conmeds == SafetyStatus.NOT_ANSWERED
     assert by_code[(m06.participant_id, "SCR")].statuses == {}
+
+
+def test_a_stale_answer_is_refused_and_an_undated_visit_takes_none(m06, coordinator_a, client_for):
+    client = client_for(coordinator_a)
+    assert (
+        client.post(safety_url(m06), {"no_adverse_events": "on", "version": "0"}).status_code == 302
+    )
+    # A second page opened before that save.
+    stale = client.post(safety_url(m06), {"no_conmed_changes": "on", "version": "0"})
+    assert stale.status_code == 400
+    assert "Someone else saved these answers meanwhile" in stale.content.decode()
+    review = VisitSafetyReview.objects.get()
+    assert (review.no_adverse_events, review.no_conmed_changes, review.version) == (True, None, 1)
+
+    m12 = m06.participant.visits.get(code="M12")
+    undated = client.post(safety_url(m12), {"no_adverse_events": "on", "version": "0"})
+    assert undated.status_code == 400
+    assert "record the visit date" in undated.content.decode()
+    assert not VisitSafetyReview.objects.filter(visit=m12).exists()
