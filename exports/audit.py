@@ -344,11 +344,111 @@ def _scoped(ctx: Context, tracked: Tracked) -> tuple[str, str, list[Any]] | None
     return None
 
 
-def audit_table(ctx: Context) -> Table | None:
+EVENT_COLUMNS = 10  # study_id … changed_at; the field's columns follow, then who and why
+
+
+def _model_select(
+    ctx: Context,
+    tracked: Tracked,
+    fields: list[_Field],
+    joins: str,
+    where: str,
+    scope_params: list[Any],
+    key: str,
+) -> tuple[str, list[Any]]:
+    """One model's rows: its snapshots beside the previous one of the same record (lag),
+    unfolded into one row per field that changed."""
     import pghistory.models
 
     users = qn(get_user_model()._meta.db_table)
     contexts = qn(pghistory.models.Context._meta.db_table)
+    record = "left(md5(%s || e.pgh_obj_id::text), 16)" if ctx.deid else "e.pgh_obj_id::text"
+    record_params = [f"{key}:{tracked.label}:"] if ctx.deid else []
+    when = (
+        ctx.date("(e.pgh_created_at AT TIME ZONE s.time_zone)::date")
+        if ctx.deid
+        else f"to_char(e.pgh_created_at AT TIME ZONE 'UTC', {ISO_OFFSET})"
+    )
+    event_columns = [
+        ctx.subject_expr if tracked.participant is not None else "NULL::text",
+        "s.code",
+        "v.code",
+        "v.sequence",
+        "%s::text",
+        ("%s::text" if tracked.form else "NULL::text"),
+        record,
+        "e.pgh_id",
+        "CASE WHEN e.pgh_label IN ('insert', 'delete') THEN e.pgh_label ELSE 'update' END",
+        when,
+    ]
+    event_params: list[Any] = [tracked.label] + ([tracked.form] if tracked.form else [])
+    event_params += record_params
+    if not ctx.deid:
+        event_columns += [
+            "u.username",
+            "c.metadata ->> 'reason'",
+        ]
+    inner_cols = [f"{expr} AS ev{i}" for i, expr in enumerate(event_columns)]
+    raw_cols = []
+    for i, f in enumerate(fields):
+        column = f"e.{qn(f.column)}"
+        raw_cols.append(f"{column} AS n{i}, lag({column}) OVER w AS o{i}")
+    order = ctx.order_expr if tracked.participant is not None else "''::text"
+    inner = (
+        f"SELECT ({order}) AS _ord, p.id AS _pid, COALESCE(v.position, -1) AS _vpos,"
+        f" COALESCE(v.sequence, 0) AS _vseq, COALESCE(v.code, 'SUBJECT')::text AS _vcode,"
+        f" 0 AS _rep, e.pgh_created_at AS _at, %s::text AS _model, e.pgh_id AS _eid,"
+        f" e.pgh_label AS _label,"
+        + (" d.shift AS _shift, tx.performed_on AS _tx," if ctx.deid else "")
+        + " "
+        + ", ".join(inner_cols + raw_cols)
+        + f" FROM {qn(tracked.events._meta.db_table)} e{joins}"
+        + f" LEFT JOIN {contexts} c ON c.id = e.pgh_context_id"
+        + f" LEFT JOIN {users} u"
+        " ON u.id::text = COALESCE(c.metadata ->> 'actor_id', c.metadata ->> 'user')"
+        + f" WHERE {where}"
+        + " WINDOW w AS (PARTITION BY e.pgh_obj_id ORDER BY e.pgh_id)"
+    )
+    inner_params = [tracked.label, *event_params, *scope_params]
+    values = []
+    values_params: list[Any] = []
+    for i, f in enumerate(fields):
+        new, old = f"x.n{i}", f"x.o{i}"
+        blank = "('', '{}', '[]')"
+        changed = (
+            f"CASE WHEN x._label IN ('insert', 'delete')"
+            f" THEN COALESCE({new}::text, '') NOT IN {blank}"
+            f" ELSE {old} IS DISTINCT FROM {new} END"
+        )
+        shown_old = (
+            f"CASE WHEN x._label = 'delete' THEN {_shown(ctx, f, new)}"
+            f" WHEN x._label = 'insert' THEN NULL ELSE {_shown(ctx, f, old)} END"
+        )
+        shown_new = f"CASE WHEN x._label = 'delete' THEN NULL ELSE {_shown(ctx, f, new)} END"
+        values.append(
+            f"({i}, {_literal(f.name)}::text, %s::text, {int(f.withheld)}, {changed},"
+            f" {shown_old}, {shown_new})"
+        )
+        values_params.append(f.label)
+    visible = [f"x.ev{i}" for i in range(EVENT_COLUMNS)] + [
+        "f.name",
+        "f.label",
+        "f.old",
+        "f.new",
+        "f.withheld",
+    ]
+    visible += [f"x.ev{i}" for i in range(EVENT_COLUMNS, len(event_columns))]
+    select = (
+        "SELECT x._ord, x._pid, x._vpos, x._vseq, x._vcode, x._rep, x._at, x._model,"
+        " x._eid, f.pos AS _fpos, "
+        + ", ".join(f'{expr} AS "c{i}"' for i, expr in enumerate(visible))
+        + f" FROM ({inner}) x CROSS JOIN LATERAL (VALUES {', '.join(values)})"
+        " AS f(pos, name, label, withheld, changed, old, new) WHERE f.changed"
+    )
+    return select, inner_params + values_params
+
+
+def audit_table(ctx: Context) -> Table | None:
     specs = registry.entry_forms()
     forms = CodeList("form", TEXT, tuple((code, spec.title) for code, spec in specs.items()))
     parts: list[tuple[Tracked, str, str, list[Any]]] = []
@@ -373,102 +473,22 @@ def audit_table(ctx: Context) -> Table | None:
     key = subject_key(ctx.options).hex() if ctx.deid else ""
     selects: list[str] = []
     params: list[Any] = []
+    with_sql = ""
     if ctx.deid:
-        with_sql = "WITH _subjects AS (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::int[]) AS d(pid, pseudonym, shift)) "
+        # The subjects once for every model's SELECT (a large study's lists are long).
+        with_sql = (
+            "WITH _subjects AS (SELECT * FROM unnest(%s::bigint[], %s::text[], %s::int[])"
+            " AS d(pid, pseudonym, shift)) "
+        )
         params += [ctx.subjects.ids, ctx.subjects.pseudonyms, ctx.subjects.shifts]
-    else:
-        with_sql = ""
     for tracked, joins, where, scope_params in parts:
         fields = _fields(ctx, tracked)
-        if not fields:
-            continue
-        record = "left(md5(%s || e.pgh_obj_id::text), 16)" if ctx.deid else "e.pgh_obj_id::text"
-        record_params = [f"{key}:{tracked.label}:"] if ctx.deid else []
-        when = (
-            ctx.date("(e.pgh_created_at AT TIME ZONE s.time_zone)::date")
-            if ctx.deid
-            else f"to_char(e.pgh_created_at AT TIME ZONE 'UTC', {ISO_OFFSET})"
-        )
-        event_columns = [
-            ctx.subject_expr if tracked.participant is not None else "NULL::text",
-            "s.code",
-            "v.code",
-            "v.sequence",
-            "%s::text",
-            ("%s::text" if tracked.form else "NULL::text"),
-            record,
-            "e.pgh_id",
-            "CASE WHEN e.pgh_label IN ('insert', 'delete') THEN e.pgh_label ELSE 'update' END",
-            when,
-        ]
-        event_params: list[Any] = [tracked.label] + ([tracked.form] if tracked.form else [])
-        event_params += record_params
-        if not ctx.deid:
-            event_columns += [
-                "u.username",
-                "c.metadata ->> 'reason'",
-            ]
-        inner_cols = [f"{expr} AS ev{i}" for i, expr in enumerate(event_columns)]
-        raw_cols = []
-        for i, f in enumerate(fields):
-            column = f"e.{qn(f.column)}"
-            raw_cols.append(f"{column} AS n{i}, lag({column}) OVER w AS o{i}")
-        order = ctx.order_expr if tracked.participant is not None else "''::text"
-        inner = (
-            f"SELECT ({order}) AS _ord, p.id AS _pid, COALESCE(v.position, -1) AS _vpos,"
-            f" COALESCE(v.sequence, 0) AS _vseq, COALESCE(v.code, 'SUBJECT')::text AS _vcode,"
-            f" 0 AS _rep, e.pgh_created_at AS _at, %s::text AS _model, e.pgh_id AS _eid,"
-            f" e.pgh_label AS _label,"
-            + (" d.shift AS _shift, tx.performed_on AS _tx," if ctx.deid else "")
-            + " "
-            + ", ".join(inner_cols + raw_cols)
-            + f" FROM {qn(tracked.events._meta.db_table)} e{joins}"
-            + f" LEFT JOIN {contexts} c ON c.id = e.pgh_context_id"
-            + f" LEFT JOIN {users} u"
-            " ON u.id::text = COALESCE(c.metadata ->> 'actor_id', c.metadata ->> 'user')"
-            + f" WHERE {where}"
-            + " WINDOW w AS (PARTITION BY e.pgh_obj_id ORDER BY e.pgh_id)"
-        )
-        inner_params = [tracked.label, *event_params, *scope_params]
-        values = []
-        values_params: list[Any] = []
-        for i, f in enumerate(fields):
-            new, old = f"x.n{i}", f"x.o{i}"
-            blank = "('', '{}', '[]')"
-            changed = (
-                f"CASE WHEN x._label IN ('insert', 'delete')"
-                f" THEN COALESCE({new}::text, '') NOT IN {blank}"
-                f" ELSE {old} IS DISTINCT FROM {new} END"
+        if fields:
+            select, select_params = _model_select(
+                ctx, tracked, fields, joins, where, scope_params, key
             )
-            shown_old = (
-                f"CASE WHEN x._label = 'delete' THEN {_shown(ctx, f, new)}"
-                f" WHEN x._label = 'insert' THEN NULL ELSE {_shown(ctx, f, old)} END"
-            )
-            shown_new = f"CASE WHEN x._label = 'delete' THEN NULL ELSE {_shown(ctx, f, new)} END"
-            values.append(
-                f"({i}, {_literal(f.name)}::text, %s::text, {int(f.withheld)}, {changed},"
-                f" {shown_old}, {shown_new})"
-            )
-            values_params.append(f.label)
-        event_count = 10
-        visible = [f"x.ev{i}" for i in range(event_count)] + [
-            "f.name",
-            "f.label",
-            "f.old",
-            "f.new",
-            "f.withheld",
-        ]
-        if not ctx.deid:
-            visible += ["x.ev10", "x.ev11"]
-        select = (
-            "SELECT x._ord, x._pid, x._vpos, x._vseq, x._vcode, x._rep, x._at, x._model,"
-            " x._eid, f.pos AS _fpos, "
-            + ", ".join(f'{expr} AS "c{i}"' for i, expr in enumerate(visible))
-            + f" FROM ({inner}) x CROSS JOIN LATERAL (VALUES {', '.join(values)})"
-            " AS f(pos, name, label, withheld, changed, old, new) WHERE f.changed"
-        )
-        selects.append(f"({select})")
-        params += inner_params + values_params
+            selects.append(f"({select})")
+            params += select_params
     if not selects:
         return None
     sql = with_sql + " UNION ALL ".join(selects)

@@ -77,7 +77,14 @@ class ExportForm(djforms.Form):
         help_text=_("Identified exports only; needs the right to see identifiers."),
     )
     derived = djforms.BooleanField(label=_("Derived scores"), required=False, initial=True)
-    audit = djforms.BooleanField(label=_("Audit log"), required=False)
+    audit = djforms.BooleanField(
+        label=_("Audit log"),
+        required=False,
+        help_text=_(
+            "Every change to the selected participants' records, field by field: old and new "
+            "value, who, when and why (de-identified: dates and values only)."
+        ),
+    )
     proact = djforms.BooleanField(
         label=_("PRO-ACT variable names for ALSFRS-R and FVC"), required=False
     )
