@@ -140,7 +140,9 @@ def render_alert(reminder: Reminder, language: str) -> Message:
             "kind": ReminderKind(reminder.kind).label,
             "term": payload["term"],
         }
-        subject = subject[: Notification._meta.get_field("subject").max_length]
+        # One line (a header refuses line breaks, and a term may be typed over two), cut to
+        # fit the notification's column.
+        subject = " ".join(subject.split())[: Notification._meta.get_field("subject").max_length]
         text = render_to_string("reminders/email/alert.txt", context)
         html = render_to_string("reminders/email/alert.html", context)
     return Message(subject=subject, headline=headline, text=text, html=html, path=path)

@@ -389,3 +389,16 @@ def test_a_long_or_marked_up_term_is_sent_whole_in_the_email_and_escaped(sae_vis
     # The notification's subject is cut to fit its column.
     notification = Notification.objects.filter(user=team["investigators"][0]).get()
     assert len(notification.subject) == 200
+
+
+def test_a_term_typed_over_two_lines_does_not_stop_the_email(sae_visit):
+    with transaction.atomic():
+        created = raise_alert(
+            topic="ae:1",
+            kind="sae",
+            visit=sae_visit,
+            payload=payload(sae_visit.participant, term="Back pain\r\nat the puncture site"),
+            dispatch=lambda pk: None,
+        )
+    assert [services.send_reminder(pk) for pk in created] == ["sent"] * 5
+    assert all("Back pain at the puncture site" in m.subject for m in mail.outbox)
