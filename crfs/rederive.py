@@ -138,6 +138,9 @@ class ParticipantRederived:
     checklist_changed: bool = False
     checklist_locked: bool = False
     decision_before: str = ""
+    # The checklist's El Escorial category is its own answer (prefilled from the history when
+    # the checklist was started): a corrected history does not change it, so say so.
+    el_escorial_differs: bool = False
 
     def messages(self) -> list[str]:
         """One line per changed or locked record and one for the checklist, for the page."""
@@ -190,6 +193,14 @@ class ParticipantRederived:
             lines.append(
                 _("Eligibility unchanged: %(decision)s.") % {"decision": checklist.decision_label}
             )
+        if self.el_escorial_differs:
+            lines.append(
+                _(
+                    "The checklist's El Escorial category (%(checklist)s) is its own answer and "
+                    "differs from the ALS history: correct it on the checklist if it is wrong too."
+                )
+                % {"checklist": checklist.get_el_escorial_display()}
+            )
         return lines
 
 
@@ -230,6 +241,12 @@ def rederive_participant(
     result.checklist_locked = refreshed.is_locked
     result.checklist_changed = refreshed.version != checklist.version
     result.decision_before = checklist.decision
+    history = getattr(participant, "als_history", None)
+    result.el_escorial_differs = bool(
+        history is not None
+        and refreshed.el_escorial
+        and refreshed.el_escorial != history.el_escorial
+    )
     return result
 
 

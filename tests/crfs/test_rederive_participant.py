@@ -95,3 +95,20 @@ def test_nothing_to_re_derive_says_so(coordinator_a, tx_participant):
         "No stored derived value of the forms changed.",
         "Eligibility unchanged: Eligible.",
     ]
+
+
+def test_a_corrected_el_escorial_category_points_at_the_checklists_own_answer(
+    coordinator_a, tx_participant
+):
+    corrected = corrections.correct_als_history(
+        actor=coordinator_a,
+        participant=tx_participant,
+        changes={"el_escorial": "definite"},
+        expected_version=1,
+        reason="Category revised by the neurologist",
+    )
+    assert (
+        "The checklist's El Escorial category (Probable) is its own answer and differs from the "
+        "ALS history: correct it on the checklist if it is wrong too."
+    ) in corrected.rederived
+    assert Eligibility.objects.get(visit__participant=tx_participant).el_escorial == "probable"
