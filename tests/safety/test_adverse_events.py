@@ -191,6 +191,8 @@ def test_an_event_before_the_consent_is_medical_history(m06, coordinator_a, clie
         response.context["form"].errors["onset_date"]
     )
     assert 'data-testid="offer-history"' in response.content.decode()
+    history = reverse("participant-als-history", args=["ISF", m06.participant_id])
+    assert history in response.content.decode()
     # A month that contains the consent day may have begun after it: accepted.
     accepted = client_for(coordinator_a).post(
         new_url(m06), ae_post(m06, onset_date="2025-06", end_date="2025-07-01")
