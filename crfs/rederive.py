@@ -193,7 +193,7 @@ class ParticipantRederived:
             lines.append(
                 _("Eligibility unchanged: %(decision)s.") % {"decision": checklist.decision_label}
             )
-        if self.el_escorial_differs:
+        if self.el_escorial_differs and checklist is not None:
             lines.append(
                 _(
                     "The checklist's El Escorial category (%(checklist)s) is its own answer and "
