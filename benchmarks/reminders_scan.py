@@ -50,10 +50,10 @@ FILL = [
     # Four kinds x two channels to the coordinator, plus the overdue escalation to the
     # investigator: 10 rows per visit, due at 08:00 Tehran. The past ones were sent.
     """
-    INSERT INTO visits_reminder (visit_id, kind, recipient_id, channel, due_at, sent_at,
-        attempts, last_error, created_at)
+    INSERT INTO reminders_reminder (visit_id, kind, recipient_id, channel, due_at, sent_at,
+        attempts, last_error, created_at, topic, payload, recipient_email)
     SELECT r.visit_id, r.kind, r.recipient_id, r.channel, r.due_at,
-        CASE WHEN r.due_at < %(now)s THEN r.due_at END, 0, '', now()
+        CASE WHEN r.due_at < %(now)s THEN r.due_at END, 0, '', now(), '', '{}'::jsonb, ''
     FROM (
         SELECT v.id AS visit_id, k.kind, u.recipient_id, c.channel,
             ((CASE k.kind WHEN 'before_window' THEN v.window_start - 14
@@ -71,8 +71,8 @@ FILL = [
     """,
     # 1,000 of the past rows were never sent (e.g. the worker was down): they are due now.
     """
-    UPDATE visits_reminder SET sent_at = NULL WHERE id IN (
-        SELECT id FROM visits_reminder WHERE sent_at IS NOT NULL
+    UPDATE reminders_reminder SET sent_at = NULL WHERE id IN (
+        SELECT id FROM reminders_reminder WHERE sent_at IS NOT NULL
         ORDER BY due_at DESC LIMIT %(due)s)
     """,
 ]
@@ -122,7 +122,7 @@ def main() -> int:
             for statement in FILL:
                 cursor.execute(statement, params)
             cursor.execute("SET session_replication_role = DEFAULT")
-            cursor.execute("VACUUM ANALYZE visits_reminder")
+            cursor.execute(f"VACUUM ANALYZE {Reminder._meta.db_table}")
             cursor.execute("ANALYZE visits_visit")
         fill = time.perf_counter() - started
         visits = Visit.objects.count()

@@ -1,7 +1,7 @@
 """Reminder rows (the schedule), in-app notifications, preferences and calendar feed tokens.
 
-Imported at the end of visits.models so that they belong to the `visits` app. Not tracked
-by pghistory: these are operational rows (claimed and sent many times a day), not trial data.
+Not tracked by pghistory: these are operational rows (claimed and sent many times a day),
+not trial data.
 """
 
 from __future__ import annotations
