@@ -22,6 +22,7 @@ from crfs.entry import save_form
 from exports.tables import AUDIT_TABLE, build_tables, stream_rows
 from participants.models import ParticipantIdentity
 from tests.exports.conftest import ALL_FOURS, all_options, csv_table, enter_alsfrs, export
+from tests.exports.test_deidentify import FREE_TEXT
 from visits.services import record_visit_date
 
 pytestmark = pytest.mark.django_db
@@ -175,7 +176,7 @@ def test_audit_log_is_scoped_by_site_and_form(study, tmp_path):
 def test_identity_free_text_and_birth_dates_never_reach_a_deidentified_audit_log(study, tmp_path):
     person, actor = study.participants[0], study.investigator_a
     _correct_identity(actor, person)
-    forbidden = [NEW_PHONE, NEW_ADDRESS, "1968-05-17", "Headache after the puncture", "inv_a"]
+    forbidden = [NEW_PHONE, NEW_ADDRESS, "1968-05-17", "inv_a", *FREE_TEXT]
     for identity in study.identities:
         forbidden += [v for v in identity.values() if v]
     forbidden += [p.screening_number for p in study.participants]
