@@ -12,6 +12,7 @@ class CrfsConfig(AppConfig):
         demographics or ALS history."""
         from crfs import rederive
         from crfs.eligibility import services as eligibility
+        from crfs.records import register_records
         from participants import lifecycle
         from trials import hooks as trial_hooks
         from visits import hooks as visit_hooks
@@ -25,3 +26,4 @@ class CrfsConfig(AppConfig):
         trial_hooks.connect(
             trial_hooks.ON_SPIROMETRY_EQUATION_CHANGED, rederive.rederive_trial_spirometry
         )
+        register_records()

@@ -8,7 +8,9 @@ class ParticipantsConfig(AppConfig):
 
     def ready(self) -> None:
         from participants.home import participants_panel
+        from participants.records import register_records
         from trials import home
 
         if participants_panel not in home.PANELS:
             home.PANELS.append(participants_panel)
+        register_records()

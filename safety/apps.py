@@ -9,7 +9,9 @@ class SafetyConfig(AppConfig):
     def ready(self) -> None:
         """The home page's site cards link the AE listing."""
         from safety.home import safety_panel
+        from safety.records import register_records
         from trials import home
         from trials.hooks import connect
 
         connect(home.PANELS, safety_panel)
+        register_records()
