@@ -2,28 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import models
 from django.db.models import (
     CharField,
+    Count,
     Exists,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
 )
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from crfs import registry
 from crfs.screening.selectors import mark_screening, with_screening
 from participants.choices import ParticipantStatus
 from participants.models import AlsHistory, Consent, Demographics, Participant
+from safety.models import AdverseEvent, AdverseEventAssessment, ConcomitantMedication
+from safety.selectors import SafetyStatus, VisitSafety, als_drug_changes, visit_safety_status
 from trials.digits import ascii_digits
 from trials.models import Site
 from trials.protocols.forms import FORM_CATALOGUE
@@ -120,6 +126,11 @@ class FormState(models.TextChoices):
     # transplantation): recorded or not.
     RECORDED = "recorded", _("Recorded")
     NOT_RECORDED = "not_recorded", _("Not recorded")
+    # The visit's safety questions (adverse events, concomitant medication): something was
+    # reported at the visit, or the explicit answer "nothing since the last visit", or neither.
+    REPORTED = "reported", _("Reported at this visit")
+    NOTHING_NEW = "nothing_new", _("Nothing new since the last visit (answered)")
+    NOT_ANSWERED = "not_answered", _("Not answered")
     # Expected by the protocol, but this system has no entry page for it yet.
     NO_PAGE = "no_page", _("No page yet")
     NOT_EXPECTED = "not_expected", _("Not expected at this visit")
@@ -133,6 +144,8 @@ COMPLETE_STATES = frozenset(
         FormState.SIGNED,
         FormState.LOCKED,
         FormState.RECORDED,
+        FormState.REPORTED,
+        FormState.NOTHING_NEW,
     }
 )
 FORM_STATE_ICONS = {
@@ -144,6 +157,9 @@ FORM_STATE_ICONS = {
     FormState.LOCKED: "bi-lock-fill",
     FormState.RECORDED: "bi-check-circle-fill",
     FormState.NOT_RECORDED: "bi-circle",
+    FormState.REPORTED: "bi-clipboard2-check-fill",
+    FormState.NOTHING_NEW: "bi-check2-circle",
+    FormState.NOT_ANSWERED: "bi-question-circle",
     FormState.NO_PAGE: "bi-hourglass",
     FormState.NOT_EXPECTED: "bi-dash-lg",
     FormState.VISIT_MISSED: "bi-x-circle",
@@ -159,6 +175,9 @@ PARTICIPANT_FORM_PAGES = {
     "als_history": "participant-als-history",
     "transplantation": "transplantation",
 }
+# The visit's safety questions, answered on the safety app's page of the visit rather than a
+# case report form of the visit.
+SAFETY_FORMS = ("adverse_events", "conmeds")
 
 
 @dataclass(frozen=True)
@@ -169,6 +188,8 @@ class FormCell:
     state: FormState
     # The page where the form is entered or viewed; empty when there is none for this user.
     href: str = ""
+    # Said instead of the state's name when the cell knows more ("2 events reported").
+    detail: str = ""
 
     @property
     def is_complete(self) -> bool:
@@ -176,7 +197,7 @@ class FormCell:
 
     @property
     def state_label(self) -> str:
-        return str(self.state.label)
+        return self.detail or str(self.state.label)
 
     @property
     def icon(self) -> str:
@@ -190,6 +211,8 @@ class VisitProgress:
     visit: Visit
     status: VisitStatus
     forms: list[FormCell]  # the forms the protocol expects at this visit, in its order
+    # Riluzole or edaravone records made at this visit (the participant page's timeline).
+    drug_changes: list[ConcomitantMedication] = field(default_factory=list)
 
     @property
     def status_label(self) -> str:
@@ -276,8 +299,45 @@ class _Context:
     today: date
     statuses: dict[tuple[int, str], str]
     recorded: set[str]
+    safety: dict[int, VisitSafety]
     may_enter: bool
     may_enrol: bool
+
+
+def _safety_detail(code: str, answer: SafetyStatus, safety: VisitSafety) -> str:
+    if answer == SafetyStatus.RECORDED and code == "adverse_events":
+        n = safety.adverse_event_count
+        return ngettext("%(n)d event reported", "%(n)d events reported", n) % {"n": n}
+    if answer == SafetyStatus.RECORDED:
+        n = safety.conmed_count
+        return ngettext("%(n)d medication recorded", "%(n)d medications recorded", n) % {"n": n}
+    if answer == SafetyStatus.NONE and code == "adverse_events":
+        return str(_("None since the last visit (answered)"))
+    if answer == SafetyStatus.NONE:
+        return str(_("No change since the last visit (answered)"))
+    return ""
+
+
+def _safety_cell(ctx: _Context, visit: Visit, status: VisitStatus, code: str) -> FormCell:
+    """A safety question of the visit, as `safety.selectors.visit_safety_status` answers it:
+    reported (events or medication recorded at the visit) and "nothing since the last visit"
+    both answer it; the cell opens the visit's safety page, where both are given."""
+    label, visit_code = str(FORM_CATALOGUE[code].label), visit.display_code
+    safety = ctx.safety.get(visit.pk) or VisitSafety()
+    answer = safety.statuses.get(code, SafetyStatus.NOT_ANSWERED)
+    if answer == SafetyStatus.RECORDED:
+        state = FormState.REPORTED
+    elif answer == SafetyStatus.NONE:
+        state = FormState.NOTHING_NEW
+    elif status == VisitStatus.MISSED:
+        return FormCell(code, label, visit_code, FormState.VISIT_MISSED)
+    elif status == VisitStatus.NOT_EXPECTED:
+        return FormCell(code, label, visit_code, FormState.NOT_EXPECTED)
+    else:
+        state = FormState.NOT_ANSWERED
+    # Everyone who sees the participant may open it (read-only without ENTER_DATA).
+    href = reverse("visit-safety", args=[ctx.participant.site.code, ctx.participant.pk, visit.pk])
+    return FormCell(code, label, visit_code, state, href, _safety_detail(code, answer, safety))
 
 
 def _cell(ctx: _Context, visit: Visit, status: VisitStatus, code: str) -> FormCell:
@@ -294,6 +354,8 @@ def _cell(ctx: _Context, visit: Visit, status: VisitStatus, code: str) -> FormCe
         elif code in PARTICIPANT_FORM_PAGES and ctx.may_enter and recorded:
             href = reverse(PARTICIPANT_FORM_PAGES[code], args=[site_code, pk])
         return FormCell(code, label, visit_code, state, href)
+    if code in SAFETY_FORMS:
+        return _safety_cell(ctx, visit, status, code)
     if registry.get(code) is None:
         return FormCell(code, label, visit_code, FormState.NO_PAGE)
     stored = ctx.statuses.get((visit.pk, code))
@@ -324,8 +386,10 @@ def _progress(ctx: _Context, visit: Visit) -> VisitProgress:
 def timeline(
     participant: Participant, today: date, *, may_enter: bool = False, may_enrol: bool = False
 ) -> list[VisitProgress]:
-    """Every visit of the participant in protocol order, with today's attendance and its
-    forms' completeness: three queries (visits, form statuses, participant-level forms)."""
+    """Every visit of the participant in protocol order, with today's attendance, its
+    forms' completeness and the ALS drug changes recorded at it: eight queries whatever the
+    number of visits (visits, form statuses, participant-level forms, the three of the
+    safety answers, the ALS drugs)."""
     visits = sorted(
         participant.visits.all(),
         key=lambda v: (v.position, v.actual_date or v.target_date or date.max, v.sequence),
@@ -337,10 +401,15 @@ def timeline(
         today=today,
         statuses=_form_statuses(visit__participant=participant),
         recorded=_participant_forms_recorded(participant),
+        safety=visit_safety_status(visits),
         may_enter=may_enter,
         may_enrol=may_enrol,
     )
-    return [_progress(ctx, visit) for visit in visits]
+    drugs = als_drug_changes(participant)
+    progress = [_progress(ctx, visit) for visit in visits]
+    for row in progress:
+        row.drug_changes = drugs.get(row.visit.pk, [])
+    return progress
 
 
 def subject_matrix(progress: list[VisitProgress]) -> SubjectMatrix:
@@ -361,16 +430,62 @@ def subject_matrix(progress: list[VisitProgress]) -> SubjectMatrix:
 def visit_progress(
     visit: Visit, today: date, *, may_enter: bool = False, may_enrol: bool = False
 ) -> VisitProgress:
-    """One visit's attendance and forms (the visit page): two queries."""
+    """One visit's attendance and forms (the visit page): five queries (form statuses,
+    participant-level forms, the three of the safety answers)."""
     ctx = _Context(
         participant=visit.participant,
         today=today,
         statuses=_form_statuses(visit=visit),
         recorded=_participant_forms_recorded(visit.participant),
+        safety=visit_safety_status([visit]),
         may_enter=may_enter,
         may_enrol=may_enrol,
     )
     return _progress(ctx, visit)
+
+
+@dataclass(frozen=True)
+class SafetySummary:
+    """The participant's safety logs in numbers, for the participant page's Safety card."""
+
+    events: int
+    serious: int
+    # Serious events no investigator has assessed yet (the AE listing's "unacknowledged").
+    unacknowledged: int
+    medications: int
+
+
+def _count(records: QuerySet) -> Coalesce:
+    counted = records.order_by().values("participant").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def safety_summary(participant: Participant) -> SafetySummary:
+    """Adverse events, serious ones, unacknowledged serious ones and medications of the
+    participant, in one query."""
+    events = AdverseEvent.objects.filter(participant=OuterRef("pk"))
+    serious = events.filter(serious=True)
+    # Named apart from the participant's reverse relations (adverse_events, conmeds).
+    row = (
+        Participant.objects.filter(pk=participant.pk)
+        .values(
+            n_events=_count(events),
+            n_serious=_count(serious),
+            n_unacknowledged=_count(
+                serious.filter(
+                    ~Exists(AdverseEventAssessment.objects.filter(adverse_event=OuterRef("pk")))
+                )
+            ),
+            n_medications=_count(ConcomitantMedication.objects.filter(participant=OuterRef("pk"))),
+        )
+        .get()
+    )
+    return SafetySummary(
+        events=row["n_events"],
+        serious=row["n_serious"],
+        unacknowledged=row["n_unacknowledged"],
+        medications=row["n_medications"],
+    )
 
 
 def participant_record(participant: Participant) -> ScreenedParticipant:

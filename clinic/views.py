@@ -100,6 +100,8 @@ def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     may_enter = permissions.can(request.user, permissions.ENTER_DATA, site)
     may_enrol = permissions.can(request.user, permissions.ENROL, site)
     timeline = selectors.timeline(participant, today, may_enter=may_enter, may_enrol=may_enrol)
+    # Events and medication are saved at a visit that asks for them: no such visit, nothing to add.
+    asked = {cell.code for row in timeline for cell in row.forms}
     return render(
         request,
         "clinic/participant.html",
@@ -114,6 +116,10 @@ def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "today": today,
             "timeline": timeline,
             "matrix": selectors.subject_matrix(timeline),
+            "safety": selectors.safety_summary(participant),
+            "may_report_events": may_enter and "adverse_events" in asked,
+            "may_add_conmeds": may_enter and "conmeds" in asked,
+            "drug_changes": any(row.drug_changes for row in timeline),
             "legend": selectors.LEGEND,
             "may_see_identity": permissions.can(request.user, permissions.VIEW_IDENTIFIERS, site),
             "may_enrol": may_enrol,

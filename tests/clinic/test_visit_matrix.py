@@ -64,10 +64,12 @@ def test_a_dated_visit_with_empty_forms_is_attended_and_says_how_complete_its_da
     assert forms["alsfrs_r"].state == FormState.COMPLETE
     assert forms["fvc"].state == FormState.NOT_STARTED
     assert forms["fvc"].href == reverse("crf-entry", args=["ISF", tx_participant.pk, m06.pk, "fvc"])
-    # Safety forms are expected, but have no entry page yet: no link.
-    assert forms["adverse_events"].state == FormState.NO_PAGE
-    assert forms["adverse_events"].href == ""
-    assert "No page yet" in visit_page.text
+    # The safety questions are asked and not answered yet; they open the visit's safety page.
+    assert forms["adverse_events"].state == FormState.NOT_ANSWERED
+    assert forms["adverse_events"].href == reverse(
+        "visit-safety", args=["ISF", tx_participant.pk, m06.pk]
+    )
+    assert "No page yet" not in visit_page.text
 
 
 def test_an_out_of_window_visit_is_attended_out_of_window(
@@ -102,7 +104,7 @@ def test_the_subject_matrix_shows_each_forms_state_at_each_visit_with_links(
     )
     assert cells["M06", "fvc"].state == FormState.IN_PROGRESS
     assert cells["M06", "emg"].state == FormState.NOT_STARTED
-    assert cells["M06", "conmeds"].state == FormState.NO_PAGE
+    assert cells["M06", "conmeds"].state == FormState.NOT_ANSWERED
     assert cells["SCR", "emg"].state == FormState.NOT_EXPECTED
     assert cells["SCR", "emg"].href == ""
     assert cells["SCR", "consent"].state == FormState.RECORDED
@@ -141,9 +143,49 @@ def test_a_missed_visit_shows_its_forms_as_missed_and_no_completeness(
 
 # Session, user, memberships, site, participant, the participant record with its prefetched
 # lists (status changes, consents, contact attempts and their users), the checklist, the
-# visits, the form statuses (one UNION), the participant-level forms, the navbar's sites and
-# notifications.
-PAGE_QUERIES = 18
+# visits, the form statuses (one UNION), the participant-level forms, the safety answers
+# (events, medication and reviews by visit: three), the ALS drug records, the Safety card's
+# counts, the navbar's sites and notifications.
+PAGE_QUERIES = 23
+# Session, user, memberships, site and participant, the visit, consent, the visit's form
+# statuses, the participant-level forms, the safety answers (three), the navbar's two.
+VISIT_PAGE_QUERIES = 14
+
+
+def _safety_records(actor, visit) -> None:
+    """A serious event and an edaravone record at a follow-up visit, the "no change in
+    medication" answer left out (medication is recorded there)."""
+    from safety.services import save_conmed
+    from tests.safety.conftest import report
+
+    report(
+        actor,
+        visit,
+        onset_date=visit.actual_date,
+        end_date=visit.actual_date,
+        grade=3,
+        serious=True,
+        sae_hospitalisation=True,
+    )
+    save_conmed(
+        actor=actor,
+        participant=visit.participant,
+        visit=visit,
+        conmed_id=None,
+        answers={
+            "medication": "edaravone",
+            "indication": "ALS",
+            "dose": 60,
+            "dose_unit": "mg",
+            "route": "iv",
+            "frequency": "cycles",
+            "start_date": visit.actual_date,
+            "start_precision": "day",
+            "ongoing": True,
+        },
+        expected_version=0,
+        complete=True,
+    )
 
 
 def test_the_participant_page_costs_the_same_queries_for_2_and_6_dated_visits(
@@ -168,12 +210,17 @@ def test_the_participant_page_costs_the_same_queries_for_2_and_6_dated_visits(
         response = client.get(url)
     assert len(response.context["matrix"].visits) == 2
 
+    visit_url = reverse("visit-detail", args=["ISF", participant.pk, baseline.pk])
+    with django_assert_num_queries(VISIT_PAGE_QUERIES):
+        client.get(visit_url)
+
     transplant(coordinator_a, participant, tx_day)
     for code in ("M06", "M12", "M18", "M24"):
         visit = participant.visits.get(code=code)
         visit = record_visit_date(actor=coordinator_a, visit=visit, actual_date=visit.target_date)
         save_crf(coordinator_a, visit, AlsfrsR, ALSFRS_NORMAL)
         save_crf(coordinator_a, visit, Fvc, SCREENING_FVC, complete=False)
+        _safety_records(coordinator_a, visit)
     dated = [v for v in participant.visits.all() if v.actual_date]
     assert len(dated) >= 6
     with django_assert_num_queries(PAGE_QUERIES) as six:
@@ -181,6 +228,17 @@ def test_the_participant_page_costs_the_same_queries_for_2_and_6_dated_visits(
     statuses = [q["sql"] for q in six.captured_queries if "UNION ALL" in q["sql"]]
     assert len(statuses) == 1  # every instrument in one query
     cells = _cells(response)
-    assert {cells[code, "alsfrs_r"].state for code in ("M06", "M12", "M18", "M24")} == {
-        FormState.COMPLETE
+    follow_ups = ("M06", "M12", "M18", "M24")
+    assert {cells[code, "alsfrs_r"].state for code in follow_ups} == {FormState.COMPLETE}
+    assert {cells[code, "adverse_events"].state_label for code in follow_ups} == {
+        "1 event reported"
     }
+    assert {cells[code, "conmeds"].state for code in follow_ups} == {FormState.REPORTED}
+    timeline = {row.visit.code: row for row in response.context["timeline"]}
+    assert all(len(timeline[code].drug_changes) == 1 for code in follow_ups)
+    assert response.context["safety"].unacknowledged == 4
+
+    m24 = participant.visits.get(code="M24")
+    with django_assert_num_queries(VISIT_PAGE_QUERIES):
+        response = client.get(reverse("visit-detail", args=["ISF", participant.pk, m24.pk]))
+    assert response.context["progress"].complete_count == 3  # ALSFRS-R and both safety answers
