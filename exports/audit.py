@@ -252,7 +252,13 @@ def _variables(ctx: Context, models_list: CodeList, forms: CodeList) -> list[Var
             "audit",
             source="pgh_obj_id",
         ),
-        Variable("event_id", _("Audit event number (per record type)"), INTEGER, "audit"),
+        Variable(
+            "change_no",
+            _("Change number of the record (1: its creation)"),
+            INTEGER,
+            "audit",
+            derivation=_("order of the record's audit events"),
+        ),
         Variable("event", _("Kind of change"), TEXT, "audit", codelist=EVENT_KINDS),
     ]
     if ctx.deid:
@@ -277,7 +283,10 @@ def _variables(ctx: Context, models_list: CodeList, forms: CodeList) -> list[Var
         ),
     ]
     if not ctx.deid:
+        # The database's event number is sequential across participants, so it would tell
+        # a pseudonym's registration order: identified exports only.
         variables += [
+            Variable("event_id", _("Audit event number (per record type)"), INTEGER, "audit"),
             Variable("changed_by", _("Changed by (user name)"), TEXT, "audit"),
             Variable("reason", _("Reason for change"), TEXT, "audit"),
         ]
@@ -344,7 +353,7 @@ def _scoped(ctx: Context, tracked: Tracked) -> tuple[str, str, list[Any]] | None
     return None
 
 
-EVENT_COLUMNS = 10  # study_id … changed_at; the field's columns follow, then who and why
+EVENT_COLUMNS = 10  # study_id … changed_at; the field's columns follow, then event id, who, why
 
 
 def _model_select(
@@ -377,7 +386,7 @@ def _model_select(
         "%s::text",
         ("%s::text" if tracked.form else "NULL::text"),
         record,
-        "e.pgh_id",
+        "row_number() OVER w",
         "CASE WHEN e.pgh_label IN ('insert', 'delete') THEN e.pgh_label ELSE 'update' END",
         when,
     ]
@@ -385,6 +394,7 @@ def _model_select(
     event_params += record_params
     if not ctx.deid:
         event_columns += [
+            "e.pgh_id",
             "u.username",
             "c.metadata ->> 'reason'",
         ]
