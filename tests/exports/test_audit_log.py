@@ -4,6 +4,7 @@ new value, who, when and why; scoped like the data and de-identified like it."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -269,3 +270,20 @@ def _audit_frame(files, fmt: str, folder) -> pd.DataFrame:
         if r["file"] == AUDIT_TABLE
     }
     return frame.rename(columns=names)
+
+
+def test_every_tracked_model_is_a_record_type_of_the_audit_log(study, tmp_path):
+    """A new app's tracked models (safety's adverse events, medications, ...) are in the
+    log with no change to the export: the codebook declares every one pghistory tracks."""
+    tracked = {
+        model.pgh_tracked_model._meta.label
+        for model in apps.get_models()
+        if issubclass(model, pghistory.models.Event)
+        and not model._meta.proxy
+        and getattr(model, "pgh_tracked_model", None) is not None
+    }
+    files, _r = export(study, tmp_path, fmt="csv", audit=True)
+    codebook = json.loads(files["codebook.json"])
+    declared = {item["code"] for item in codebook["code_lists"]["record_type"]["items"]}
+    assert declared == tracked
+    assert {"visits.Visit", "participants.Demographics", "crfs.EligibilityOverride"} <= declared
