@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+import pghistory
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -90,6 +91,16 @@ MIDDLEWARE = [
     "pghistory.middleware.HistoryMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# The audit trail (pghistory): every tracked model records inserts, updates and deletes
+# (a delete keeps the old values), and a trigger on every event table refuses UPDATE and
+# DELETE, so no path, raw SQL included, rewrites the trail. TRUNCATE (tests) still works.
+PGHISTORY_DEFAULT_TRACKERS = (
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+)
+PGHISTORY_APPEND_ONLY = True
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
