@@ -137,3 +137,10 @@ def test_seiqol_level_in_error_points_at_its_message(client_for, coordinator_a, 
     )
     assert page.dangling_references() == []
     assert_points_at_its_error(page, "id_cue_1_level", "less than or equal to 100")
+
+
+def test_a_field_with_help_text_points_at_its_help_and_its_error(client_for, coordinator_a, m06):
+    page = refused(client_for(coordinator_a), m06, "vitals", {"version": 0, "height_cm": "tall"})
+    assert page.dangling_references() == []
+    assert_points_at_its_error(page, "id_height_cm", "Enter a number")
+    assert "BMI uses the height in the demographics" in page.described_text("id_height_cm")

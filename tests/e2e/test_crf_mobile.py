@@ -207,3 +207,24 @@ def test_right_to_left_the_phone_layout_still_fits(live_server, page, coordinato
         first = page.locator("#finding-0" if form_code == "emg" else "#item-item_01")
         first.scroll_into_view_if_needed()
         page.screenshot(path=shot(f"{form_code}_phone_rtl"))
+
+
+def test_every_follow_up_form_fits_a_phone(live_server, page, coordinator_a, m06_url):
+    m06, forms = m06_url
+    codes = ("alsfrs_r", "fvc", "emg", "alsaq40", "seiqol", "vitals")
+    assert set(codes) <= set(m06.expected_forms())
+    log_in(page, live_server.url, coordinator_a.username)
+    page.set_viewport_size(PHONE)
+    for code in codes:
+        page.goto(f"{forms}/{code}/")
+        page.wait_for_selector("form.crf-form")
+        assert page_width(page) <= PHONE["width"], code
+        page.locator("form.crf-form").scroll_into_view_if_needed()
+        page.screenshot(path=shot(f"{code}_phone_form"))
+        if code == "alsfrs_r":  # each answer's label is a tap target beside its radio
+            answer = page.locator("label[for=id_q1_speech_1]")
+            assert box(answer)["height"] >= MIN_TARGET_PX
+            radio = box(page.locator("#id_q1_speech_1"))
+            assert radio["x"] + radio["width"] <= box(answer)["x"] + 8
+            answer.click()
+            assert page.locator("#id_q1_speech_1").is_checked()
