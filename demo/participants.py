@@ -4,7 +4,10 @@ Idempotent: a demo participant is recognised by its (fictitious) name and skippe
 Dates are relative to the site's today so the demo always shows live statuses
 (one participant transplanted ~7 months ago, so M06 is overdue; one ~12 months ago with a
 baseline and a month 6 where every outcome form is complete and scored). The transplanted
-participants' reminders are already due (M06 overdue, M12 target date), so the
+participants have the procedure's expected adverse events and riluzole, entered through
+`safety.services`: one serious event assessed by the investigator and one, this week, not
+yet acknowledged (the `make run` worker sends its SAE alert). Their
+reminders are already due (M06 overdue, M12 target date), so the
 `make run` worker sends them at its first scan: console e-mails and in-app notifications.
 """
 
@@ -30,9 +33,12 @@ from participants import services as participant_services
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from reminders import services as reminders
+from safety import services as safety
+from safety.models import AdverseEvent
 from trials.models import Membership, Role, Site, Trial
 from visits import services as visit_services
 from visits import transplantation
+from visits.models import Visit
 from visits.schedule import add_months
 
 ALSFRS_SCREENING = {
@@ -257,21 +263,305 @@ def _screen(
     return checklist
 
 
-def _override(participant: Participant, reason: str) -> None:
-    """The site's investigator accepts a participant the checklist does not (signed)."""
+def _investigator(site: Site):
     investigator = (
         Membership.objects.active()
-        .filter(site=participant.site, role=Role.INVESTIGATOR)
+        .filter(site=site, role=Role.INVESTIGATOR)
         .select_related("user")
         .first()
     )
     if investigator is None:
         raise RuntimeError("the demo needs an investigator at the site (setup_demo)")
+    return investigator.user
+
+
+def _override(participant: Participant, reason: str) -> None:
+    """The site's investigator accepts a participant the checklist does not (signed)."""
+    investigator = _investigator(participant.site)
     screening.override_eligibility(
-        actor=investigator.user,
+        actor=investigator,
         participant=participant,
         reason=reason,
-        password=demo_password(investigator.user.username),
+        password=demo_password(investigator.username),
+    )
+
+
+# --- adverse events and medication, through safety.services --------------------------------
+
+AE_RECOVERED = {
+    "onset_precision": "day",
+    "end_precision": "day",
+    "ongoing": False,
+    "serious": False,
+    "related_cells": "not",
+    "action": "none",
+    "outcome": "recovered",
+    "treatment": "",
+}
+
+
+def _report(actor, participant: Participant, visit: Visit, **answers) -> AdverseEvent:
+    return safety.save_adverse_event(
+        actor=actor,
+        participant=participant,
+        visit=visit,
+        event_id=None,
+        answers=AE_RECOVERED | answers,
+        expected_version=0,
+        complete=True,
+    )
+
+
+def _medication(actor, participant: Participant, visit: Visit, **answers) -> None:
+    defaults = {
+        "medication": "other",
+        "other_name": "",
+        "route": "oral",
+        "start_precision": "day",
+        "stop_date": None,
+        "stop_precision": "",
+        "ongoing": True,
+    }
+    safety.save_conmed(
+        actor=actor,
+        participant=participant,
+        visit=visit,
+        conmed_id=None,
+        answers=defaults | answers,
+        expected_version=0,
+        complete=True,
+    )
+
+
+def _riluzole(actor, participant: Participant) -> None:
+    """Riluzole since before screening (as the ALS history says), recorded at baseline."""
+    _medication(
+        actor,
+        participant,
+        participant.visits.get(code="BL"),
+        medication="riluzole",
+        indication="ALS",
+        dose=Decimal("50"),
+        dose_unit="mg",
+        frequency="bid",
+        start_date=(participant.screened_on - timedelta(days=75)).replace(day=1),
+        start_precision="month",
+    )
+
+
+def _no_medication_change(actor, visit: Visit) -> None:
+    safety.save_visit_review(
+        actor=actor,
+        visit=visit,
+        answers={"no_adverse_events": None, "no_conmed_changes": True},
+        expected_version=0,
+    )
+
+
+def _unscheduled(actor, participant: Participant, on: date, reason: str) -> Visit:
+    visit = visit_services.add_unscheduled_visit(
+        actor=actor, participant=participant, actual_date=on, reason=reason
+    )
+    visit.participant = participant
+    return visit
+
+
+def _safety_month12(actor, participant: Participant) -> None:
+    """The procedure's expected events, a serious meningism (readmitted two days after the
+    transplantation) that the investigator has assessed, a fall before month 6; riluzole and
+    vitamin D from before screening, paracetamol for the headache and the meningism."""
+    _riluzole(actor, participant)
+    _medication(
+        actor,
+        participant,
+        participant.visits.get(code="BL"),
+        other_name="Vitamin D3",
+        indication="Vitamin D deficiency",
+        dose=Decimal("1000"),
+        dose_unit="iu",
+        frequency="qd",
+        start_date=date(participant.screened_on.year - 2, 1, 1),
+        start_precision="year",
+    )
+    tx = participant.visits.get(code="TX")
+    day0 = tx.actual_date
+    assert day0 is not None  # dated by the transplantation
+    _report(
+        actor,
+        participant,
+        tx,
+        verbatim_term="Pain at the puncture site",
+        term_code="injection_site_pain",
+        onset_date=day0,
+        end_date=day0 + timedelta(days=2),
+        grade=1,
+        related_procedure="definite",
+    )
+    _no_medication_change(actor, tx)
+    readmitted = _unscheduled(
+        actor, participant, day0 + timedelta(days=2), "Readmitted with neck stiffness and fever"
+    )
+    _report(
+        actor,
+        participant,
+        readmitted,
+        verbatim_term="Headache on standing, relieved lying down",
+        term_code="post_lp_headache",
+        onset_date=day0 + timedelta(days=1),
+        end_date=day0 + timedelta(days=5),
+        grade=2,
+        related_procedure="probable",
+        action="medication",
+        treatment="Paracetamol, bed rest and oral fluids",
+    )
+    meningism = _report(
+        actor,
+        participant,
+        readmitted,
+        verbatim_term="Neck stiffness, photophobia and fever 38.4 °C; CSF sterile",
+        term_code="meningismus",
+        onset_date=day0 + timedelta(days=2),
+        end_date=day0 + timedelta(days=6),
+        grade=3,
+        serious=True,
+        sae_hospitalisation=True,
+        related_procedure="probable",
+        related_cells="unlikely",
+        action="hospitalisation",
+        treatment="Admitted for observation; IV fluids and paracetamol",
+    )
+    _medication(
+        actor,
+        participant,
+        readmitted,
+        other_name="Paracetamol",
+        indication="Post-lumbar puncture headache; meningism",
+        dose=Decimal("1"),
+        dose_unit="g",
+        route="iv",
+        frequency="qid",
+        start_date=day0 + timedelta(days=2),
+        stop_date=day0 + timedelta(days=6),
+        stop_precision="day",
+        ongoing=False,
+    )
+    investigator = _investigator(participant.site)
+    safety.assess_adverse_event(
+        actor=investigator,
+        event=meningism,
+        serious=True,
+        related_procedure="probable",
+        related_cells="possible",
+        comment="Meningism after the intrathecal injection, CSF cultures negative; a reaction "
+        "to the cells cannot be excluded.",
+        password=demo_password(investigator.username),
+    )
+    m06 = participant.visits.get(code="M06")
+    fell = day0 + timedelta(days=120)
+    _report(
+        actor,
+        participant,
+        m06,
+        verbatim_term="Tripped at home (foot drop), bruised left knee",
+        term_code="fall",
+        onset_date=fell.replace(day=1),
+        onset_precision="month",
+        end_date=fell.replace(day=1),
+        end_precision="month",
+        grade=1,
+        related_procedure="not",
+    )
+    _no_medication_change(actor, m06)
+
+
+def _safety_overdue(actor, participant: Participant) -> None:
+    """Back pain after the procedure, and an aspiration pneumonia this week that no
+    investigator has acknowledged yet (the AE listing's "unacknowledged SAE" filter)."""
+    _riluzole(actor, participant)
+    tx = participant.visits.get(code="TX")
+    day0 = tx.actual_date
+    assert day0 is not None
+    _report(
+        actor,
+        participant,
+        tx,
+        verbatim_term="Low back pain at the puncture level",
+        term_code="back_pain",
+        onset_date=day0,
+        end_date=day0 + timedelta(days=3),
+        grade=1,
+        related_procedure="probable",
+    )
+    _no_medication_change(actor, tx)
+    today = participant.site.local_today()
+    admitted = _unscheduled(
+        actor, participant, today - timedelta(days=3), "Admitted with aspiration pneumonia"
+    )
+    _report(
+        actor,
+        participant,
+        admitted,
+        verbatim_term="Aspiration pneumonia, right lower lobe",
+        term_code="lung_infection",
+        onset_date=today - timedelta(days=5),
+        end_date=None,
+        end_precision="",
+        ongoing=True,
+        grade=3,
+        serious=True,
+        sae_hospitalisation=True,
+        related_procedure="not",
+        related_cells="unlikely",
+        action="hospitalisation",
+        outcome="recovering",
+        treatment="IV antibiotics, nil by mouth, swallowing assessment",
+    )
+    _medication(
+        actor,
+        participant,
+        admitted,
+        other_name="Ceftriaxone",
+        indication="Aspiration pneumonia",
+        dose=Decimal("1"),
+        dose_unit="g",
+        route="iv",
+        frequency="qd",
+        start_date=today - timedelta(days=3),
+    )
+
+
+def _safety_withdrawn(actor, participant: Participant) -> None:
+    """A post-lumbar-puncture headache on the transplantation day, treated with paracetamol."""
+    _riluzole(actor, participant)
+    tx = participant.visits.get(code="TX")
+    day0 = tx.actual_date
+    assert day0 is not None
+    _report(
+        actor,
+        participant,
+        tx,
+        verbatim_term="Post-lumbar puncture headache",
+        term_code="post_lp_headache",
+        onset_date=day0,
+        end_date=day0 + timedelta(days=3),
+        grade=1,
+        related_procedure="definite",
+        action="medication",
+        treatment="Paracetamol 500 mg as needed",
+    )
+    _medication(
+        actor,
+        participant,
+        tx,
+        other_name="Paracetamol",
+        indication="Post-lumbar puncture headache",
+        dose=Decimal("500"),
+        dose_unit="mg",
+        frequency="prn",
+        start_date=day0,
+        stop_date=day0 + timedelta(days=3),
+        stop_precision="day",
+        ongoing=False,
     )
 
 
@@ -337,7 +627,7 @@ def _scenarios(today: date):
         (
             "Demo Overdue Hosseini",
             tx_7m - timedelta(40),
-            [enrol((today - tx_7m).days + 30), transplant(tx_7m)],
+            [enrol((today - tx_7m).days + 30), transplant(tx_7m), _safety_overdue],
         ),
         (
             "Demo Month12 Moradi",
@@ -348,6 +638,7 @@ def _scenarios(today: date):
                 transplant(tx_12m),
                 _baseline_outcomes,
                 _complete_m06,
+                _safety_month12,
             ],
         ),
         (
@@ -356,6 +647,7 @@ def _scenarios(today: date):
             [
                 enrol((today - tx_3m).days + 30),
                 transplant(tx_3m),
+                _safety_withdrawn,
                 exit_(
                     ParticipantStatus.WITHDRAWN,
                     10,

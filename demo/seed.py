@@ -28,6 +28,11 @@ The disease model is deliberately simple and plausible, not a simulation of ALS:
 - The checklist's own answers: El Escorial as at registration, progression over 6 months,
   a polysomnography before screening, the exclusions; a few answers fail (no documented
   progression, abnormal polysomnography, an exclusion present).
+- Adverse events (the procedure's in the days after the transplantation, those of advancing
+  ALS at the follow-ups, a few serious with an investigator's assessment), concomitant
+  medication (riluzole as the ALS history says, edaravone for some) and each visit's
+  explicit "none since the last visit" come from `demo.safety_data`, from a random stream of
+  their own, bulk-inserted (no SAE alert is sent for synthetic events).
 - Some follow-ups are missed (with a reason) or done out of window, some forms are
   left in progress (screening forms only while screening goes on), some participants
   fail screening (from their own screening data), decline after screening, withdraw, are
@@ -58,13 +63,13 @@ from crfs.fvc.models import Fvc
 from crfs.qol.models import ALSAQ40_FIELDS, Alsaq40, Seiqol
 from crfs.screening import services as screening
 from crfs.vitals.models import Vitals
-from demo import outcomes
+from demo import outcomes, safety_data
 from participants import services as participant_services
 from participants.choices import ParticipantStatus
 from participants.models import ConsentVersion, Participant, ParticipantIdentity
 from participants.partial_dates import DAYS_PER_MONTH, months_between
 from reminders import services as reminders
-from trials.models import Site, Trial
+from trials.models import Membership, Role, Site, Trial
 from visits import services as visit_services
 from visits import transplantation
 from visits.models import Visit
@@ -317,6 +322,18 @@ class Seeder:
         self.consent_versions = list(
             ConsentVersion.objects.filter(trial=trial).order_by("-active_from", "-pk")
         )
+        # Adverse events and medication draw from a stream of their own (`_safety`), so the
+        # outcome scores stay those of the person's main stream.
+        self.safety_rng = random.Random(0)
+        # Signs the assessments of serious events (none made without an investigator).
+        found = (
+            Membership.objects.active()
+            .filter(site=site, role=Role.INVESTIGATOR)
+            .select_related("user")
+            .order_by("user__username")
+            .first()
+        )
+        self.investigator = found.user if found else None
 
     def _segment(self):
         """One transaction for a stretch of a person's story that takes no lock shared with
@@ -527,7 +544,39 @@ class Seeder:
             actor=self.actor, participant=participant, enrolled_on=decision_day
         )
         with self._segment():
-            return self._after_enrolment(person, participant, decision_day)
+            participant = self._after_enrolment(person, participant, decision_day)
+            self._safety(person, participant)
+            return participant
+
+    def _safety(self, person: Person, participant: Participant) -> None:
+        """Adverse events, medication and the visits' safety reviews, from the dated visits
+        (see `demo.safety_data`)."""
+        visits = {
+            v.code: v
+            for v in Visit.objects.filter(
+                participant=participant,
+                code__in=("BL", "TX", *FOLLOW_UPS),
+                actual_date__isnull=False,
+            )
+        }
+        plan = safety_data.draw_safety(
+            self.safety_rng,
+            screened_on=person.screened_on,
+            diagnosis=person.diagnosis,
+            riluzole=person.riluzole,
+            edaravone=person.edaravone,
+            dated={code: v.actual_date for code, v in visits.items() if v.actual_date},
+            today=self.today,
+        )
+        made = safety_data.write_safety(
+            plan,
+            participant=participant,
+            visits=visits,
+            actor=self.actor,
+            investigator=self.investigator,
+            zone=self.site.zone,
+        )
+        self.tally.forms.update(made)
 
     def _screening(
         self, person: Person, participant: Participant, scr: Visit, decision_day: date
@@ -703,6 +752,7 @@ def _seed_slice(
     seeder.segments = not atomic
     for number, person_seed in seeds:
         seeder.rng = random.Random(person_seed)
+        seeder.safety_rng = random.Random(f"safety {person_seed}")
         person = draw_person(seeder.rng, number, today)
         # Reminders are synced once per person, when their data is all in, not after each
         # visit date (the same pending reminders; see reminders.services.deferred_sync).

@@ -95,3 +95,49 @@ def test_the_demo_has_a_complete_month_6_visit_with_every_outcome_scored():
     assert alsaq.physical_mobility == 50 and alsaq.communication == 25
     assert alsaq.alsaq5_total is not None
     assert Seiqol.objects.get(visit=m06).index == pytest.approx(63.25)
+
+
+def test_the_transplanted_demo_participants_have_adverse_events_and_riluzole():
+    """Through the safety services: the procedure's expected events, one serious event the
+    investigator has assessed, one this week that nobody has acknowledged (with its SAE
+    alert raised, and shown by the listing's filter), riluzole for each."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from reminders.models import Reminder
+    from safety.models import AdverseEvent, ConcomitantMedication, VisitSafetyReview
+    from trials.models import Membership, Role
+
+    call_command("setup_demo", force=True)
+    call_command("setup_demo", force=True)
+    names = ("Demo Overdue Hosseini", "Demo Month12 Moradi", "Demo Withdrawn Jafari")
+    for name in names:
+        participant = Participant.objects.get(identity__full_name=name)
+        assert participant.adverse_events.exists(), name
+        riluzole = ConcomitantMedication.objects.get(participant=participant, medication="riluzole")
+        assert riluzole.visit.code == "BL" and riluzole.ongoing
+        assert riluzole.start_date < participant.screened_on
+    demo = AdverseEvent.objects.filter(participant__identity__full_name__in=names)
+    assert all(event.visit.participant_id == event.participant_id for event in demo)
+
+    serious = demo.filter(serious=True)
+    assert serious.count() == 2
+    assessed = serious.get(participant__identity__full_name="Demo Month12 Moradi")
+    assessment = assessed.assessments.get()
+    assert assessment.investigator.username == "investigator" and assessment.serious
+    assert assessment.related_cells == "possible" and assessed.related_cells == "unlikely"
+    assert assessed.visit.is_unscheduled and assessed.sae_hospitalisation
+
+    open_sae = serious.get(participant__identity__full_name="Demo Overdue Hosseini")
+    assert not open_sae.assessments.exists() and open_sae.ongoing
+    assert Reminder.objects.filter(topic=f"sae:{open_sae.pk}", kind="sae").exists()
+    moradi_m06 = assessed.participant.visits.get(code="M06")
+    assert VisitSafetyReview.objects.get(visit=moradi_m06).no_conmed_changes is True
+
+    investigator = Membership.objects.get(site__code="ISF", role=Role.INVESTIGATOR).user
+    client = Client()
+    client.force_login(investigator)
+    listing = reverse("ae-listing", args=["ISF"])
+    shown = client.get(listing + "?unacknowledged=1").context["page"]
+    assert open_sae.pk in {event.pk for event in shown}
+    assert assessed.pk not in {event.pk for event in shown}

@@ -24,6 +24,7 @@ from exports.options import FORMATS, PARTICIPANTS_TABLE, ExportOptions
 from exports.tables import visit_codelist
 from participants.choices import ParticipantStatus
 from participants.models import Participant
+from safety.models import VisitSafetyReview
 from tests.factories import SiteFactory, member
 from trials.models import Role
 from visits.choices import VisitStatus
@@ -38,7 +39,8 @@ def seed(site_code: str, n: int, seed: int, **options) -> None:
 
 def scores(site_code: str) -> list[tuple]:
     """Per person (in the order made) and visit: ALSFRS-R total, FVC best, weight, the EMG
-    (amplitudes, muscle rows, region summary, MUNIX), ALSAQ-40 and SEIQoL-DW."""
+    (amplitudes, muscle rows, region summary, MUNIX), ALSAQ-40 and SEIQoL-DW, and the adverse
+    events, medications and safety review reported at the visit."""
     people = Participant.objects.filter(site__code=site_code).order_by("identity__national_id")
     rows = []
     for participant in people:
@@ -65,6 +67,29 @@ def scores(site_code: str) -> list[tuple]:
                     emg and (emg.cervical_awaji_lmn, emg.lumbosacral_awaji_lmn),
                     alsaq and (alsaq.status, alsaq.missing_reasons, alsaq.summary_index),
                     seiqol and (seiqol.status, seiqol.cue_1_name, seiqol.index),
+                    tuple(
+                        visit.adverse_events.order_by("number").values_list(
+                            "number",
+                            "term_code",
+                            "verbatim_term",
+                            "onset_date",
+                            "end_date",
+                            "grade",
+                            "serious",
+                            "related_procedure",
+                            "outcome",
+                            "status",
+                            "assessments__related_cells",
+                        )
+                    ),
+                    tuple(
+                        visit.conmeds.order_by("start_date", "other_name").values_list(
+                            "medication", "other_name", "dose", "start_date", "stop_date"
+                        )
+                    ),
+                    VisitSafetyReview.objects.filter(visit=visit)
+                    .values_list("no_adverse_events", "no_conmed_changes")
+                    .first(),
                 )
             )
     return rows
@@ -81,6 +106,8 @@ def test_same_seed_gives_the_same_people_and_scores(sites):
     first, second = scores("ISF"), scores("THR")
     assert first == second
     assert any(row[5] is not None for row in first)
+    assert any(row[-3] for row in first), "adverse events are part of the comparison"
+    assert any(row[-2] for row in first) and any(row[-1] for row in first)
 
 
 def test_another_seed_gives_other_people(sites):
