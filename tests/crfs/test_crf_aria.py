@@ -144,3 +144,18 @@ def test_a_field_with_help_text_points_at_its_help_and_its_error(client_for, coo
     assert page.dangling_references() == []
     assert_points_at_its_error(page, "id_height_cm", "Enter a number")
     assert "BMI uses the height in the demographics" in page.described_text("id_height_cm")
+
+
+def test_the_eligibility_checklist_in_error_points_at_its_messages(
+    client_for, coordinator_a, tx_participant
+):
+    screening = tx_participant.visits.get(code="SCR")
+    page = refused(
+        client_for(coordinator_a),
+        screening,
+        "eligibility",
+        {"version": 0, "polysomnography_date": "someday", "el_escorial": "maybe"},
+    )
+    assert page.dangling_references() == []
+    assert_points_at_its_error(page, "id_polysomnography_date", "Enter a valid date")
+    assert_points_at_its_error(page, "item-el_escorial", "Select a valid choice")

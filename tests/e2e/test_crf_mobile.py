@@ -228,3 +228,20 @@ def test_every_follow_up_form_fits_a_phone(live_server, page, coordinator_a, m06
             assert radio["x"] + radio["width"] <= box(answer)["x"] + 8
             answer.click()
             assert page.locator("#id_q1_speech_1").is_checked()
+
+
+def test_the_alsaq40_grid_is_typed_with_the_keyboard_at_desktop_width(
+    live_server, page, coordinator_a, m06_url
+):
+    # static/js/crf.js on the fieldset-per-item grid: a digit chooses and moves on.
+    m06, forms = m06_url
+    open_form(page, live_server, coordinator_a, f"{forms}/alsaq40/", DESKTOP)
+    page.wait_for_load_state("domcontentloaded")
+    page.locator("#item-item_01 input[type=radio]").first.focus()
+    answers = [n % 5 for n in range(1, 41)]
+    for answer in answers:
+        page.keyboard.press(str(answer))
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=ALSAQ-40 saved")
+    record = Alsaq40.objects.get(visit=m06)
+    assert [getattr(record, f"item_{n:02d}") for n in range(1, 41)] == answers
