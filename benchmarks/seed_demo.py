@@ -56,6 +56,12 @@ def main() -> int:
     from crfs.vitals.models import Vitals
     from demo.seed import person_seeds, seed_slice_committing
     from participants.models import Participant
+    from safety.models import (
+        AdverseEvent,
+        AdverseEventAssessment,
+        ConcomitantMedication,
+        VisitSafetyReview,
+    )
     from trials.models import Membership, Role, Site, Trial
     from visits.models import Visit
 
@@ -118,6 +124,11 @@ def main() -> int:
             "needle-EMG muscle rows": EmgMuscleFinding.objects.count(),
             "ALSAQ-40": Alsaq40.objects.count(),
             "SEIQoL-DW": Seiqol.objects.count(),
+            "adverse events": AdverseEvent.objects.count(),
+            "serious": AdverseEvent.objects.filter(serious=True).count(),
+            "assessments": AdverseEventAssessment.objects.count(),
+            "con meds": ConcomitantMedication.objects.count(),
+            "visit safety reviews": VisitSafetyReview.objects.count(),
         }
         print("  in the database: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         assert made == args.participants, (made, args.participants)
