@@ -15,8 +15,9 @@ from django.urls import reverse
 
 from clinic.selectors import FormState
 from safety.services import assess_adverse_event, save_conmed, save_visit_review
-from tests.factories import PASSWORD, investigator_of
+from tests.factories import PASSWORD, investigator_of, member
 from tests.safety.conftest import report
+from trials.models import Role
 from visits.services import mark_visit_missed
 
 pytestmark = pytest.mark.django_db
@@ -214,14 +215,18 @@ def test_the_safety_card_counts_events_serious_and_unacknowledged_and_links_the_
     assert reverse("adverse-event-new", args=["ISF", tx_participant.pk]) not in html
     assert reverse("conmed-new", args=["ISF", tx_participant.pk]) not in html
     assert cells(page)["M06", "adverse_events"].href == safety_url(m06)
-    # The links open read-only pages for the monitor.
-    monitor = client_for(monitor_a)
-    assert monitor.get(ae_log).status_code == 200
-    assert monitor.get(conmed_log).status_code == 200
-    read_only = monitor.get(safety_url(m06))
-    assert read_only.status_code == 200
-    assert read_only.context["may_enter"] is False
-    assert "Report an adverse event at this visit" not in read_only.text
+    # The links open read-only pages for the monitor and the data manager.
+    data_manager = member(Role.DATA_MANAGER, tx_participant.site, "dm_a")
+    for reader in (client_for(monitor_a), client_for(data_manager)):
+        page = reader.get(url)
+        assert page.context["safety"].events == 3
+        assert "safety-report-event" not in page.text and "safety-add-conmed" not in page.text
+        assert reader.get(ae_log).status_code == 200
+        assert reader.get(conmed_log).status_code == 200
+        read_only = reader.get(safety_url(m06))
+        assert read_only.status_code == 200
+        assert read_only.context["may_enter"] is False
+        assert "Report an adverse event at this visit" not in read_only.text
 
 
 def test_a_participant_without_safety_records_says_so(client_for, coordinator_a, tx_participant):

@@ -116,6 +116,14 @@ def test_a_coordinator_records_a_serious_event_at_m06_from_the_matrix(
     page.locator("table.timeline").screenshot(path=_shot("timeline_desktop"))
     card.screenshot(path=_shot("safety_card_desktop"))
 
+    # The visit page lists the answered question among M06's forms, linked to its page.
+    page.goto(f"{participant_url}visits/{m06.pk}/")
+    row = page.get_by_test_id("form-adverse_events")
+    assert "1 event reported" in row.inner_text()
+    assert row.get_attribute("href").endswith(f"/visits/{m06.pk}/safety/")
+    assert page.get_by_test_id("completeness").inner_text().strip() == "1 / 8 forms complete"
+    page.screenshot(path=_shot("visit_desktop"), full_page=True)
+
     page.set_viewport_size(PHONE)
     page.goto(participant_url)
     card = page.get_by_test_id("safety-card")
