@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from trials import locking
 from trials.digits import with_ascii_numbers
 
 if TYPE_CHECKING:
@@ -90,6 +91,17 @@ class FormRecord(models.Model):
     def __str__(self) -> str:
         return f"{self._meta.verbose_name} · {self.visit}"
 
+    # Locked data changes through no path: every write reaches the model, so the model asks
+    # trials.locking (review keeps the locks and clears verifications of changed values).
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        locking.check_writable(self, update_fields=kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+        locking.written(self, update_fields=kwargs.get("update_fields"))
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        locking.check_writable(self, deleting=True)
+        return super().delete(*args, **kwargs)
+
     @classmethod
     def answer_fields(cls) -> tuple[str, ...]:
         return cls.required_answers + cls.optional_answers
@@ -157,7 +169,11 @@ class FormRecord(models.Model):
 
     @property
     def is_locked(self) -> bool:
-        return self.status == FormStatus.LOCKED
+        # The review app's lock rows are the one source of truth (a lock may cover the record,
+        # its visit, participant or site, and non-form records have no status): `status`
+        # keeps the entry state only (in progress / complete); verified, signed and locked
+        # stay among its choices for the existing migrations but are never written.
+        return locking.lock_of(self) is not None
 
 
 MISSING_SUFFIX = "__missing"

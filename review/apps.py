@@ -5,3 +5,18 @@ from django.utils.translation import gettext_lazy as _
 class ReviewConfig(AppConfig):
     name = "review"
     verbose_name = _("Data review")
+
+    def ready(self) -> None:
+        """Every write of a reviewable record asks review's locks first (trials.locking), and
+        each role's home page leads with its review work."""
+        from review import guard, home
+        from review.admin import register_records
+        from trials import home as trial_home
+        from trials import locking
+        from trials.hooks import connect
+
+        connect(locking.WRITE_GUARDS, guard.guard)
+        connect(locking.ON_WRITTEN, guard.written)
+        connect(locking.LOCK_FINDERS, guard.lock_of)
+        connect(trial_home.PANELS, home.review_panel)
+        register_records()

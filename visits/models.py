@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pghistory
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from participants.models import Participant
+from trials import locking
 from trials.protocols.definitions import UNSCHEDULED_CODE, VisitDef
 from visits import schedule
 from visits.choices import DONE_STATUSES, NeedleType, Route, VisitStatus
@@ -48,6 +50,9 @@ class Visit(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = VisitQuerySet.as_manager()
+    # The daily refresh moves an open visit's status as time passes (upcoming → overdue): not
+    # a change of its data, so allowed on a locked visit (trials.locking).
+    lock_exempt_fields = frozenset({"status", "updated_at"})
 
     class Meta:
         ordering = ["participant", "position", "sequence"]
@@ -82,6 +87,17 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return self.display_code
+
+    # Locked data changes through no path: every write reaches the model, so the model asks
+    # trials.locking (review keeps the locks and clears verifications of changed values).
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        locking.check_writable(self, update_fields=kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+        locking.written(self, update_fields=kwargs.get("update_fields"))
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        locking.check_writable(self, deleting=True)
+        return super().delete(*args, **kwargs)
 
     @property
     def display_code(self) -> str:

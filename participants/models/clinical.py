@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pghistory
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ from participants.choices import (
     YesNoUnknown,
 )
 from participants.models.participant import Participant
+from trials import locking
 
 
 def plausible_range(low: int, high: int, message) -> list:
@@ -83,6 +85,17 @@ class Demographics(models.Model):
     def __str__(self) -> str:
         return f"{self.participant_id}: {self.sex}, {self.date_of_birth}"
 
+    # Locked data changes through no path: every write reaches the model, so the model asks
+    # trials.locking (review keeps the locks and clears verifications of changed values).
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        locking.check_writable(self, update_fields=kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+        locking.written(self, update_fields=kwargs.get("update_fields"))
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        locking.check_writable(self, deleting=True)
+        return super().delete(*args, **kwargs)
+
     def age_on(self, day) -> int:
         years = day.year - self.date_of_birth.year
         if (day.month, day.day) < (self.date_of_birth.month, self.date_of_birth.day):
@@ -120,6 +133,17 @@ class AlsHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant_id}: onset {self.onset_display}"
+
+    # Locked data changes through no path: every write reaches the model, so the model asks
+    # trials.locking (review keeps the locks and clears verifications of changed values).
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        locking.check_writable(self, update_fields=kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+        locking.written(self, update_fields=kwargs.get("update_fields"))
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        locking.check_writable(self, deleting=True)
+        return super().delete(*args, **kwargs)
 
     @property
     def onset_display(self) -> str:

@@ -1,0 +1,172 @@
+"""review's handlers of trials.locking's hook lists: every save or delete of a reviewable
+record asks here whether a lock covers it (one query, which also finds the verifications
+and signatures the write may clear), and after a save the verifications and signatures of
+values that changed are cleared, naming the change (its audit event and version)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import CharField, Q, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from review import recordinfo
+from review.models import Lock, Scope, Signature, SignatureKind, Verification
+from trials.locking import LockInfo, RecordLocked
+
+_PENDING = "_review_pending"
+
+
+def _targets(record_type, instance) -> tuple[list[str], int | None, int | None]:
+    participant_id = recordinfo.participant_id(record_type, instance)
+    visit_id = recordinfo.visit_id(record_type, instance)
+    targets = []
+    if participant_id is not None:
+        targets.append(f"participant:{participant_id}")
+    if visit_id is not None:
+        targets.append(f"visit:{visit_id}")
+    if instance.pk is not None:
+        targets.append(f"record:{record_type.key}:{instance.pk}")
+    return targets, participant_id, visit_id
+
+
+def _covering(targets: list[str], participant_id: int | None):
+    covers = Q(target__in=targets)
+    if participant_id is not None:
+        covers |= Q(scope=Scope.SITE, site__participants=participant_id)
+    return Lock.objects.active().filter(covers)
+
+
+def describe(lock: Lock) -> LockInfo:
+    labels = {
+        Scope.RECORD: _("This record is locked"),
+        Scope.VISIT: _("The visit is locked"),
+        Scope.PARTICIPANT: _("The participant is locked"),
+        Scope.SITE: _("Site %(code)s is locked") % {"code": lock.site.code},
+    }
+    return LockInfo(
+        scope=lock.scope,
+        scope_label=str(labels[Scope(lock.scope)]),
+        by=lock.locked_by.get_username(),
+        at=lock.locked_at,
+        reason=lock.reason,
+    )
+
+
+def lock_of(instance: Any) -> LockInfo | None:
+    """trials.locking.LOCK_FINDERS: the lock covering a record (the widest first)."""
+    record_type = recordinfo.type_of(instance)
+    if record_type is None:
+        return None
+    targets, participant_id, _visit_id = _targets(record_type, instance)
+    order = ["site", "participant", "visit", "record"]
+    locks = list(_covering(targets, participant_id).select_related("locked_by", "site"))
+    if not locks:
+        return None
+    return describe(min(locks, key=lambda lock: order.index(lock.scope)))
+
+
+def guard(instance: Any, *, update_fields: Any = None, deleting: bool = False) -> None:
+    """trials.locking.WRITE_GUARDS: refuse a write to locked data; remember what it may clear."""
+    record_type = recordinfo.type_of(instance)
+    if record_type is None:
+        return
+    targets, participant_id, visit_id = _targets(record_type, instance)
+    kind = CharField()
+    branches = [
+        _covering(targets, participant_id)
+        .annotate(what=Value("lock", output_field=kind))
+        .values_list("what", "pk")
+    ]
+    if instance.pk is not None:
+        branches.append(
+            Verification.objects.active()
+            .filter(record_type=record_type.key, record_id=instance.pk)
+            .annotate(what=Value("verification", output_field=kind))
+            .values_list("what", "pk")
+        )
+        covered_by = Q(items__record_type=record_type.key, items__record_id=instance.pk)
+    else:
+        covered_by = Q(pk__in=[])
+    # A record added to a signed visit or casebook changes what was signed, too.
+    if visit_id is not None:
+        covered_by |= Q(kind=SignatureKind.VISIT, visit_id=visit_id)
+    if participant_id is not None:
+        covered_by |= Q(kind=SignatureKind.CASEBOOK, participant_id=participant_id)
+    branches.append(
+        Signature.objects.valid()
+        .filter(covered_by)
+        .annotate(what=Value("signature", output_field=kind))
+        .values_list("what", "pk")
+    )
+    first, *rest = branches
+    rows = list(first.union(*rest, all=True)) if rest else list(first)
+    lock_ids = [pk for what, pk in rows if what == "lock"]
+    if lock_ids:
+        lock = Lock.objects.select_related("locked_by", "site").get(pk=lock_ids[0])
+        raise RecordLocked(describe(lock))
+    pending = {
+        "verifications": [pk for what, pk in rows if what == "verification"],
+        "signatures": sorted({pk for what, pk in rows if what == "signature"}),
+        "insert": instance.pk is None,
+    }
+    if deleting:
+        _clear(instance, record_type, pending, deleted=True)
+    else:
+        setattr(instance, _PENDING, pending)
+
+
+def written(instance: Any) -> None:
+    """trials.locking.ON_WRITTEN: clear what the saved values no longer match."""
+    pending = instance.__dict__.pop(_PENDING, None)
+    if not pending or not (pending["verifications"] or pending["signatures"]):
+        return
+    record_type = recordinfo.type_of(instance)
+    if record_type is not None:
+        _clear(instance, record_type, pending, deleted=False)
+
+
+def _clear(instance: Any, record_type, pending: dict, *, deleted: bool) -> None:
+    now = timezone.now()
+    current = (
+        {} if deleted else recordinfo.values_of(instance, recordinfo.checked_fields(record_type))
+    )
+    event: list[int | None] = []
+
+    def event_id() -> int | None:
+        if not event:  # one query, only when something is cleared
+            event.append(None if deleted else recordinfo.last_event_id(instance))
+        return event[0]
+
+    version = None if deleted else recordinfo.version_of(instance)
+    for verification in Verification.objects.filter(pk__in=pending["verifications"]):
+        changed = [
+            name
+            for name, value in verification.values.items()
+            if deleted or current.get(name) != value
+        ]
+        if changed:
+            verification.cleared_at = now
+            verification.cleared_fields = changed
+            verification.cleared_by_event = event_id()
+            verification.cleared_version = version
+            verification.save()
+    record_key = f"{record_type.key}:{instance.pk}"
+    for signature in Signature.objects.filter(pk__in=pending["signatures"]).prefetch_related(
+        "items"
+    ):
+        items = [
+            item
+            for item in signature.items.all()
+            if item.record_type == record_type.key and item.record_id == instance.pk
+        ]
+        broken = bool(deleted or pending["insert"] or not items) or any(
+            current.get(name) != value for item in items for name, value in item.values.items()
+        )
+        if broken:
+            signature.invalidated_at = now
+            signature.invalidated_by_record = record_key
+            signature.invalidated_by_event = event_id()
+            signature.invalidated_version = version
+            signature.save()

@@ -1,0 +1,342 @@
+"""The reads of review: each record's state, SDV progress, work queue counts, locks.
+
+Generic over trials.records: one branch per record type, joined with UNION ALL, so a count
+over every kind of record is one query whatever the number of participants."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db import models
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Cast
+
+from review import recordinfo
+from review.guard import describe
+from review.models import Lock, Scope, SdvTargets, Signature, SignatureItem, Verification
+from trials import records
+from trials.locking import LockInfo
+from trials.records import RecordType
+
+# --- the state of given records --------------------------------------------------------
+
+
+@dataclass
+class RecordState:
+    verified: bool = False
+    verified_fields: set[str] = field(default_factory=set)
+    # A verification a later change cleared (and no newer one): shown with the change.
+    cleared: Verification | None = None
+    signed: bool = False
+    lock: LockInfo | None = None
+
+    @property
+    def locked(self) -> bool:
+        return self.lock is not None
+
+
+def record_states(items: Iterable[tuple[RecordType, Any]]) -> dict[tuple[str, int], RecordState]:
+    """{(type key, id): state} of the records: verified, signed, locked (three queries for any
+    number of records). For the clinic pages' marks next to each record."""
+    items = list(items)
+    states = {(t.key, r.pk): RecordState() for t, r in items}
+    if not items:
+        return states
+    by_type: dict[str, list[int]] = defaultdict(list)
+    for t, r in items:
+        by_type[t.key].append(r.pk)
+    same = reduce(or_, (Q(record_type=k, record_id__in=ids) for k, ids in by_type.items()))
+    for verification in Verification.objects.filter(same).order_by("verified_at"):
+        state = states.get((verification.record_type, verification.record_id))
+        if state is None:
+            continue
+        if verification.cleared_at is None:
+            state.verified_fields.add(verification.field)
+            state.verified = state.verified or verification.field == ""
+            state.cleared = None
+        elif not state.verified:
+            state.cleared = verification
+    for type_key, record_id in (
+        SignatureItem.objects.filter(same, signature__invalidated_at__isnull=True)
+        .values_list("record_type", "record_id")
+        .distinct()
+    ):
+        states[(type_key, record_id)].signed = True
+    # Locks: by each record's targets, its visit's, its participant's and its site's.
+    targets: dict[tuple[str, int], list[str]] = {}
+    participants: dict[tuple[str, int], int | None] = {}
+    for t, r in items:
+        pid = recordinfo.participant_id(t, r)
+        vid = recordinfo.visit_id(t, r)
+        participants[(t.key, r.pk)] = pid
+        targets[(t.key, r.pk)] = [
+            f"record:{t.key}:{r.pk}",
+            *([f"visit:{vid}"] if vid is not None else []),
+            *([f"participant:{pid}"] if pid is not None else []),
+        ]
+    all_targets = {target for ts in targets.values() for target in ts}
+    pids = {pid for pid in participants.values() if pid is not None}
+    locks = list(
+        Lock.objects.active()
+        .filter(Q(target__in=all_targets) | Q(scope=Scope.SITE, site__participants__in=pids))
+        .select_related("locked_by", "site")
+        .annotate(site_participant=F("site__participants"))
+        .order_by("locked_at")
+    )
+    for key, ts in targets.items():
+        for lock in locks:
+            covers = lock.target in ts or (
+                lock.scope == Scope.SITE and lock.site_participant == participants[key]
+            )
+            if covers and states[key].lock is None:
+                states[key].lock = describe(lock)
+    return states
+
+
+def lock_of(record: Any) -> LockInfo | None:
+    from review.guard import lock_of as find
+
+    return find(record)
+
+
+# --- which records count ------------------------------------------------------------------
+
+
+def _has_data(record_type: RecordType) -> Q:
+    """A record ready for review: complete (a form), else one of its data fields filled."""
+    fields = {f.name: f for f in record_type.model._meta.concrete_fields}
+    if "completed_at" in fields:
+        return Q(completed_at__isnull=False)
+    conditions = []
+    for name in record_type.data_fields:
+        column = fields.get(name)
+        if isinstance(column, models.CharField | models.TextField):
+            conditions.append(~Q(**{name: ""}))
+        else:
+            conditions.append(Q(**{f"{name}__isnull": False}))
+    return reduce(or_, conditions) if conditions else Q()
+
+
+def _participant(record_type: RecordType, suffix: str) -> str:
+    return f"{record_type.participant_path}__{suffix}"
+
+
+def _targeted(record_type: RecordType, plans: dict[int, list[str]]) -> Q | None:
+    """The rows of a type a trial's targeted SDV asks for (None: this type in no trial)."""
+    trial = _participant(record_type, "trial_id")
+    untargeted = ~Q(**{f"{trial}__in": [tid for tid, keys in plans.items() if keys]})
+    parts = [untargeted]
+    for trial_id, keys in plans.items():
+        if not keys:
+            continue
+        if record_type.key in keys:
+            parts.append(Q(**{trial: trial_id}))
+        elif f"{record_type.key}:serious" in keys:
+            parts.append(Q(**{trial: trial_id, "serious": True}))
+    return reduce(or_, parts)
+
+
+def _verified(record_type: RecordType) -> Exists:
+    return Exists(
+        Verification.objects.active().filter(
+            record_type=record_type.key, record_id=OuterRef("pk"), field=""
+        )
+    )
+
+
+def _signed(record_type: RecordType) -> Exists:
+    return Exists(
+        SignatureItem.objects.filter(
+            record_type=record_type.key,
+            record_id=OuterRef("pk"),
+            signature__invalidated_at__isnull=True,
+        )
+    )
+
+
+def _plans() -> dict[int, list[str]]:
+    return dict(SdvTargets.objects.values_list("trial_id", "targets"))
+
+
+def _union_count(branches: list[models.QuerySet]) -> int:
+    if not branches:
+        return 0
+    first, *rest = branches
+    return first.union(*rest, all=True).count() if rest else first.count()
+
+
+# --- SDV progress -------------------------------------------------------------------------
+
+
+@dataclass
+class Progress:
+    total: int = 0
+    verified: int = 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.verified / self.total) if self.total else 100
+
+
+@dataclass
+class SdvProgress:
+    site: Progress = field(default_factory=Progress)
+    by_participant: dict[int, Progress] = field(default_factory=lambda: defaultdict(Progress))
+    by_visit: dict[int, Progress] = field(default_factory=lambda: defaultdict(Progress))
+
+
+def sdv_progress(*, site=None, participant=None) -> SdvProgress:
+    """Targeted records ready for review and how many are verified, per site, participant
+    and visit (two queries: the trials' targets, then one UNION ALL over the record types)."""
+    plans = _plans()
+    branches = []
+    for record_type in records.all_types():
+        scope = (
+            Q(**{_participant(record_type, "site"): site})
+            if participant is None
+            else Q(**{f"{record_type.participant_path}_id": participant.pk})
+        )
+        targeted = _targeted(record_type, plans)
+        visit: Any = Cast(Value(None), output_field=BigIntegerField())
+        if record_type.visit_path == "":
+            visit = F("pk")
+        elif record_type.visit_path:
+            visit = F(f"{record_type.visit_path}_id")
+        branches.append(
+            record_type.model._default_manager.filter(scope, _has_data(record_type))
+            .filter(targeted)
+            .annotate(
+                pid=F(f"{record_type.participant_path}_id"),
+                vid=visit,
+                ok=_verified(record_type),
+            )
+            .values("pid", "vid", "ok")
+            .annotate(n=Count("pk"))
+            .values_list("pid", "vid", "ok", "n")
+            .order_by()
+        )
+    result = SdvProgress()
+    if not branches:
+        return result
+    first, *rest = branches
+    for pid, vid, ok, n in first.union(*rest, all=True):
+        for progress in (
+            result.site,
+            result.by_participant[pid],
+            *([result.by_visit[vid]] if vid is not None else []),
+        ):
+            progress.total += n
+            progress.verified += n if ok else 0
+    return result
+
+
+# --- work queues ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    to_verify: int = 0
+    to_sign: int = 0
+    serious_to_sign: int = 0
+    locks: int = 0
+
+
+def _site_rows(record_type: RecordType, site) -> models.QuerySet:
+    return record_type.model._default_manager.filter(
+        Q(**{_participant(record_type, "site"): site}), _has_data(record_type)
+    )
+
+
+def to_verify(site) -> list[models.QuerySet]:
+    plans = _plans()
+    return [
+        _site_rows(t, site)
+        .filter(_targeted(t, plans))
+        .filter(~_verified(t))
+        .annotate(rkey=Value(t.key), pid=F(f"{t.participant_path}_id"))
+        .values_list("rkey", "pk", "pid")
+        for t in records.all_types()
+    ]
+
+
+def to_sign(site, *, serious_only: bool = False) -> list[models.QuerySet]:
+    branches = []
+    for t in records.all_types():
+        rows = _site_rows(t, site).filter(~_signed(t))
+        if serious_only:
+            if not any(f.name == "serious" for f in t.model._meta.concrete_fields):
+                continue
+            rows = rows.filter(serious=True)
+        branches.append(
+            rows.annotate(rkey=Value(t.key), pid=F(f"{t.participant_path}_id")).values_list(
+                "rkey", "pk", "pid"
+            )
+        )
+    return branches
+
+
+def queue_counts(user, site, capabilities: set[str]) -> QueueCounts:
+    """The counts a role's home card leads with (a constant number of queries per site:
+    one UNION ALL per count, plus the trials' targets for the monitor)."""
+    from trials import permissions
+
+    counts: dict[str, int] = {}
+    if permissions.VERIFY_SOURCE in capabilities:
+        counts["to_verify"] = _union_count(to_verify(site))
+    if permissions.REVIEW_AND_SIGN in capabilities:
+        counts["to_sign"] = _union_count(to_sign(site))
+        counts["serious_to_sign"] = _union_count(to_sign(site, serious_only=True))
+    if permissions.LOCK_DATA in capabilities:
+        counts["locks"] = Lock.objects.active().filter(site=site).count()
+    return QueueCounts(**counts)
+
+
+def queue_rows(branches: list[models.QuerySet], limit: int = 200) -> list[tuple[str, int, int]]:
+    if not branches:
+        return []
+    first, *rest = branches
+    return list((first.union(*rest, all=True) if rest else first).order_by("pid", "rkey")[:limit])
+
+
+# --- locks and signatures of a site / participant -----------------------------------------
+
+
+def active_locks(site) -> models.QuerySet[Lock]:
+    return (
+        Lock.objects.active()
+        .filter(site=site)
+        .select_related("locked_by", "participant")
+        .order_by("-locked_at")
+    )
+
+
+def lock_history(site) -> models.QuerySet[Lock]:
+    return (
+        Lock.objects.filter(site=site)
+        .select_related("locked_by", "unlocked_by", "participant")
+        .order_by("-locked_at")
+    )
+
+
+def signatures_of(participant) -> models.QuerySet[Signature]:
+    return (
+        Signature.objects.filter(participant=participant)
+        .select_related("signed_by")
+        .annotate(n=Count("items"))
+        .order_by("-signed_at")
+    )
+
+
+def locks_of_participant(participant) -> list[Lock]:
+    """Active locks that cover the participant or any of their data (the site's first)."""
+    return list(
+        Lock.objects.active()
+        .filter(Q(participant=participant) | Q(scope=Scope.SITE, site_id=participant.site_id))
+        .select_related("locked_by", "site")
+        .order_by("locked_at")
+    )
