@@ -88,7 +88,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "pghistory.middleware.HistoryMiddleware",
+    # pghistory's middleware (user, URL) adding the path of the change: page, api or admin.
+    "audit.context.AuditContextMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -101,6 +102,8 @@ PGHISTORY_DEFAULT_TRACKERS = (
     pghistory.DeleteEvent(),
 )
 PGHISTORY_APPEND_ONLY = True
+# Adds the running management command's or Celery task's name to every context (audit.context).
+PGHISTORY_JSON_ENCODER = "audit.context.PathEncoder"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -36,3 +36,12 @@ class EquationHook(Protocol):
 
 
 ON_SPIROMETRY_EQUATION_CHANGED: list[EquationHook] = []
+
+
+# A role was granted or revoked (trials.services.grant_role / revoke_role): the audit app
+# writes it to the access log, in the same transaction.
+class RoleChangedHook(Protocol):
+    def __call__(self, membership: Any, *, actor: Any, granted: bool) -> None: ...
+
+
+ON_ROLE_CHANGED: list[RoleChangedHook] = []

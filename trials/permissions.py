@@ -23,19 +23,29 @@ ENROL = "enrol"
 REVIEW_AND_SIGN = "review_and_sign"
 VERIFY_SOURCE = "verify_source"
 RAISE_QUERIES = "raise_queries"
+# Run an edit check over a whole site and open its queries in bulk.
+RUN_CHECKS = "run_checks"
 LOCK_DATA = "lock_data"
 EXPORT_DATA = "export_data"
 MANAGE_TEAM = "manage_team"
+# The site's audit log (every change, by whom, through which path) and its CSV.
+VIEW_AUDIT_LOG = "view_audit_log"
+# The site's access log (logins, lockouts, exports, role changes).
+VIEW_ACCESS_LOG = "view_access_log"
 
 _EVERYONE = {VIEW_SITE, VIEW_PARTICIPANTS}
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.COORDINATOR: frozenset(_EVERYONE | {VIEW_IDENTIFIERS, ENTER_DATA, ENROL}),
     Role.INVESTIGATOR: frozenset(
-        _EVERYONE | {VIEW_IDENTIFIERS, ENTER_DATA, ENROL, REVIEW_AND_SIGN, EXPORT_DATA}
+        _EVERYONE
+        | {VIEW_IDENTIFIERS, ENTER_DATA, ENROL, REVIEW_AND_SIGN, EXPORT_DATA, VIEW_AUDIT_LOG}
     ),
-    Role.MONITOR: frozenset(_EVERYONE | {VERIFY_SOURCE, RAISE_QUERIES}),
-    Role.DATA_MANAGER: frozenset(_EVERYONE | {RAISE_QUERIES, LOCK_DATA, EXPORT_DATA}),
-    Role.SITE_ADMIN: frozenset(_EVERYONE | {MANAGE_TEAM}),
+    Role.MONITOR: frozenset(_EVERYONE | {VERIFY_SOURCE, RAISE_QUERIES, VIEW_AUDIT_LOG}),
+    Role.DATA_MANAGER: frozenset(
+        _EVERYONE
+        | {RAISE_QUERIES, RUN_CHECKS, LOCK_DATA, EXPORT_DATA, VIEW_AUDIT_LOG, VIEW_ACCESS_LOG}
+    ),
+    Role.SITE_ADMIN: frozenset(_EVERYONE | {MANAGE_TEAM, VIEW_ACCESS_LOG}),
 }
 ALL_CAPABILITIES = frozenset().union(*CAPABILITIES.values())
 

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from trials import permissions
+from trials import hooks, permissions
 from trials.models import Membership, Site, Trial
 from trials.protocols.definitions import Protocol
 
@@ -29,9 +29,13 @@ def grant_role(*, actor, site: Site, user, role: str) -> Membership:
         raise ValidationError({"username": NO_SUCH_USER})
     with pghistory.context(actor_id=actor.pk, reason="grant role"):
         membership, created = Membership.objects.get_or_create(user=user, site=site, role=role)
+        changed = created or not membership.is_active
         if not created and not membership.is_active:
             membership.is_active = True
             membership.save(update_fields=["is_active"])
+    if changed:
+        for hook in hooks.ON_ROLE_CHANGED:
+            hook(membership, actor=actor, granted=True)
     permissions.forget(user)
     return membership
 
@@ -64,6 +68,8 @@ def revoke_role(*, actor, membership: Membership) -> Membership:
     with pghistory.context(actor_id=actor.pk, reason="revoke role"):
         membership.is_active = False
         membership.save(update_fields=["is_active"])
+    for hook in hooks.ON_ROLE_CHANGED:
+        hook(membership, actor=actor, granted=False)
     permissions.forget(membership.user)
     return membership
 
