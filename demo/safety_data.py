@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -85,13 +86,13 @@ class EventKind:
     verbatims: tuple[str, ...]
     grades: tuple[float, float, float]  # weights of grades 1, 2, 3
     days: tuple[int, int]  # duration range
-    related_procedure: dict[str, float]
-    related_cells: dict[str, float]
+    related_procedure: Mapping[str, float]
+    related_cells: Mapping[str, float]
     treatments: tuple[tuple[Treatment, float], ...]
     # Share of grade-3 events that are serious (hospitalisation).
     serious_if_grade3: float = 0.0
     chronic: float = 0.0  # share still ongoing at the report
-    onset_days: dict[int, float] = field(default_factory=dict)  # procedure events only
+    onset_days: Mapping[int, float] = field(default_factory=dict)  # procedure events only
 
 
 PARACETAMOL = Drug("Paracetamol", "500", "mg", "oral", "prn")
@@ -579,7 +580,7 @@ class SafetyPlan:
     reviews: dict[str, dict[str, bool | None]] = field(default_factory=dict)
 
 
-def _pick(rng: random.Random, weights: dict[K, float]) -> K:
+def _pick(rng: random.Random, weights: Mapping[K, float]) -> K:
     keys = list(weights)
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]
 
@@ -773,21 +774,23 @@ def draw_safety(
                 start = _before(rng, earliest, screened_on - timedelta(days=1))
                 plan.medications.append(_medication("BL", drug, indication, start, None))
     for event in plan.events:
-        drug = event.drug
-        if drug is None or not event.complete:
+        given = event.drug
+        if given is None or not event.complete:
             continue
         answers = event.answers
-        onset = answers["onset_date"]
-        assert isinstance(onset, date)
-        start = (onset, str(answers["onset_precision"]))
-        stop = answers["end_date"] if answers["end_precision"] == "day" else None
-        if start[1] != "day":  # a month-only event: the drug's dates are not known better
-            stop = None
-        label = str(answers["verbatim_term"])
-        medication = _medication(event.visit_code, drug, label, start, stop)
-        if stop is None and not answers["ongoing"]:
-            medication.answers.update(stop_date=answers["end_date"], stop_precision="month")
-            medication.answers["ongoing"] = False
+        began, ended = answers["onset_date"], answers["end_date"]
+        assert isinstance(began, date) and (ended is None or isinstance(ended, date))
+        precision = str(answers["onset_precision"])
+        # A month-only event: the drug's dates are known no better than the event's.
+        medication = _medication(
+            event.visit_code,
+            given,
+            str(answers["verbatim_term"]),
+            (began, precision),
+            ended if precision == "day" else None,
+        )
+        if precision != "day" and ended is not None:
+            medication.answers.update(stop_date=ended, stop_precision="month", ongoing=False)
         plan.medications.append(medication)
 
     with_events = {e.visit_code for e in plan.events}
