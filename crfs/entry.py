@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from crfs.base import REASON_REQUIRED, FormRecord, FormStatus
 from participants.models import Consent
+from trials import checks
 
 # Saved at registration (identity, demographics, ALS history), not through this service;
 # every form saved here is a study procedure and needs the signed consent first.
@@ -210,6 +211,13 @@ def _save(
             record.save_children(children)
     record.pending_children = None
     _refresh_dependents(record, user=user, reason=reason)
+    checks.record_saved(
+        record,
+        participant_id=visit.participant_id,
+        actor=user,
+        reason=reason,
+        fields=[change.field for change in changes],
+    )
     return record
 
 

@@ -8,6 +8,7 @@ class SafetyConfig(AppConfig):
 
     def ready(self) -> None:
         """The home page's site cards link the AE listing."""
+        from safety.checks import register_checks
         from safety.home import safety_panel
         from safety.records import register_records
         from trials import home
@@ -15,3 +16,4 @@ class SafetyConfig(AppConfig):
 
         connect(home.PANELS, safety_panel)
         register_records()
+        register_checks()

@@ -39,7 +39,7 @@ from safety.models import (
     ConcomitantMedication,
     VisitSafetyReview,
 )
-from trials import permissions
+from trials import checks, permissions
 from visits.models import Visit
 
 R = TypeVar("R", AdverseEvent, ConcomitantMedication)
@@ -219,6 +219,13 @@ def _save_log_record(
         before_save(record)
     with pghistory.context(reason=reason or None, actor_id=actor.pk, form=record.form_code):
         record.save()
+    checks.record_saved(
+        record,
+        participant_id=participant.pk,
+        actor=actor,
+        reason=reason,
+        fields=[change.field for change in changes],
+    )
     return record, True
 
 

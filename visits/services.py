@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from participants.models import Participant
-from trials import permissions
+from trials import checks, permissions
 from trials.protocols.definitions import UNSCHEDULED_CODE, CreatedOn, VisitKind
 from visits import hooks, schedule
 from visits.choices import VisitStatus
@@ -229,6 +229,13 @@ def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "
         cause = f"visit date of {visit.code} recorded as {actual_date.isoformat()}"
         cause += f" ({reason.strip()})" if reason else ""
         hooks.visit_date_changed(visit, actor=actor, cause=cause)
+        checks.record_saved(
+            visit,
+            participant_id=visit.participant_id,
+            actor=actor,
+            reason=reason.strip(),
+            fields=("actual_date",),
+        )
     return visit
 
 
