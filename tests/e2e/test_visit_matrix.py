@@ -58,7 +58,8 @@ def test_attendance_completeness_and_the_matrix_on_desktop_and_phone(
     matrix.scroll_into_view_if_needed()
     page.screenshot(path=_shot("matrix_desktop_participant"), full_page=True)
     assert matrix.get_by_test_id("cell-M06-alsfrs_r").get_attribute("title") == "Complete"
-    assert matrix.get_by_test_id("cell-M06-adverse_events").get_attribute("href") is None
+    safety_cell = matrix.get_by_test_id("cell-M06-adverse_events")
+    assert (safety_cell.get_attribute("href") or "").endswith(f"/visits/{m06.pk}/safety/")
 
     # The matrix cell of a form not started opens that form's entry page at that visit.
     matrix.get_by_test_id("cell-M06-fvc").click()
@@ -68,7 +69,7 @@ def test_attendance_completeness_and_the_matrix_on_desktop_and_phone(
     page.goto(f"{base}/{participant.pk}/visits/{m06.pk}/")
     assert page.get_by_test_id("attendance").inner_text().strip() == "Attended"
     assert page.get_by_test_id("completeness").inner_text().strip() == "1 / 8 forms complete"
-    assert "No page yet" in page.get_by_test_id("form-adverse_events").inner_text()
+    assert "Not answered" in page.get_by_test_id("form-adverse_events").inner_text()
     page.screenshot(path=_shot("matrix_desktop_visit"), full_page=True)
 
     page.set_viewport_size(PHONE)
