@@ -26,8 +26,10 @@ def form_choices() -> list[tuple[str, str]]:
     from django.utils.translation import gettext as _
 
     choices = [(PARTICIPANTS_TABLE, _("Participants (demographics, ALS history, transplantation)"))]
+    from exports.safety_tables import safety_choices
+
     choices += [(code, spec.title) for code, spec in registry.entry_forms().items()]
-    return choices
+    return choices + safety_choices()
 
 
 def visit_choices() -> list[tuple[str, str]]:

@@ -709,7 +709,8 @@ def selected_specs(options: ExportOptions) -> list[registry.FormSpec]:
 
 
 def build_tables(options: ExportOptions, subjects: Subjects | None = None) -> list[Table]:
-    """The export's tables in a fixed order: participants, forms (registry order), audit."""
+    """The export's tables in a fixed order: participants, forms (registry order), safety,
+    audit."""
     ctx = Context(options, subjects if subjects is not None else load_subjects(options))
     tables: list[Table] = []
     if PARTICIPANTS_TABLE in options.forms:
@@ -720,6 +721,9 @@ def build_tables(options: ExportOptions, subjects: Subjects | None = None) -> li
         tables.append(form_table(ctx, spec) if long_only else wide_form_table(ctx, spec))
         for relation in child_relations(spec.model):
             tables.append(child_table(ctx, spec, relation))
+    from exports.safety_tables import safety_tables  # builds on this module
+
+    tables += safety_tables(ctx)
     if options.audit:
         from exports.audit import audit_table  # the audit module builds on this one
 
@@ -754,6 +758,9 @@ def data_as_of(options: ExportOptions) -> str:
         ("r.updated_at", f" JOIN {qn(spec.model._meta.db_table)} r ON r.visit_id = v.id")
         for spec in selected_specs(options)
     ]
+    from exports.safety_tables import safety_sources
+
+    sources += safety_sources(options)
     parts = [
         f"SELECT max({column}) AS m FROM {t['visit']} v{join}"
         f" JOIN {t['participant']} p ON p.id = v.participant_id"

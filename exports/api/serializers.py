@@ -12,6 +12,8 @@ from crfs import registry
 from exports.models import ExportJob
 from exports.variables import field_kind
 from participants.models import Participant
+from safety.choices import CRITERIA_FIELDS
+from safety.models import AdverseEvent, AdverseEventAssessment, ConcomitantMedication
 from trials.models import Site
 from visits.models import Visit
 
@@ -142,3 +144,141 @@ class ErrorSerializer(serializers.Serializer):
     """DRF's error body: a bad filter (400), an unknown page, site or record (404)."""
 
     detail = serializers.CharField()
+
+
+# --- safety ------------------------------------------------------------------------------
+
+_PLAIN = {
+    "integer": serializers.IntegerField,
+    "boolean": serializers.BooleanField,
+    "float": serializers.FloatField,
+    "text": serializers.CharField,
+}
+
+
+def _plain_coded(model, names: list[str]) -> dict[str, serializers.Field]:
+    """Coded fields as plain typed values, nullable as the column is (see record_serializer)."""
+    return {
+        f.name: _PLAIN.get(field_kind(f), serializers.CharField)(read_only=True, allow_null=f.null)
+        for f in model._meta.concrete_fields
+        if f.choices and f.name in names
+    }
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    investigator = serializers.CharField(source="investigator.username", read_only=True)
+
+    class Meta:
+        model = AdverseEventAssessment
+        fields = [
+            "event_version",
+            "serious",
+            "related_procedure",
+            "related_cells",
+            "comment",
+            "investigator",
+            "signed_at",
+        ]
+        read_only_fields = fields
+
+    def get_fields(self):
+        return {**super().get_fields(), **_plain_coded(self.Meta.model, self.Meta.fields)}
+
+
+_AE_FIELDS = [
+    "id",
+    "number",
+    "status",
+    "version",
+    "verbatim_term",
+    "term_code",
+    "onset_date",
+    "onset_precision",
+    "end_date",
+    "end_precision",
+    "ongoing",
+    "grade",
+    "serious",
+    *CRITERIA_FIELDS,
+    "related_procedure",
+    "related_cells",
+    "action",
+    "outcome",
+    "treatment",
+    "missing_reasons",
+    "sae_alerted_at",
+]
+
+
+class _SafetyRecordSerializer(serializers.ModelSerializer):
+    participant = serializers.IntegerField(source="participant_id", read_only=True)
+    study_id = serializers.CharField(source="participant.label", read_only=True)
+    site = serializers.CharField(source="participant.site.code", read_only=True)
+    visit = serializers.IntegerField(source="visit_id", read_only=True)
+    visit_code = serializers.CharField(source="visit.code", read_only=True)
+
+
+class AdverseEventSerializer(_SafetyRecordSerializer):
+    """An adverse event as the coordinator entered it, with every signed assessment."""
+
+    term_label = serializers.CharField(read_only=True)
+    soc = serializers.CharField(read_only=True)
+    assessments = AssessmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = AdverseEvent
+        fields = [
+            "participant",
+            "study_id",
+            "site",
+            "visit",
+            "visit_code",
+            *_AE_FIELDS,
+            "term_label",
+            "soc",
+            "assessments",
+        ]
+        read_only_fields = fields
+
+    def get_fields(self):
+        return {**super().get_fields(), **_plain_coded(AdverseEvent, _AE_FIELDS)}
+
+
+_CONMED_FIELDS = [
+    "id",
+    "status",
+    "version",
+    "medication",
+    "other_name",
+    "indication",
+    "dose",
+    "dose_unit",
+    "route",
+    "frequency",
+    "start_date",
+    "start_precision",
+    "stop_date",
+    "stop_precision",
+    "ongoing",
+    "missing_reasons",
+]
+
+
+class ConcomitantMedicationSerializer(_SafetyRecordSerializer):
+    name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ConcomitantMedication
+        fields = [
+            "participant",
+            "study_id",
+            "site",
+            "visit",
+            "visit_code",
+            *_CONMED_FIELDS,
+            "name",
+        ]
+        read_only_fields = fields
+
+    def get_fields(self):
+        return {**super().get_fields(), **_plain_coded(ConcomitantMedication, _CONMED_FIELDS)}

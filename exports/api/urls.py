@@ -17,6 +17,8 @@ urlpatterns = [
         )
         for code in registry.entry_forms()
     ],
+    path("v1/adverse-events/", views.AdverseEventList.as_view(), name="api-adverse-events"),
+    path("v1/conmeds/", views.ConcomitantMedicationList.as_view(), name="api-conmeds"),
     path("v1/exports/", views.ExportList.as_view(), name="api-exports"),
     path("v1/exports/<int:pk>/", views.ExportDetail.as_view(), name="api-export"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

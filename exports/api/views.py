@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crfs import registry
-from exports import selectors
+from exports import safety_selectors, selectors
 from exports.api import serializers
 from participants.models import Participant
 from trials import permissions
@@ -173,3 +173,44 @@ class ExportDetail(generics.RetrieveAPIView):
 
     def get_queryset(self):
         return selectors.downloadable_jobs(self.request.user).prefetch_related("sites")
+
+
+def _filter_by_site(queryset, request, sites, lookup: str):
+    value = request.query_params.get("site")
+    if value is None:
+        return queryset
+    if not sites.filter(code=value).exists():
+        raise NotFound(_("No site with this code among yours."))
+    return queryset.filter(**{lookup: value})
+
+
+@extend_schema(parameters=[PARTICIPANT_FILTER, SITE_FILTER])
+class AdverseEventList(generics.ListAPIView):
+    """Adverse events of the participants you may see, each with the visit it was reported
+    at and every investigator's signed assessment; ?participant=<id>, ?site=<code>."""
+
+    serializer_class = serializers.AdverseEventSerializer
+    schema = WithErrors()
+    error_codes = (400, 404)
+
+    def get_queryset(self):
+        sites = _participant_sites(self.request.user)
+        queryset = safety_selectors.adverse_events_at(sites)
+        queryset = _filter_by_participant(queryset, self.request, sites, "participant_id")
+        return _filter_by_site(queryset, self.request, sites, "participant__site__code")
+
+
+@extend_schema(parameters=[PARTICIPANT_FILTER, SITE_FILTER])
+class ConcomitantMedicationList(generics.ListAPIView):
+    """Concomitant medication of the participants you may see, each with the visit it was
+    recorded at; ?participant=<id>, ?site=<code>."""
+
+    serializer_class = serializers.ConcomitantMedicationSerializer
+    schema = WithErrors()
+    error_codes = (400, 404)
+
+    def get_queryset(self):
+        sites = _participant_sites(self.request.user)
+        queryset = safety_selectors.conmeds_at(sites)
+        queryset = _filter_by_participant(queryset, self.request, sites, "participant_id")
+        return _filter_by_site(queryset, self.request, sites, "participant__site__code")

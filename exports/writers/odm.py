@@ -85,7 +85,9 @@ def write_metadata(out: TextIO, tables: list[Table], context: dict) -> None:
         f' Description="{esc(context["mdv_description"])}">'
     )
     data_tables = [t for t in tables if t.name != AUDIT_TABLE]
-    forms = [t for t in data_tables if not t.repeating and t.name != PARTICIPANTS_TABLE]
+    # A form is a table of its own (a child table's rows go in its parent's form); the
+    # safety logs are forms whose one item group repeats, once per event or medication.
+    forms = [t for t in data_tables if not t.parent and t.name != PARTICIPANTS_TABLE]
     events: list[tuple[str, str, bool]] = []
     if any(t.name == PARTICIPANTS_TABLE for t in data_tables):
         events.append((SUBJECT_EVENT, "Participant", False))
@@ -116,7 +118,7 @@ def write_metadata(out: TextIO, tables: list[Table], context: dict) -> None:
                 f' Mandatory="No"/>'
             )
         out.write("</StudyEventDef>")
-    for table in [t for t in data_tables if not t.repeating]:
+    for table in [t for t in data_tables if not t.parent]:
         out.write(
             f'<FormDef OID="{oid("F", table.form_code)}" Name="{esc(table.label)}" Repeating="No">'
         )

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from crfs import registry
 from exports import selectors, services
 from exports.options import DATE_MODES, FORMATS, LAYOUTS, PARTICIPANTS_TABLE, ExportOptions
+from exports.safety_tables import SAFETY_TABLES
 from exports.tables import visit_codelist
 from participants.choices import ParticipantStatus
 from trials import permissions
@@ -63,8 +64,9 @@ class Command(BaseCommand):
             sites = list(allowed)
         if not sites:
             raise CommandError("no site to export")
-        forms = opts["form"] or [PARTICIPANTS_TABLE, *registry.entry_forms()]
-        unknown = set(forms) - {PARTICIPANTS_TABLE, *registry.entry_forms()}
+        known = [PARTICIPANTS_TABLE, *registry.entry_forms(), *SAFETY_TABLES]
+        forms = opts["form"] or known
+        unknown = set(forms) - set(known)
         if unknown:
             raise CommandError(f"unknown forms: {', '.join(sorted(unknown))}")
         visits = opts["visit"] or [code for code, _label in visit_codelist().items]
