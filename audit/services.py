@@ -8,6 +8,8 @@ import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from audit.models import AccessEvent, AccessKind
 from trials.models import Site
 
@@ -92,3 +94,19 @@ def on_role_changed(membership: Any, *, actor: Any, granted: bool) -> None:
         site=membership.site,
         detail=f"{membership.user.get_username()}: {membership.get_role_display()}",
     )
+
+
+class PasswordChangeLog:
+    """In AUTH_PASSWORD_VALIDATORS for its `password_changed`, which Django calls after a
+    user's new password is saved (the change page, the reset page, the admin, commands);
+    Django sends no signal for it. It refuses no password."""
+
+    def validate(self, password: str, user: Any = None) -> None:
+        return None
+
+    def password_changed(self, password: str, user: Any = None) -> None:
+        if user is not None and user.pk is not None:
+            log_access(AccessKind.PASSWORD_CHANGED, user=user)
+
+    def get_help_text(self) -> str:
+        return str(_("Each change of password is recorded in the access log."))
