@@ -23,7 +23,8 @@ class Command(BaseCommand):
         "Create N realistic synthetic participants (deterministic for a seed) at a site through "
         "the entry services: every outcome form the protocol expects (ALSFRS-R, FVC, vital "
         "signs, EMG, ALSAQ-40, SEIQoL-DW) over screening, baseline and the follow-ups due by "
-        "the site's today (development and load tests only)."
+        "the site's today, with adverse events, concomitant medication and each visit's safety "
+        "review (development and load tests only)."
     )
 
     def add_arguments(self, parser):
