@@ -5,9 +5,11 @@ Web requests: `AuditContextMiddleware` (pghistory's middleware, which opens one 
 request with the user and URL) adds the path from the URL. Commands and Celery tasks open no
 context of their own: the services they call open theirs (one per service call, with its
 reason), and `PathEncoder` (pghistory's JSON encoder of the context metadata) adds the path
-of the running command or task to each. A context shared by a whole command would make the
-seeder's forked workers update one context row at once and wait on each other, and would
-give every change of a long run the last service's reason.
+of the running command or task to each. A context shared by a whole command or task would
+make the seeder's forked workers update one context row at once and wait on each other, and
+would give every change of a long run the last service's reason (pghistory merges nested
+contexts into the outermost). A write made outside any service's context (today only the
+nightly visit status refresh) has no context, hence no path.
 """
 
 from __future__ import annotations
@@ -108,11 +110,15 @@ _TASK_TOKENS: dict[str, object] = {}
 
 
 def task_started(task_id: str | None = None, task: Any = None, **_kwargs: Any) -> None:
+    """Celery's task_prerun. No context is opened for the whole task: a nightly batch calls
+    many services, and one shared context would give all their changes the last one's
+    reason (pghistory merges nested contexts into the outermost)."""
     if task_id is not None:
         _TASK_TOKENS[task_id] = start(TASK, getattr(task, "name", "") or "")
 
 
 def task_ended(task_id: str | None = None, **_kwargs: Any) -> None:
+    """Celery's task_postrun (sent after success and failure alike)."""
     token = _TASK_TOKENS.pop(task_id, None) if task_id is not None else None
     if token is not None:
         stop(token)
