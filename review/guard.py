@@ -5,8 +5,10 @@ values that changed are cleared, naming the change (its audit event and version)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import CharField, Q, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +16,7 @@ from django.utils.translation import gettext as _
 from review import recordinfo
 from review.models import Lock, Scope, Signature, SignatureKind, Verification
 from trials.locking import LockInfo, RecordLocked
+from trials.records import RecordType
 
 _PENDING = "_review_pending"
 
@@ -54,24 +57,22 @@ def describe(lock: Lock) -> LockInfo:
     )
 
 
-def lock_of(instance: Any) -> LockInfo | None:
-    """trials.locking.LOCK_FINDERS: the lock covering a record (the widest first)."""
-    record_type = recordinfo.type_of(instance)
-    if record_type is None:
-        return None
-    targets, participant_id, _visit_id = _targets(record_type, instance)
-    order = ["site", "participant", "visit", "record"]
-    locks = list(_covering(targets, participant_id).select_related("locked_by", "site"))
-    if not locks:
-        return None
-    return describe(min(locks, key=lambda lock: order.index(lock.scope)))
+@dataclass
+class _State:
+    """What one query found for a record: the lock covering it, and the verifications and
+    signatures a save of it may clear."""
+
+    pk: Any
+    atomic: bool
+    lock: LockInfo | None
+    pending: dict[str, Any]
 
 
-def guard(instance: Any, *, update_fields: Any = None, deleting: bool = False) -> None:
-    """trials.locking.WRITE_GUARDS: refuse a write to locked data; remember what it may clear."""
-    record_type = recordinfo.type_of(instance)
-    if record_type is None:
-        return
+_STATE = "_review_state"
+_WIDEST_FIRST = ["site", "participant", "visit", "record"]
+
+
+def _state(record_type: RecordType, instance: Any) -> _State:
     targets, participant_id, visit_id = _targets(record_type, instance)
     kind = CharField()
     branches = [
@@ -101,20 +102,61 @@ def guard(instance: Any, *, update_fields: Any = None, deleting: bool = False) -
         .values_list("what", "pk")
     )
     first, *rest = branches
-    rows = list(first.union(*rest, all=True)) if rest else list(first)
+    rows = list(first.union(*rest, all=True))
     lock_ids = [pk for what, pk in rows if what == "lock"]
-    if lock_ids:
-        lock = Lock.objects.select_related("locked_by", "site").get(pk=lock_ids[0])
-        raise RecordLocked(describe(lock))
-    pending = {
-        "verifications": [pk for what, pk in rows if what == "verification"],
-        "signatures": sorted({pk for what, pk in rows if what == "signature"}),
-        "insert": instance.pk is None,
-    }
+    lock = None
+    if lock_ids:  # who, when and why: a second query, only for locked data
+        locks = Lock.objects.filter(pk__in=lock_ids).select_related("locked_by", "site")
+        lock = describe(min(locks, key=lambda row: _WIDEST_FIRST.index(row.scope)))
+    return _State(
+        pk=instance.pk,
+        atomic=connection.in_atomic_block,
+        lock=lock,
+        pending={
+            "verifications": [pk for what, pk in rows if what == "verification"],
+            "signatures": sorted({pk for what, pk in rows if what == "signature"}),
+            "insert": instance.pk is None,
+        },
+    )
+
+
+def lock_of(instance: Any) -> LockInfo | None:
+    """trials.locking.LOCK_FINDERS: the lock covering a record (the widest first). Kept on
+    the instance: a page asks more than once, and a save in the same transaction right after
+    the check (save_form, the safety services) reuses it instead of asking again."""
+    record_type = recordinfo.type_of(instance)
+    if record_type is None:
+        return None
+    state = instance.__dict__.get(_STATE)
+    if state is None or state.pk != instance.pk:
+        state = _state(record_type, instance)
+        instance.__dict__[_STATE] = state
+    return state.lock
+
+
+def guard(instance: Any, *, update_fields: Any = None, deleting: bool = False) -> None:
+    """trials.locking.WRITE_GUARDS: refuse a write to locked data; remember what it may clear."""
+    record_type = recordinfo.type_of(instance)
+    if record_type is None:
+        return
+    state = instance.__dict__.pop(_STATE, None)
+    # A check made earlier in this same transaction stands (its rows are the writer's view
+    # until commit); one made outside a transaction, or for another row, is asked again.
+    fresh = (
+        state is not None
+        and state.atomic
+        and connection.in_atomic_block
+        and state.pk == instance.pk
+    )
+    if not fresh:
+        state = _state(record_type, instance)
+    assert state is not None
+    if state.lock is not None:
+        raise RecordLocked(state.lock)
     if deleting:
-        _clear(instance, record_type, pending, deleted=True)
+        _clear(instance, record_type, state.pending, deleted=True)
     else:
-        setattr(instance, _PENDING, pending)
+        setattr(instance, _PENDING, state.pending)
 
 
 def written(instance: Any) -> None:
