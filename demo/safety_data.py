@@ -91,6 +91,8 @@ class EventKind:
     treatments: tuple[tuple[Treatment, float], ...]
     # Share of grade-3 events that are serious (hospitalisation).
     serious_if_grade3: float = 0.0
+    # What a serious one's treatment says when the drawn treatment is not a hospital stay.
+    admitted: str = "Admitted for observation and analgesia"
     chronic: float = 0.0  # share still ongoing at the report
     onset_days: Mapping[int, float] = field(default_factory=dict)  # procedure events only
 
@@ -363,6 +365,7 @@ FOLLOW_UP_EVENTS: tuple[tuple[EventKind, float], ...] = (
             related_cells={"not": 1},
             treatments=((Treatment("Cast; orthopaedic review", Action.NON_DRUG), 1),),
             serious_if_grade3=0.6,
+            admitted="Admitted for surgical fixation",
         ),
         0.008,
     ),
@@ -608,12 +611,15 @@ def _event(
     grade = rng.choices((1, 2, 3), weights=kind.grades)[0]
     serious = grade == 3 and rng.random() < kind.serious_if_grade3
     treatment = rng.choices([t for t, _w in kind.treatments], [w for _t, w in kind.treatments])[0]
+    # A hospital stay is a seriousness criterion (ICH E2A): the two always go together.
     if serious and treatment.action != Action.HOSPITALISATION:
-        treatment = Treatment(
-            treatment.text or HOSPITAL.text, Action.HOSPITALISATION, treatment.drug
+        treatment = Treatment(kind.admitted, Action.HOSPITALISATION, treatment.drug)
+    elif not serious and treatment.action == Action.HOSPITALISATION:
+        treatment = (
+            Treatment("Oral antibiotics at home", Action.MEDICATION, ANTIBIOTIC)
+            if treatment.drug
+            else REST
         )
-    if grade == 3 and not serious and treatment.action == Action.HOSPITALISATION:
-        treatment = REST
     if kind.term_code == "post_lp_headache" and grade == 3:
         treatment = Treatment(
             "Epidural blood patch" + ("; hospital stay prolonged" if serious else ""),
@@ -759,11 +765,17 @@ def draw_safety(
         history_start = min(diagnosis + timedelta(days=14), screened_on - timedelta(days=1))
         if riluzole:
             start = _before(rng, history_start, screened_on - timedelta(days=1))
-            stop = None
-            last = max(dated.values())
-            if rng.random() < 0.06 and last > baseline:  # stopped later (liver tests, nausea)
-                stop = baseline + timedelta(days=rng.randint(1, (last - baseline).days))
-            plan.medications.append(_medication("BL", RILUZOLE, "ALS", start, stop))
+            later = follow_ups
+            if later and rng.random() < 0.06:  # stopped (liver tests, nausea, fatigue)
+                # The row moves to the visit that reported the stop, so that visit never
+                # says "no change in medication".
+                index = rng.randrange(len(later))
+                since = later[index - 1][1] if index else baseline
+                code, day = later[index]
+                stop = since + timedelta(days=rng.randint(1, max(1, (day - since).days)))
+                plan.medications.append(_medication(code, RILUZOLE, "ALS", start, min(stop, day)))
+            else:
+                plan.medications.append(_medication("BL", RILUZOLE, "ALS", start, None))
         if edaravone:
             drug = EDARAVONE_IV if rng.random() < 0.5 else EDARAVONE_ORAL
             start = _before(rng, history_start, screened_on - timedelta(days=1))

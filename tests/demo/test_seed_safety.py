@@ -72,6 +72,8 @@ def test_a_seeded_study_of_200_has_plausible_safety_data_within_the_trials_rules
         assert onset(event).last_day >= first_consent[event.participant_id], "before consent"
         assert event.term_code in coding.BY_CODE
         assert bool(event.serious) == bool(event.criteria()), "serious ⇔ a criterion"
+        if event.status == "complete":
+            assert (event.action == "hospitalisation") == event.sae_hospitalisation
         if event.grade == Grade.DEATH:
             assert event.outcome == Outcome.FATAL
         if event.ongoing:
@@ -149,18 +151,26 @@ def test_a_seeded_study_of_200_has_plausible_safety_data_within_the_trials_rules
     assert with_baseline.count() > 80
     riluzole = {
         med.participant_id: med
-        for med in ConcomitantMedication.objects.filter(medication="riluzole")
+        for med in ConcomitantMedication.objects.filter(medication="riluzole").select_related(
+            "visit"
+        )
     }
     for participant in with_baseline:
         assert (participant.pk in riluzole) == participant.als_history.riluzole
         if participant.pk in riluzole:
             med = riluzole[participant.pk]
-            assert med.visit.code == "BL" and med.dose and med.frequency == "bid"
+            assert med.dose and med.frequency == "bid"
+            # Recorded at baseline, or moved to the follow-up that reported its stop.
+            if med.visit.code == "BL":
+                assert med.ongoing
+            else:
+                assert med.stop_date and med.stop_date <= med.visit.actual_date
             assert med.start_date is not None
             assert PartialDate.of(med.start_date, med.start_precision).last_day < (
                 participant.screened_on
             )
     assert 0.65 <= len(riluzole) / with_baseline.count() <= 0.92
+    assert any(med.visit.code != "BL" for med in riluzole.values()), "a stopped riluzole"
     edaravone = ConcomitantMedication.objects.filter(medication="edaravone").count()
     assert 0 < edaravone / with_baseline.count() < 0.35
     assert ConcomitantMedication.objects.filter(medication="other").count() > 20
