@@ -8,9 +8,11 @@ class QueriesConfig(AppConfig):
 
     def ready(self) -> None:
         """Every save of a reviewable record re-runs the edit checks that read it and answers
-        the queries on what it changed."""
+        the queries on what it changed; the site cards link each role's queries."""
         from queries import services
-        from trials import checks
+        from queries.home import queries_panel
+        from trials import checks, home
         from trials.hooks import connect
 
         connect(checks.ON_RECORD_SAVED, services.on_record_saved)
+        connect(home.PANELS, queries_panel)

@@ -253,3 +253,33 @@ def test_the_lists_filter_and_show_age(alsfrs, m06, monitor_a, client_for, time_
     assert client.get(url + "?age=abc").status_code == 400
     mine = client.get(reverse("participant-queries", args=["ISF", m06.participant_id]))
     assert len(mine.context["rows"]) == 2
+
+
+def test_the_record_badge_and_the_home_page_lead_to_the_queries(
+    alsfrs, m06, monitor_a, coordinator_a, client_for
+):
+    from django.template.loader import render_to_string
+
+    from queries import selectors
+
+    site = m06.participant.site
+    services.open_query(
+        actor=monitor_a,
+        site=site,
+        record_type="alsfrs_r",
+        record_pk=alsfrs.pk,
+        field_name="",
+        text="Please check.",
+    )
+    counts = selectors.counts_for_records([alsfrs])[("alsfrs_r", alsfrs.pk)]
+    badge = render_to_string(
+        "queries/_record_queries.html",
+        {"site": site, "key": "alsfrs_r", "pk": alsfrs.pk, "counts": counts, "may_raise": True},
+    )
+    assert f"?record_type=alsfrs_r&amp;record_pk={alsfrs.pk}" in badge and "1 open query" in badge
+    listed = client_for(monitor_a).get(
+        reverse("query-list", args=["ISF"]) + f"?record_type=alsfrs_r&record_pk={alsfrs.pk}"
+    )
+    assert len(listed.context["rows"]) == 1
+    home = client_for(coordinator_a).get(reverse("home")).content.decode()
+    assert "Queries to answer" in home and "Queries to close" not in home
