@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +13,7 @@ from trials.forms import DateInput
 from trials.models import Membership, Site
 
 
-def _member_choices(site: Site | None) -> list[tuple[str, str]]:
+def _member_choices(site: Site | None) -> list[tuple[str, Any]]:
     """Everyone who holds or held a role at the site (revoked members' changes stay in the
     log), or every account for the all-sites log."""
     users = get_user_model().objects.order_by("username")
@@ -31,11 +33,15 @@ class AuditLogFilter(forms.Form):
 
     def __init__(self, *args, site: Site, record_types: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].choices = _member_choices(site)
-        self.fields["record_type"].choices = [("", _("All record types")), *record_types]
+        user_field = self.fields["user"]
+        record_type = self.fields["record_type"]
+        assert isinstance(user_field, forms.ChoiceField)
+        assert isinstance(record_type, forms.ChoiceField)
+        user_field.choices = _member_choices(site)
+        record_type.choices = [("", _("All record types")), *record_types]
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", _("The end date is before the start date."))
@@ -49,4 +55,6 @@ class AccessLogFilter(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [("", _("Every kind")), *AccessKind.choices]
+        kind = self.fields["kind"]
+        assert isinstance(kind, forms.ChoiceField)
+        kind.choices = [("", _("Every kind")), *AccessKind.choices]

@@ -115,7 +115,7 @@ def _chain(events: type[models.Model], path: list[models.Field] | None, alias: s
     if first.name not in {f.name for f in events._meta.concrete_fields}:
         return None
     joins = []
-    expr = f"e.{qn(first.column)}"
+    expr = f"e.{qn(first.attname)}"
     previous = first
     for index, f in enumerate(path[1:]):
         name = f"{alias}{index}"
@@ -125,7 +125,7 @@ def _chain(events: type[models.Model], path: list[models.Field] | None, alias: s
         joins.append(
             f" LEFT JOIN {qn(related._meta.db_table)} {name} ON {name}.{qn(target)} = {expr}"
         )
-        expr = f"{name}.{qn(f.column)}"
+        expr = f"{name}.{qn(f.attname)}"
         previous = f
     return Chain("".join(joins), expr)
 
@@ -498,7 +498,7 @@ def _entries(
         if vids:
             visits = (
                 _visit_model()
-                .objects.only("id", "code", "sequence", "participant_id")
+                ._default_manager.only("id", "code", "sequence", "participant_id")
                 .in_bulk(vids)
             )
     result = []

@@ -183,7 +183,7 @@ def _csv_lines(header: Iterable[Any], rows: Iterable[list[str]]) -> Iterator[str
 
 @login_required
 @require_GET
-def audit_log_csv(request: HttpRequest, code: str) -> HttpResponse:
+def audit_log_csv(request: HttpRequest, code: str) -> HttpResponse | StreamingHttpResponse:
     site = permissions.get_site_or_404(request.user, code, permissions.VIEW_AUDIT_LOG)
     form, filters = _log_filters(request, site)
     if filters is None:
