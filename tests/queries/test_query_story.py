@@ -283,3 +283,20 @@ def test_the_record_badge_and_the_home_page_lead_to_the_queries(
     assert len(listed.context["rows"]) == 1
     home = client_for(coordinator_a).get(reverse("home")).content.decode()
     assert "Queries to answer" in home and "Queries to close" not in home
+
+
+def test_hostile_addresses_are_a_404_or_a_field_error(
+    alsfrs, monitor_a, data_manager_a, client_for
+):
+    client = client_for(monitor_a)
+    huge = "9" * 25
+    listed = client.get(
+        reverse("query-list", args=["ISF"]) + f"?record_type=alsfrs_r&record_pk={huge}"
+    )
+    assert listed.status_code in (200, 400)
+    assert client.get(f"/sites/ISF/queries/{huge}/").status_code == 404
+    assert (
+        client.get(reverse("query-list", args=["ISF"]) + "?status=nope&role=x").status_code == 400
+    )
+    manager = client_for(data_manager_a)
+    assert manager.get(reverse("check-run", args=["ISF", "x" * 300])).status_code == 404
