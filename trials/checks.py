@@ -14,7 +14,8 @@ handler that re-runs the checks (after commit, in a Celery task).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -96,6 +97,20 @@ class RecordSavedHook(Protocol):
 # writer's transaction, so they must not query (the write paths' query counts are tested);
 # the queries app only schedules its work for after the commit.
 ON_RECORD_SAVED: list[RecordSavedHook] = []
+_paused = False
+
+
+@contextmanager
+def unchecked_saves() -> Iterator[None]:
+    """A bulk load (the demo seeder) saves thousands of records: inside this block the saves
+    call no handler (no task per save); run the checks once afterwards (the nightly batch,
+    or queries.services.run_all_checks)."""
+    global _paused
+    before, _paused = _paused, True
+    try:
+        yield
+    finally:
+        _paused = before
 
 
 def record_saved(
@@ -108,6 +123,8 @@ def record_saved(
 ) -> None:
     """Call after the write, inside its transaction; `fields` are the names of the changed
     fields (a missing-reason change counts as a change of its field)."""
+    if _paused:
+        return
     names = {name.partition(" (")[0] for name in fields}
     for hook in ON_RECORD_SAVED:
         hook(record, participant_id=participant_id, actor=actor, reason=reason, fields=names)

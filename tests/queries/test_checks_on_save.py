@@ -349,3 +349,15 @@ def test_a_data_manager_runs_one_check_over_the_site_in_bulk(
     assert client.get(reverse("check-run", args=["ISF", "no_such_check"])).status_code == 404
     # A monitor raises queries but does not run checks in bulk.
     assert client_for(monitor_a).post(url).status_code == 404
+
+
+def test_a_bulk_load_saves_without_checks_and_runs_them_once(
+    baseline, m06, coordinator_a, on_commit
+):
+    from trials.checks import unchecked_saves
+
+    with unchecked_saves(), on_commit() as callbacks:
+        save_crf(coordinator_a, baseline, Vitals, VITALS)
+        save_crf(coordinator_a, m06, Vitals, VITALS | {"weight_kg": Decimal("50.0")})
+    assert callbacks == [] and not Query.objects.exists()
+    assert services.run_all_checks().opened == 1
