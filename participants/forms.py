@@ -25,7 +25,7 @@ from participants.models import (
     ParticipantIdentity,
 )
 from trials import permissions
-from trials.digits import DigitsTextInput, PhoneInput
+from trials.digits import DecimalInput, DigitsTextInput, PhoneInput
 from trials.forms import (
     ADDRESS_MAX_LENGTH,
     FREE_TEXT_MAX_LENGTH,
@@ -70,9 +70,10 @@ def _model_fields(model, names, widgets=None) -> dict[str, forms.Field]:
         for name in names
         if isinstance(model._meta.get_field(name), models.DecimalField)
     }
-    fields = forms.fields_for_model(
-        model, fields=names, widgets=widgets or {}, field_classes=decimals
-    )
+    # A measurement is typed as text with a decimal keyboard: a browser's number input
+    # submits nothing for what a Persian keyboard types (172.5 in Persian digits).
+    widgets = {name: DecimalInput() for name in decimals} | (widgets or {})
+    fields = forms.fields_for_model(model, fields=names, widgets=widgets, field_classes=decimals)
     for name in decimals:
         field = fields[name]
         assert isinstance(field, PlausibleDecimalField)

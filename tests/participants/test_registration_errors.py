@@ -136,3 +136,22 @@ def test_the_service_refuses_with_every_problem_at_once(frozen, coordinator_a, s
         "diagnosis_date",
     }
     assert not Participant.objects.exists()
+
+
+def test_height_and_weight_typed_on_a_persian_keyboard_are_read(
+    frozen, client_for, coordinator_a, site_a, trial
+):
+    """162.5 in Persian digits and decimal separator is 162.5; the inputs are text with a
+    decimal keyboard, as a browser's number input would submit nothing for it."""
+    client = client_for(coordinator_a)
+    page = client.get(reverse("participant-register", args=["ISF"])).content.decode()
+    assert 'name="height_cm"' in page and 'inputmode="decimal"' in page
+    response = _post(
+        client,
+        trial,
+        height_cm="\u06f1\u06f6\u06f2\u066b\u06f5",
+        weight_kg="\u06f5\u06f8\u066b\u06f4",
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    demographics = Participant.objects.get().demographics
+    assert (demographics.height_cm, demographics.weight_kg) == (Decimal("162.5"), Decimal("58.4"))
