@@ -171,9 +171,10 @@ def records_of_participant(
             }
         else:
             lookup = {f"{record_type.participant_path}_id": participant.pk}
-        found.extend(
-            (record_type, row) for row in record_type.model._default_manager.filter(**lookup)
-        )
+        rows = record_type.model._default_manager.filter(**lookup)
+        if record_type.visit_path:  # titles and states read the visit: with the row
+            rows = rows.select_related(record_type.visit_path)
+        found.extend((record_type, row) for row in rows)
     return found
 
 

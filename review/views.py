@@ -45,7 +45,7 @@ def _title(record_type: RecordType, record: Any) -> str:
 def _grouped(participant) -> tuple[list[tuple[Any, list[dict]]], list[tuple[RecordType, Any]]]:
     """The participant's records by visit (None first: records of the participant itself)."""
     found = services.records_of_participant(participant)
-    states = selectors.record_states(found)
+    states = selectors.record_states(found, participant_id=participant.pk)
     visits = {r.pk: r for t, r in found if t.visit_path == ""}
     groups: dict[int | None, list[dict]] = {}
     for record_type, record in found:
@@ -178,7 +178,9 @@ def record_page(
     if done is not NOT_RUN:
         messages.success(request, _("Marked as source verified."))
         return redirect("review-record", code=code, pk=pk, key=key, record_id=record_id)
-    state = selectors.record_states([(record_type, record)])[(key, record.pk)]
+    state = selectors.record_states([(record_type, record)], participant_id=participant.pk)[
+        (key, record.pk)
+    ]
     values = recordinfo.values_of(record, checked)
     return render(
         request,
@@ -334,7 +336,7 @@ def sign_page(request: AuthenticatedHttpRequest, code: str, pk: int, kind: str) 
     if done is not NOT_RUN:
         messages.success(request, _("Signed."))
         return redirect("review-participant", code=code, pk=pk)
-    states = selectors.record_states(shown)
+    states = selectors.record_states(shown, participant_id=participant.pk)
     return render(
         request,
         "review/sign.html",
