@@ -273,3 +273,45 @@ def test_the_data_manager_locks_and_unlocks_on_the_pages(
         .status_code
         == 404
     )
+
+
+def test_every_service_of_a_locked_participant_refuses(coordinator_a, data_manager_a, m06):
+    """Raw service calls (as a shell or a script would make them): corrections, visit dating,
+    adverse events; the lock's who and why come with the refusal."""
+    from datetime import timedelta
+
+    from participants.corrections import correct_demographics
+    from tests.safety.conftest import report
+    from visits.services import record_visit_date
+
+    participant = m06.participant
+    lock_participant(data_manager_a, participant, reason="database lock")
+    with pytest.raises(ValidationError, match="database lock"):
+        correct_demographics(
+            actor=coordinator_a,
+            participant=participant,
+            changes={"weight_kg": Decimal("80.0")},
+            expected_version=participant.demographics.version,
+            reason="scale",
+        )
+    with pytest.raises(ValidationError, match="database lock"):
+        record_visit_date(
+            actor=coordinator_a,
+            visit=m06,
+            actual_date=m06.actual_date - timedelta(days=1),
+            reason="wrong day",
+        )
+    with pytest.raises(ValidationError, match="locked"):
+        report(coordinator_a, m06)
+
+
+def test_the_lock_banner_shows_who_when_and_why(coordinator_a, data_manager_a, m06):
+    from django.template import Context, Template
+
+    record = save_crf(coordinator_a, m06, AlsfrsR, ALSFRS_NORMAL)
+    template = Template("{% load review_tags %}{% lock_banner record %}")
+    assert "bi-lock" not in template.render(Context({"record": record}))
+    lock_participant(data_manager_a, m06.participant, reason="interim analysis")
+    shown = template.render(Context({"record": AlsfrsR.objects.get(pk=record.pk)}))
+    assert "The participant is locked" in shown
+    assert "dm_a" in shown and "interim analysis" in shown

@@ -133,3 +133,26 @@ def test_the_participant_review_page_queries_are_constant(
     assert f'data-testid="record-alsfrs_r-{record.pk}"' in page.text
     assert 'data-testid="verified"' in page.text
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_the_queue_page_lists_each_roles_work(
+    client_for, coordinator_a, monitor_a, investigator_a, data_manager_a, m06, trial
+):
+    record = save_crf(coordinator_a, m06, AlsfrsR, ALSFRS_NORMAL)
+    participant = m06.participant
+    code = participant.site.code
+    url = reverse("review-queue", args=[code])
+    link = reverse("review-record", args=[code, participant.pk, "alsfrs_r", record.pk])
+    monitor_page = client_for(monitor_a).get(url)
+    assert 'id="to-verify"' in monitor_page.text and link in monitor_page.text
+    assert 'id="to-sign"' not in monitor_page.text
+    investigator_page = client_for(investigator_a).get(url)
+    assert 'id="to-sign"' in investigator_page.text and link in investigator_page.text
+    services.lock(
+        actor=data_manager_a,
+        target=services.Target(scope=Scope.SITE, site=participant.site),
+        reason="interim analysis",
+    )
+    manager_page = client_for(data_manager_a).get(url)
+    assert 'data-testid="lock-row"' in manager_page.text and "interim analysis" in manager_page.text
+    assert reverse("review-targets", args=[code, trial.pk]) in manager_page.text
