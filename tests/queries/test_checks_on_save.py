@@ -361,3 +361,18 @@ def test_a_bulk_load_saves_without_checks_and_runs_them_once(
         save_crf(coordinator_a, m06, Vitals, VITALS | {"weight_kg": Decimal("50.0")})
     assert callbacks == [] and not Query.objects.exists()
     assert services.run_all_checks().opened == 1
+
+
+def test_the_nightly_batch_is_scheduled_and_its_task_runs_the_checks(baseline, m06, coordinator_a):
+    from celery.schedules import crontab
+
+    from config.celery import app
+    from queries import tasks
+
+    entry = app.conf.beat_schedule["nightly-edit-checks"]
+    assert entry["task"] == tasks.run_all_checks.name == "queries.run_all_checks"
+    assert entry["schedule"] == crontab(hour=21, minute=5)
+    save_crf(coordinator_a, baseline, Vitals, VITALS)
+    save_crf(coordinator_a, m06, Vitals, VITALS | {"weight_kg": Decimal("50.0")})
+    assert tasks.run_all_checks() == 1
+    assert tasks.run_all_checks() == 0
