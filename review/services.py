@@ -86,6 +86,25 @@ def lock(*, actor, target: Target, reason: str) -> Lock:
         raise ValidationError(_("This is already locked.")) from error
 
 
+def lock_record(*, actor, record: Any, reason: str) -> Lock:
+    """Lock one record, whatever its type (for scripts and tests that hold a record)."""
+    record_type = records.for_model(type(record))
+    if record_type is None:
+        raise ValueError(f"{type(record).__name__} is not a reviewable record")
+    participant = record_type.participant_of(record)
+    return lock(
+        actor=actor,
+        target=Target(
+            scope=Scope.RECORD,
+            site=participant.site,
+            participant=participant,
+            record_type=record_type,
+            record=record,
+        ),
+        reason=reason,
+    )
+
+
 @transaction.atomic
 def unlock(*, actor, lock: Lock, reason: str) -> Lock:
     _require(actor, permissions.LOCK_DATA, lock.site)

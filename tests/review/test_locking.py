@@ -315,3 +315,33 @@ def test_the_lock_banner_shows_who_when_and_why(coordinator_a, data_manager_a, m
     shown = template.render(Context({"record": AlsfrsR.objects.get(pk=record.pk)}))
     assert "The participant is locked" in shown
     assert "dm_a" in shown and "interim analysis" in shown
+
+
+def test_a_locked_record_alone_refuses_while_its_neighbours_change(
+    coordinator_a, data_manager_a, m06
+):
+    from tests.safety.conftest import report
+
+    event = report(coordinator_a, m06)
+    other = report(coordinator_a, m06, verbatim_term="Back pain", term_code="back_pain")
+    services.lock_record(actor=data_manager_a, record=event, reason="SAE reconciled")
+    assert event.is_locked and not other.is_locked
+    with pytest.raises(ValidationError, match="locked"):
+        _resave(coordinator_a, m06, event)
+    _resave(coordinator_a, m06, other)
+
+
+def _resave(actor, visit, event):
+    from safety.services import save_adverse_event
+    from tests.safety.conftest import HEADACHE
+
+    return save_adverse_event(
+        actor=actor,
+        participant=visit.participant,
+        visit=visit,
+        event_id=event.pk,
+        answers=HEADACHE | {"treatment": "rest"},
+        expected_version=event.version,
+        complete=True,
+        reason="treatment added",
+    )
