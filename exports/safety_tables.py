@@ -16,7 +16,6 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
-from crfs import registry
 from crfs.base import FormRecord
 from exports.options import ExportOptions
 from exports.tables import (
@@ -33,8 +32,8 @@ from exports.tables import (
     _value_expr,
     _visit_columns,
     _visit_from,
-    form_table,
     qn,
+    record_table,
 )
 from exports.variables import (
     BOOLEAN,
@@ -49,7 +48,6 @@ from exports.variables import (
 from participants.choices import DatePrecision
 from safety import coding
 from safety.choices import ALS_DRUGS
-from safety.forms import VisitReviewForm
 from safety.models import (
     AdverseEvent,
     AdverseEventAssessment,
@@ -121,11 +119,13 @@ def _answer_columns(ctx: Context, model: type[FormRecord], alias: str = "t") -> 
     for f in model._meta.concrete_fields:
         if f.name not in answers or (ctx.deid and f.name in free_text):
             continue
-        if f.name in _PRECISION:
-            expr = _partial_date(ctx, model, f, alias)
-        else:
-            expr = _value_expr(ctx, f, alias)
-            assert expr is not None  # answers are never date-times
+        value = (
+            _partial_date(ctx, model, f, alias)
+            if f.name in _PRECISION
+            else _value_expr(ctx, f, alias)
+        )
+        assert value is not None  # answers are never date-times
+        expr: str = value
         variable = _field_variable(ctx, model, f, "answer")
         if f.name == "term_code":
             variable.codelist = term_codelist()
@@ -362,13 +362,10 @@ def conmed_table(ctx: Context) -> Table:
 # --- the visit's safety review -----------------------------------------------------------
 
 
-def review_spec() -> registry.FormSpec:
-    return registry.FormSpec(SAFETY_REVIEW, VisitSafetyReview, VisitReviewForm)
-
-
 def review_table(ctx: Context) -> Table:
     """One row per visit with a review: a form of one record per visit, so the forms' table."""
-    table = form_table(ctx, review_spec())
+    title = str(VisitSafetyReview._meta.verbose_name).capitalize()
+    table = record_table(ctx, SAFETY_REVIEW, title, VisitSafetyReview)
     table.notes.append(_("Long layout in every export: one row per reviewed visit."))
     return table
 

@@ -449,7 +449,11 @@ def _finish(table: Table, options: ExportOptions) -> Table:
 
 
 def form_table(ctx: Context, spec: registry.FormSpec) -> Table:
-    model = spec.model
+    return record_table(ctx, spec.code, spec.title, spec.model)
+
+
+def record_table(ctx: Context, code: str, title: str, model: type[FormRecord]) -> Table:
+    """The long table of a model of one record per visit (a registered form or not)."""
     answers, derived = answer_and_derived_columns(ctx, model)
     columns = (
         _key_columns(ctx)
@@ -462,15 +466,15 @@ def form_table(ctx: Context, spec: registry.FormSpec) -> Table:
     sql = _select(_hidden(ctx, "v.position", "v.sequence", "v.code", "0"), columns) + from_sql
     return _finish(
         Table(
-            name=spec.code,
-            label=spec.title,
+            name=code,
+            label=title,
             variables=[v for v, _e in columns],
             inner_sql=sql,
             params=params,
             count_sql="SELECT count(*)" + from_sql,
             count_params=params,
-            form_code=spec.code,
-            group=spec.code,
+            form_code=code,
+            group=code,
         ),
         ctx.options,
     )

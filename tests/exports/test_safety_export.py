@@ -240,7 +240,9 @@ def test_an_sae_at_m06_is_a_row_of_the_csv_with_the_investigators_assessment(
 
 
 def test_the_codebook_gives_the_safety_code_lists_and_names_fit(safety_study, tmp_path):
-    files, _result = _safety_export(safety_study, tmp_path, fmt="csv")
+    # A wide export too keeps one row per event and per medication.
+    files, result = _safety_export(safety_study, tmp_path, fmt="csv", layout="wide")
+    assert (result.row_counts[ADVERSE_EVENTS], result.row_counts[CONMEDS]) == (3, 2)
     codebook = csv_table(files["codebook.csv"])
     for table in SAFETY:
         header = files[f"data/{table}.csv"].decode().splitlines()[0].split(",")
