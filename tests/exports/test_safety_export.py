@@ -359,9 +359,17 @@ def test_a_deidentified_odm_with_safety_data_also_validates(safety_study, tmp_pa
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "sav", "dta", "xpt", "odm"])
 def test_a_deidentified_bundle_leaves_the_safety_free_text_out(safety_study, tmp_path, fmt):
-    files, _result = _safety_export(
-        safety_study, tmp_path, fmt=fmt, deidentify=True, pseudonymise=True
+    # The audit log too: every change of the safety records is in it, values withheld.
+    files, result = _safety_export(
+        safety_study, tmp_path, fmt=fmt, deidentify=True, pseudonymise=True, audit=True
     )
+    assert result.row_counts.get("audit_log") or fmt == "odm"
+    if fmt == "csv":
+        log = csv_table(files["data/audit_log.csv"])
+        verbatim = [
+            r for r in log if r["model"] == "safety.AdverseEvent" and r["field"] == "verbatim_term"
+        ]
+        assert verbatim and {r["value_withheld"] for r in verbatim} == {"1"}
     for name, content in files.items():
         for text in FREE_TEXT:
             assert text.encode() not in content, (name, text)
