@@ -140,8 +140,10 @@ def guard(instance: Any, *, update_fields: Any = None, deleting: bool = False) -
     if record_type is None:
         return
     state = instance.__dict__.pop(_STATE, None)
-    # A check made earlier in this same transaction stands (its rows are the writer's view
-    # until commit); one made outside a transaction, or for another row, is asked again.
+    # A check made inside a transaction, for this row, stands for the save that follows it
+    # (save_form and the safety services check is_locked, then save, in one transaction);
+    # one made outside a transaction (a page's display), or for another row, is asked again.
+    # No code checks in one transaction and saves the same instance in a later one.
     fresh = (
         state is not None
         and state.atomic
