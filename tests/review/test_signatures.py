@@ -99,3 +99,30 @@ def test_only_an_investigator_signs(client_for, coordinator_a, monitor_a, m06):
     url = reverse("review-sign", args=[participant.site.code, participant.pk, "casebook"])
     for user in (coordinator_a, monitor_a):
         assert client_for(user).post(url, {"password": PASSWORD}).status_code == 404
+
+
+def test_a_casebook_signature_covers_every_record_and_a_correction_invalidates_it(
+    coordinator_a, investigator_a, m06
+):
+    from decimal import Decimal
+
+    from participants.corrections import correct_demographics
+    from review import services
+
+    participant = m06.participant
+    save_crf(coordinator_a, m06, AlsfrsR, ALSFRS_NORMAL)
+    signature = services.sign(
+        actor=investigator_a, participant=participant, kind="casebook", password=PASSWORD
+    )
+    kinds = {item.record_type for item in signature.items.all()}
+    assert {"demographics", "als_history", "visit", "alsfrs_r", "eligibility"} <= kinds
+    demographics = participant.demographics
+    correct_demographics(
+        actor=coordinator_a,
+        participant=participant,
+        changes={"weight_kg": demographics.weight_kg + Decimal("1.0")},
+        expected_version=demographics.version,
+        reason="scale recalibrated",
+    )
+    signature.refresh_from_db()
+    assert signature.invalidated_by_record == f"demographics:{participant.pk}"
