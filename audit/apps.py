@@ -18,8 +18,9 @@ class AuditConfig(AppConfig):
         )
         from django.db.models.signals import post_migrate
 
-        from audit import context, services, triggers
+        from audit import context, home, services, triggers
         from trials import hooks
+        from trials.home import PANELS
 
         uid = "audit.access"
         user_logged_in.connect(services.on_logged_in, dispatch_uid=f"{uid}.in")
@@ -27,6 +28,7 @@ class AuditConfig(AppConfig):
         user_login_failed.connect(services.on_login_failed, dispatch_uid=f"{uid}.failed")
         user_locked_out.connect(services.on_locked_out, dispatch_uid=f"{uid}.lockout")
         hooks.connect(hooks.ON_ROLE_CHANGED, services.on_role_changed)
+        hooks.connect(PANELS, home.audit_panel)
         task_prerun.connect(context.task_started, dispatch_uid="audit.task_started")
         task_postrun.connect(context.task_ended, dispatch_uid="audit.task_ended")
         context.record_command_paths()

@@ -249,13 +249,7 @@ def _filter_sql(filters: Filters, site: Site) -> tuple[str, list[Any]]:
     previous snapshot whatever the filters leave out)."""
     terms = ["TRUE"]
     params: list[Any] = []
-    zone = timezone.get_fixed_timezone(0)
-    try:
-        from zoneinfo import ZoneInfo
-
-        zone = ZoneInfo(site.time_zone)  # type: ignore[assignment]
-    except (ValueError, KeyError, OSError):
-        pass
+    zone = site.zone  # the dates of the filter are the site's days
     if filters.start is not None:
         terms.append("x.at >= %s")
         params.append(dt.datetime.combine(filters.start, dt.time.min, tzinfo=zone))

@@ -154,3 +154,16 @@ def test_the_access_log_takes_the_same_queries_for_one_row_or_many(
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_the_home_page_links_the_logs_for_those_who_may_read_them(
+    admin_a, monitor_a, coordinator_a, client_for
+):
+    audit_log = reverse("audit-log", args=["ISF"])
+    access_log = reverse("access-log", args=["ISF"])
+    admin_home = client_for(admin_a).get(reverse("home")).content.decode()
+    assert access_log in admin_home and audit_log not in admin_home
+    monitor_home = client_for(monitor_a).get(reverse("home")).content.decode()
+    assert audit_log in monitor_home and access_log not in monitor_home
+    coordinator_home = client_for(coordinator_a).get(reverse("home")).content.decode()
+    assert audit_log not in coordinator_home and access_log not in coordinator_home
