@@ -95,6 +95,10 @@ class _LogForm(FormRecordForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(data, files, instance=instance, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.RadioSelect):
+                # Bootstrap's radio style (and its 44 px rows on a phone), as the CRFs have.
+                field.widget.attrs["class"] = "form-check-input"
         visit_field = self.fields["visit"]
         assert isinstance(visit_field, VisitChoiceField)
         visit_field.queryset = visits_with(participant, self.form_code)

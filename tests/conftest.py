@@ -13,6 +13,16 @@ from trials.protocols import PROTOCOLS
 NOW = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def edit_checks_not_queued(monkeypatch):
+    """A save queues its edit checks for a worker after commit; outside the stories of the
+    checks (tests/queries, which run the task's body instead) nothing is sent, so test runs
+    do not fill the broker with tasks no worker will take."""
+    from queries import tasks
+
+    monkeypatch.setattr(tasks.after_record_saved, "delay", lambda *args: None)
+
+
 @pytest.fixture
 def site_a(db):
     return SiteFactory(code="ISF", name="Neurosciences Research Center, Isfahan")
