@@ -73,6 +73,16 @@ def visits_with(participant: Participant, form_code: str):
 YES_NO = [("true", _("Yes")), ("false", _("No"))]
 
 
+class YesNoRadio(forms.RadioSelect):
+    """Yes / No radios for a stored boolean: the stored True / False is shown as the
+    "true" / "false" choice (a plain RadioSelect compares "True" with "true", shows neither
+    ticked, and the next save would then drop a recorded seriousness)."""
+
+    def format_value(self, value):
+        value = {True: "true", False: "false"}.get(value, value)
+        return super().format_value(value)
+
+
 class _LogForm(FormRecordForm):
     """What the adverse-event and medication forms share: the visit and partial dates."""
 
@@ -161,7 +171,7 @@ class AdverseEventForm(_LogForm):
     end_date = PartialDateField(label=_("End"), help_text=_("Leave empty while ongoing."))
     serious = forms.NullBooleanField(
         label=_("Serious"),
-        widget=forms.RadioSelect(choices=YES_NO),
+        widget=YesNoRadio(choices=YES_NO),
         help_text=_("Serious (ICH E2A): tick every criterion it meets."),
     )
 
@@ -256,7 +266,7 @@ class AssessmentForm(CrispyFields, forms.Form):
         label=_("Serious"),
         choices=YES_NO,
         coerce=lambda value: value == "true",
-        widget=forms.RadioSelect,
+        widget=YesNoRadio,
     )
     related_procedure = forms.ChoiceField(
         label=_("Related to the procedure"), choices=Relatedness.choices, widget=forms.RadioSelect

@@ -17,7 +17,7 @@ from reminders import tasks
 from safety.models import AdverseEvent
 from tests.clinic.test_safety_on_clinic_pages import medicate
 from tests.e2e.test_alsfrs_entry import log_in
-from tests.factories import investigator_of, transplanted_participant
+from tests.factories import PASSWORD, investigator_of, transplanted_participant
 from visits.services import record_visit_date
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -140,3 +140,40 @@ def test_a_coordinator_records_a_serious_event_at_m06_from_the_matrix(
     assert m06_cell.get_attribute("title") == "1 event reported"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.locator("#subject-matrix").screenshot(path=_shot("matrix_phone"))
+
+    # The investigator: one in-app notification leads to the event, which they assess and sign
+    # with their password; the site's listing counts it and no longer lists it unacknowledged.
+    page.set_viewport_size(DESKTOP)
+    page.context.clear_cookies()
+    log_in(page, live_server.url, investigator.username)
+    page.goto(f"{live_server.url}/notifications/")
+    notifications = page.get_by_role("button", name="Open")
+    assert notifications.count() == 1
+    notifications.click()
+    page.wait_for_url(f"{participant_url}adverse-events/{event.pk}/")
+    assessments = page.get_by_test_id("assessments")
+    assert "Not yet acknowledged by an investigator." in assessments.inner_text()
+    assessments.get_by_role("link", name="Assess and sign").click()
+    page.wait_for_url(f"{participant_url}adverse-events/{event.pk}/assess/")
+    page.locator("#div_id_serious").get_by_label("Yes").check()
+    page.locator("#div_id_related_procedure").get_by_label("Probable").check()
+    page.locator("#div_id_related_cells").get_by_label("Unlikely").check()
+    page.get_by_label("Your password (signature)").fill("not my password")
+    page.get_by_role("button", name="Sign the assessment").click()
+    page.get_by_test_id("error-summary").wait_for()  # a wrong password signs nothing
+    assert not event.assessments.exists()
+    page.get_by_label("Your password (signature)").fill(PASSWORD)
+    page.get_by_role("button", name="Sign the assessment").click()
+    page.wait_for_url(f"{participant_url}adverse-events/{event.pk}/")
+    signed = page.get_by_test_id("assessments").inner_text()
+    assert f"Signed by {investigator.username}" in signed and "Probable" in signed
+    page.screenshot(path=_shot("ae_assessed_desktop"), full_page=True)
+
+    listing = f"{live_server.url}/sites/{site_a.code}/adverse-events/"
+    page.goto(f"{listing}?serious=1")
+    rows = page.get_by_test_id("ae-listing").locator("tbody tr")
+    assert rows.count() == 1 and "Meningitis" in rows.first.inner_text()
+    assert "not acknowledged" not in rows.first.inner_text()
+    page.goto(f"{listing}?unacknowledged=1")
+    assert "Meningitis" not in page.get_by_test_id("ae-listing").inner_text()
+    page.screenshot(path=_shot("listing_desktop"), full_page=True)

@@ -27,3 +27,20 @@ def test_the_ae_form_styles_its_radios_and_describes_its_errors(client_for, coor
     for ids in described:
         for element_id in ids.split():
             assert f'id="{element_id}"' in page, element_id
+
+
+def test_a_recorded_seriousness_is_shown_ticked_when_the_event_is_opened_again(
+    client_for, coordinator_a, m06
+):
+    """Saved as serious, the event's page showed neither Yes nor No ticked: the next save of
+    the page would have dropped the seriousness the coordinator recorded."""
+    from tests.safety.conftest import serious_post
+
+    participant = m06.participant
+    client = client_for(coordinator_a)
+    new = reverse("adverse-event-new", args=[participant.site.code, participant.pk])
+    response = client.post(new, serious_post(m06))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    page = client.get(response["Location"]).content.decode()
+    ticked = re.findall(r'<input type="radio" name="serious" value="(\w+)"[^>]*checked', page)
+    assert ticked == ["true"]
