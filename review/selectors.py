@@ -40,19 +40,44 @@ class RecordState:
         return self.lock is not None
 
 
+@dataclass(frozen=True)
+class RecordRef:
+    """A record known by its ids only (e.g. a row of a page's UNION query)."""
+
+    key: str
+    pk: int
+    participant_id: int | None
+    visit_id: int | None
+
+
 def record_states(
     items: Iterable[tuple[RecordType, Any]], *, participant_id: int | None = None
 ) -> dict[tuple[str, int], RecordState]:
-    """{(type key, id): state} of the records: verified, signed, locked (three queries for any
-    number of records). For the clinic pages' marks next to each record. Records of one
-    participant: pass `participant_id`, so no record's visit is read to find it."""
-    items = list(items)
-    states = {(t.key, r.pk): RecordState() for t, r in items}
-    if not items:
+    """{(type key, id): state} of the records: verified, signed, locked (four queries for any
+    number of records). Records of one participant: pass `participant_id`, so no record's
+    visit is read to find it."""
+    return states_of(
+        RecordRef(
+            key=t.key,
+            pk=r.pk,
+            participant_id=participant_id
+            if participant_id is not None
+            else recordinfo.participant_id(t, r),
+            visit_id=recordinfo.visit_id(t, r),
+        )
+        for t, r in items
+    )
+
+
+def states_of(refs: Iterable[RecordRef]) -> dict[tuple[str, int], RecordState]:
+    """record_states for records known by their ids (the clinic pages' matrix and lists)."""
+    refs = list(refs)
+    states = {(ref.key, ref.pk): RecordState() for ref in refs}
+    if not refs:
         return states
     by_type: dict[str, list[int]] = defaultdict(list)
-    for t, r in items:
-        by_type[t.key].append(r.pk)
+    for ref in refs:
+        by_type[ref.key].append(ref.pk)
     same = reduce(or_, (Q(record_type=k, record_id__in=ids) for k, ids in by_type.items()))
     for verification in Verification.objects.filter(same).order_by("verified_at"):
         state = states.get((verification.record_type, verification.record_id))
@@ -70,34 +95,36 @@ def record_states(
         .distinct()
     ):
         states[(type_key, record_id)].signed = True
-    # Locks: by each record's targets, its visit's, its participant's and its site's.
-    targets: dict[tuple[str, int], list[str]] = {}
-    participants: dict[tuple[str, int], int | None] = {}
-    for t, r in items:
-        pid = participant_id if participant_id is not None else recordinfo.participant_id(t, r)
-        vid = recordinfo.visit_id(t, r)
-        participants[(t.key, r.pk)] = pid
-        targets[(t.key, r.pk)] = [
-            f"record:{t.key}:{r.pk}",
-            *([f"visit:{vid}"] if vid is not None else []),
-            *([f"participant:{pid}"] if pid is not None else []),
+    # Locks: of each record, its visit, its participant (by target), and of its site.
+    targets = {
+        (ref.key, ref.pk): [
+            f"record:{ref.key}:{ref.pk}",
+            *([f"visit:{ref.visit_id}"] if ref.visit_id is not None else []),
+            *([f"participant:{ref.participant_id}"] if ref.participant_id is not None else []),
         ]
-    all_targets = {target for ts in targets.values() for target in ts}
-    pids = {pid for pid in participants.values() if pid is not None}
-    locks = list(
-        Lock.objects.active()
-        .filter(Q(target__in=all_targets) | Q(scope=Scope.SITE, site__participants__in=pids))
+        for ref in refs
+    }
+    by_target = {
+        lock.target: lock
+        for lock in Lock.objects.active()
+        .filter(target__in={t for ts in targets.values() for t in ts})
         .select_related("locked_by", "site")
-        .annotate(site_participant=F("site__participants"))
-        .order_by("locked_at")
-    )
-    for key, ts in targets.items():
-        for lock in locks:
-            covers = lock.target in ts or (
-                lock.scope == Scope.SITE and lock.site_participant == participants[key]
-            )
-            if covers and states[key].lock is None:
-                states[key].lock = describe(lock)
+    }
+    pids = {ref.participant_id for ref in refs if ref.participant_id is not None}
+    site_locks: dict[int, Lock] = {}
+    for lock in (
+        Lock.objects.active()
+        .filter(scope=Scope.SITE, site__participants__in=pids)
+        .select_related("locked_by", "site")
+        .annotate(covered=F("site__participants"))
+    ):
+        site_locks[lock.covered] = lock
+    for ref in refs:
+        site_lock = site_locks.get(ref.participant_id) if ref.participant_id else None
+        found = [site_lock] if site_lock else []
+        found += [by_target[t] for t in reversed(targets[(ref.key, ref.pk)]) if t in by_target]
+        if found:
+            states[(ref.key, ref.pk)].lock = describe(found[0])
     return states
 
 

@@ -340,3 +340,33 @@ def _resave(actor, visit, event):
         complete=True,
         reason="treatment added",
     )
+
+
+def test_record_states_tell_which_lock_covers_each_record(
+    coordinator_a, coordinator_b, data_manager_a, site_b, trial, m06
+):
+    from review.selectors import RecordRef, states_of
+    from tests.conftest import TX_DAY
+    from tests.factories import transplanted_participant
+
+    record = save_crf(coordinator_a, m06, AlsfrsR, ALSFRS_NORMAL)
+    other = transplanted_participant(coordinator_b, site_b, trial, on=TX_DAY)
+    participant = m06.participant
+    mine = RecordRef("alsfrs_r", record.pk, participant.pk, m06.pk)
+    visit = RecordRef("visit", m06.pk, participant.pk, m06.pk)
+    theirs = RecordRef("demographics", other.pk, other.pk, None)
+    services.lock_record(actor=data_manager_a, record=record, reason="query closed")
+    states = states_of([mine, visit, theirs])
+    assert states[("alsfrs_r", record.pk)].lock.scope == "record"
+    assert (
+        states[("visit", m06.pk)].lock is None and states[("demographics", other.pk)].lock is None
+    )
+    services.lock(
+        actor=data_manager_a,
+        target=services.Target(scope=Scope.SITE, site=participant.site),
+        reason="interim analysis",
+    )
+    states = states_of([mine, visit, theirs])
+    assert states[("alsfrs_r", record.pk)].lock.scope_label == "Site ISF is locked"
+    assert states[("visit", m06.pk)].lock.reason == "interim analysis"
+    assert states[("demographics", other.pk)].lock is None
