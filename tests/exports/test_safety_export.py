@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pandas as pd
 import pyreadstat
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -467,3 +469,19 @@ def test_the_export_page_offers_the_safety_tables_ticked(safety_study, client_fo
             rf'<input[^>]*checked[^>]*value="{code}"', page
         ), code
     assert "Adverse events (one row per event" in page
+
+
+def test_the_command_exports_the_safety_tables_by_default_or_alone(safety_study, tmp_path):
+    call_command(
+        "export_dataset", "--format", "csv", "--output", str(tmp_path / "all.zip"),
+        "--site", "ISF",
+    )  # fmt: skip
+    names = set(zipfile.ZipFile(tmp_path / "all.zip").namelist())
+    assert {f"data/{table}.csv" for table in SAFETY} | {"data/alsfrs_r.csv"} <= names
+    call_command(
+        "export_dataset", "--format", "csv", "--output", str(tmp_path / "ae.zip"),
+        "--form", ADVERSE_EVENTS, "--deidentify",
+    )  # fmt: skip
+    archive = zipfile.ZipFile(tmp_path / "ae.zip")
+    assert {n for n in archive.namelist() if n.startswith("data/")} == {"data/adverse_events.csv"}
+    assert len(csv_table(archive.read("data/adverse_events.csv"))) == 3
