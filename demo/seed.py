@@ -69,6 +69,7 @@ from participants.choices import ParticipantStatus
 from participants.models import ConsentVersion, Participant, ParticipantIdentity
 from participants.partial_dates import DAYS_PER_MONTH, months_between
 from reminders import services as reminders
+from trials import checks
 from trials.models import Membership, Role, Site, Trial
 from visits import services as visit_services
 from visits import transplantation
@@ -755,8 +756,13 @@ def _seed_slice(
         seeder.safety_rng = random.Random(f"safety {person_seed}")
         person = draw_person(seeder.rng, number, today)
         # Reminders are synced once per person, when their data is all in, not after each
-        # visit date (the same pending reminders; see reminders.services.deferred_sync).
-        with transaction.atomic() if atomic else nullcontext(), reminders.deferred_sync():
+        # visit date (the same pending reminders; see reminders.services.deferred_sync); the
+        # edit checks are not queued per saved form but run once after the run (the command).
+        with (
+            transaction.atomic() if atomic else nullcontext(),
+            reminders.deferred_sync(),
+            checks.unchecked_saves(),
+        ):
             seeder.run_person(person)
     return seeder.tally
 

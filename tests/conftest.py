@@ -21,6 +21,7 @@ def edit_checks_not_queued(monkeypatch):
     from queries import tasks
 
     monkeypatch.setattr(tasks.after_record_saved, "delay", lambda *args: None)
+    monkeypatch.setattr(tasks.run_all_checks, "delay", lambda: None)
 
 
 @pytest.fixture

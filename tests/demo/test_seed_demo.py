@@ -354,3 +354,21 @@ def test_seeded_emg_and_quality_of_life_export_in_every_format(sites, tmp_path):
         for model, name in ((Emg, "emg"), (Alsaq40, "alsaq40"), (Seiqol, "seiqol")):
             assert len(rows(f"data/{name}.csv")) == model.objects.count() > 0
         assert len(rows("data/emg__findings.csv")) == EmgMuscleFinding.objects.count() > 0
+
+
+def test_seeding_queues_no_edit_check_per_form_and_runs_them_once(
+    sites, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Thousands of saved forms would each queue their edit checks for the worker; the seeder
+    saves without them and the command asks the worker for one run of every check."""
+    from queries import tasks
+
+    per_save: list[tuple] = []
+    whole_runs: list[bool] = []
+    monkeypatch.setattr(tasks.after_record_saved, "delay", lambda *args: per_save.append(args))
+    monkeypatch.setattr(tasks.run_all_checks, "delay", lambda: whole_runs.append(True))
+    with django_capture_on_commit_callbacks(execute=True):  # as if each person committed
+        seed("ISF", 3, seed=5)
+    assert Participant.objects.filter(site__code="ISF").count() == 3
+    assert per_save == []
+    assert whole_runs == [True]

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from demo.seed import seed_participants, synthetic_participants
+from queries.tasks import run_all_checks
 from trials.models import Membership, Role, Site, Trial
 from trials.protocols import DEFAULT_NCT_ID
 
@@ -72,6 +73,9 @@ class Command(BaseCommand):
             actor=actor, site=site, trial=trial, n=n, seed=options["seed"], jobs=jobs
         )
         elapsed = time.monotonic() - started
+        # The seeder queued no edit check per saved form: the worker runs them all once, as
+        # the nightly batch does, so the demo's queries exist before the first night.
+        run_all_checks.delay()
         self.stdout.write(
             f"Synthetic participants created at {site.code}: {tally.participants} "
             f"(seed {options['seed']}) in {elapsed:.1f} s"
