@@ -17,13 +17,13 @@ import json
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -369,9 +369,31 @@ def _fields_of(tracked: Tracked) -> list[models.Field]:
     return result
 
 
+# Cached by the event model's label: hashing Django fields and the Tracked dataclass per
+# event costs more than the rest of a CSV row.
 @cache
+def _fields_by_key(key: str) -> tuple[models.Field, ...]:
+    tracked = tracked_by_key(key)
+    return tuple(_fields_of(tracked)) if tracked is not None else ()
+
+
+@cache
+def _user_columns(key: str) -> tuple[str, ...]:
+    user = get_user_model()
+    return tuple(
+        f.column or f.name for f in _fields_by_key(key) if f.is_relation and f.related_model is user
+    )
+
+
 def fields_of(tracked: Tracked) -> tuple[models.Field, ...]:
-    return tuple(_fields_of(tracked))
+    return _fields_by_key(tracked.key)
+
+
+@lru_cache(maxsize=512)
+def _choice_labels(model: str, name: str, language: str) -> dict[str, str]:
+    """A field's choice labels in the active language (a page or a CSV chunk asks often)."""
+    f = apps.get_model(model)._meta.get_field(name)
+    return {str(k): str(v) for k, v in f.flatchoices}
 
 
 def _value(f: models.Field, raw: Any, users: dict[int, str], zone: Any) -> str:
@@ -380,11 +402,8 @@ def _value(f: models.Field, raw: Any, users: dict[int, str], zone: Any) -> str:
     if raw is None or raw == "":
         return ""
     if f.choices:
-        labels = {str(k): str(v) for k, v in f.flatchoices}
-        key = str(raw).lower() if isinstance(raw, bool) else str(raw)
-        if isinstance(raw, bool):
-            key = str(raw)
-        return labels.get(key, str(raw))
+        language = translation.get_language() or ""
+        return _choice_labels(f.model._meta.label, f.name, language).get(str(raw), str(raw))
     if isinstance(raw, bool):
         return _("Yes") if raw else _("No")
     if f.is_relation and f.related_model is get_user_model():
@@ -408,13 +427,10 @@ def _value(f: models.Field, raw: Any, users: dict[int, str], zone: Any) -> str:
 
 
 def _user_ids(tracked: Tracked, snapshot: dict[str, Any] | None) -> set[int]:
-    ids = set()
-    for f in fields_of(tracked):
-        if f.is_relation and f.related_model is get_user_model() and snapshot:
-            value = snapshot.get(f.column or "")
-            if isinstance(value, int):
-                ids.add(value)
-    return ids
+    if not snapshot:
+        return set()
+    values = (snapshot.get(column) for column in _user_columns(tracked.key))
+    return {value for value in values if isinstance(value, int)}
 
 
 def _changes(
@@ -425,8 +441,8 @@ def _changes(
     users: dict[int, str],
     zone: Any,
     identifiers: bool,
+    labels: dict[tuple[str, str], str],
 ) -> list[Change]:
-    withheld = _("(identifier withheld)")
     result = []
     for f in fields_of(tracked):
         column = f.column or f.name
@@ -446,9 +462,12 @@ def _changes(
         if kind not in ("insert", "delete") and old is None and now in (None, "", [], {}):
             continue
         hidden = (tracked.identifying or f.name in IDENTIFIER_FIELDS) and not identifiers
+        withheld = _("(identifier withheld)") if hidden else ""
         result.append(
             Change(
-                label=str(f.verbose_name),
+                # Translated once per field and page (CSV: per chunk), not once per event.
+                label=labels.get((tracked.key, f.name))
+                or labels.setdefault((tracked.key, f.name), str(f.verbose_name)),
                 old=withheld
                 if hidden and before not in (None, "")
                 else _value(f, before, users, zone),
@@ -496,6 +515,7 @@ def _entries(
                 .in_bulk(vids)
             )
     result = []
+    labels: dict[tuple[str, str], str] = {}
     for tracked, event_id, obj, at, label, metadata, actor, pid, vid, new, old in parsed:
         path, where = context.describe(metadata)
         who = users.get(int(actor), f"#{actor}") if actor and str(actor).isdigit() else ""
@@ -513,7 +533,7 @@ def _entries(
                 where=where,
                 participant=participants.get(pid) if pid is not None else None,
                 visit=visits.get(vid) if vid is not None else None,
-                changes=_changes(tracked, label, new, old, users, zone, identifiers),
+                changes=_changes(tracked, label, new, old, users, zone, identifiers, labels),
             )
         )
     return result
@@ -625,6 +645,8 @@ def log_rows(
         f" FROM ({union}) u ORDER BY at, model, id"
     )
     utc = dt.UTC
+    kinds: dict[str, str] = {}
+    paths: dict[str, str] = {}
     # Django's chunked cursor is the server-side cursor QuerySet.iterator() reads through.
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
@@ -633,15 +655,17 @@ def log_rows(
             if not chunk:
                 break
             for entry in _entries(chunk, zone=utc, identifiers=identifiers, with_places=True):
+                kind = kinds.get(entry.kind) or kinds.setdefault(entry.kind, entry.kind_label)
+                path = paths.get(entry.path) or paths.setdefault(entry.path, entry.path_label)
                 head = [
                     entry.at.astimezone(utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     entry.record_label,
                     entry.record_id,
                     entry.participant.label if entry.participant else "",
                     str(entry.visit) if entry.visit is not None else "",
-                    entry.kind_label,
+                    kind,
                 ]
-                tail = [entry.who, entry.reason, entry.path_label, entry.where]
+                tail = [entry.who, entry.reason, path, entry.where]
                 for change in entry.changes or [Change("", "", "")]:
                     yield [*head, change.label, change.old, change.new, *tail]
 
