@@ -28,9 +28,12 @@ from crfs import registry
 from crfs.screening.selectors import mark_screening, with_screening
 from participants.choices import ParticipantStatus
 from participants.models import AlsHistory, Consent, Demographics, Participant
+from queries.selectors import Counts, counts_for_records
+from review.selectors import RecordRef, RecordState, states_of
 from safety.models import AdverseEvent, AdverseEventAssessment, ConcomitantMedication
 from safety.selectors import SafetyStatus, VisitSafety, als_drug_changes, visit_safety_status
 from trials.digits import ascii_digits
+from trials import records
 from trials.models import Site
 from trials.protocols.forms import FORM_CATALOGUE
 from visits.choices import VisitStatus
@@ -190,6 +193,16 @@ class FormCell:
     href: str = ""
     # Said instead of the state's name when the cell knows more ("2 events reported").
     detail: str = ""
+    # The entry form's record (trials.records key and id), its review state and its
+    # unresolved queries; None when the form has no record yet.
+    record_key: str = ""
+    record_pk: int | None = None
+    review: RecordState | None = None
+    queries: Counts | None = None
+
+    @property
+    def open_queries(self) -> int:
+        return self.queries.unresolved if self.queries else 0
 
     @property
     def is_complete(self) -> bool:
@@ -258,18 +271,52 @@ class SubjectMatrix:
     rows: list[MatrixRow]
 
 
-def _form_statuses(**visit_filter: object) -> dict[tuple[int, str], str]:
-    """{(visit id, form code): status} of every entry form's record matching `visit_filter`,
-    in one query (a UNION over the instruments), whatever the number of visits and forms."""
-    queries = [
-        spec.model.objects.filter(**visit_filter)
-        .order_by()
-        .annotate(entry_form=Value(spec.code, output_field=CharField()))
-        .values_list("visit_id", "entry_form", "status")
-        for spec in registry.entry_forms().values()
-    ]
+@dataclass(frozen=True)
+class _Stored:
+    """An entry form's record as the matrix reads it: its id, status and review."""
+
+    key: str  # the trials.records key of its model
+    pk: int
+    status: str
+    review: RecordState
+    queries: Counts | None
+
+
+def _form_records(participant_id: int, **visit_filter: object) -> dict[tuple[int, str], _Stored]:
+    """{(visit id, form code): record} of every entry form's record matching `visit_filter`,
+    with its review state and unresolved queries: one query for the records (a UNION over
+    the instruments), four for their states and one for their queries, whatever the number
+    of visits and forms."""
+    keys = {}
+    queries = []
+    for spec in registry.entry_forms().values():
+        record_type = records.for_model(spec.model)
+        keys[spec.code] = (record_type.key if record_type else "", spec.model)
+        queries.append(
+            spec.model.objects.filter(**visit_filter)
+            .order_by()
+            .annotate(entry_form=Value(spec.code, output_field=CharField()))
+            .values_list("visit_id", "entry_form", "status", "pk")
+        )
     first, *rest = queries
-    return {(visit_id, code): status for visit_id, code, status in first.union(*rest, all=True)}
+    rows = list(first.union(*rest, all=True))
+    states = states_of(
+        RecordRef(keys[code][0], pk, participant_id, visit_id)
+        for visit_id, code, _status, pk in rows
+        if keys[code][0]
+    )
+    # Unsaved instances carry the model and id counts_for_records keys by.
+    counts = counts_for_records(keys[code][1](pk=pk) for _visit_id, code, _status, pk in rows)
+    return {
+        (visit_id, code): _Stored(
+            key=keys[code][0],
+            pk=pk,
+            status=status,
+            review=states.get((keys[code][0], pk)) or RecordState(),
+            queries=counts.get((keys[code][0], pk)),
+        )
+        for visit_id, code, status, pk in rows
+    }
 
 
 def _participant_forms_recorded(participant: Participant) -> set[str]:
@@ -297,7 +344,7 @@ def _participant_forms_recorded(participant: Participant) -> set[str]:
 class _Context:
     participant: Participant
     today: date
-    statuses: dict[tuple[int, str], str]
+    statuses: dict[tuple[int, str], _Stored]
     recorded: set[str]
     safety: dict[int, VisitSafety]
     may_enter: bool
@@ -360,7 +407,14 @@ def _cell(ctx: _Context, visit: Visit, status: VisitStatus, code: str) -> FormCe
         return FormCell(code, label, visit_code, FormState.NO_PAGE)
     stored = ctx.statuses.get((visit.pk, code))
     if stored is not None:
-        state = FormState(stored)
+        state = FormState(stored.status)
+        # Review outranks entry: locked, then signed, then verified.
+        if stored.review.locked:
+            state = FormState.LOCKED
+        elif stored.review.signed:
+            state = FormState.SIGNED
+        elif stored.review.verified:
+            state = FormState.VERIFIED
     elif status == VisitStatus.MISSED:
         state = FormState.VISIT_MISSED
     elif status == VisitStatus.NOT_EXPECTED:
@@ -374,7 +428,19 @@ def _cell(ctx: _Context, visit: Visit, status: VisitStatus, code: str) -> FormCe
         if state in (FormState.VISIT_MISSED, FormState.NOT_EXPECTED)
         else reverse("crf-entry", args=[site_code, pk, visit.pk, code])
     )
-    return FormCell(code, label, visit_code, state, href)
+    if stored is None:
+        return FormCell(code, label, visit_code, state, href)
+    return FormCell(
+        code,
+        label,
+        visit_code,
+        state,
+        href,
+        record_key=stored.key,
+        record_pk=stored.pk,
+        review=stored.review,
+        queries=stored.queries,
+    )
 
 
 def _progress(ctx: _Context, visit: Visit) -> VisitProgress:
@@ -387,9 +453,10 @@ def timeline(
     participant: Participant, today: date, *, may_enter: bool = False, may_enrol: bool = False
 ) -> list[VisitProgress]:
     """Every visit of the participant in protocol order, with today's attendance, its
-    forms' completeness and the ALS drug changes recorded at it: eight queries whatever the
-    number of visits (visits, form statuses, participant-level forms, the three of the
-    safety answers, the ALS drugs)."""
+    forms' completeness, review state and queries and the ALS drug changes recorded at it:
+    at most thirteen queries whatever the number of visits (visits, form records, their
+    review states (four) and queries, participant-level forms, the three of the safety
+    answers, the ALS drugs)."""
     visits = sorted(
         participant.visits.all(),
         key=lambda v: (v.position, v.actual_date or v.target_date or date.max, v.sequence),
@@ -399,7 +466,7 @@ def timeline(
     ctx = _Context(
         participant=participant,
         today=today,
-        statuses=_form_statuses(visit__participant=participant),
+        statuses=_form_records(participant.pk, visit__participant=participant),
         recorded=_participant_forms_recorded(participant),
         safety=visit_safety_status(visits),
         may_enter=may_enter,
@@ -430,12 +497,13 @@ def subject_matrix(progress: list[VisitProgress]) -> SubjectMatrix:
 def visit_progress(
     visit: Visit, today: date, *, may_enter: bool = False, may_enrol: bool = False
 ) -> VisitProgress:
-    """One visit's attendance and forms (the visit page): five queries (form statuses,
-    participant-level forms, the three of the safety answers)."""
+    """One visit's attendance and forms (the visit page): at most ten queries (form
+    records, their review states (four) and queries, participant-level forms, the three of
+    the safety answers)."""
     ctx = _Context(
         participant=visit.participant,
         today=today,
-        statuses=_form_statuses(visit=visit),
+        statuses=_form_records(visit.participant_id, visit=visit),
         recorded=_participant_forms_recorded(visit.participant),
         safety=visit_safety_status([visit]),
         may_enter=may_enter,

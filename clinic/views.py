@@ -18,6 +18,8 @@ from crfs.screening import selectors as screening_selectors
 from participants.choices import ParticipantStatus
 from participants.models import ConsentVersion
 from participants.selectors import get_participant_or_404
+from queries import selectors as query_selectors
+from review import selectors as review_selectors
 from trials import permissions
 from trials.forms import NOT_RUN, run_service
 from visits import services
@@ -51,6 +53,10 @@ def participant_list(request: HttpRequest, code: str) -> HttpResponse:
     )
     page = Paginator(participants, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = screening_selectors.mark_screening(page.object_list)
+    # Unresolved queries of the page's participants: one query.
+    counts = query_selectors.open_counts(participants=page.object_list)
+    for row in page.object_list:
+        row.open_queries = counts.get(row.pk, query_selectors.NONE).unresolved
     return render(
         request,
         "clinic/participant_list.html",
@@ -102,6 +108,7 @@ def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     timeline = selectors.timeline(participant, today, may_enter=may_enter, may_enrol=may_enrol)
     # Events and medication are saved at a visit that asks for them: no such visit, nothing to add.
     asked = {cell.code for row in timeline for cell in row.forms}
+    sdv = review_selectors.sdv_progress(participant=participant)
     return render(
         request,
         "clinic/participant.html",
@@ -129,6 +136,14 @@ def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "checklist": checklist,
             "override": checklist.current_override() if checklist else None,
             "may_sign": permissions.can(request.user, permissions.REVIEW_AND_SIGN, site),
+            "may_lock": permissions.can(request.user, permissions.LOCK_DATA, site),
+            "may_see_history": permissions.can(request.user, permissions.VIEW_AUDIT_LOG, site),
+            "sdv": sdv.by_participant.get(participant.pk) or review_selectors.Progress(),
+            "signatures": list(review_selectors.signatures_of(participant)[:5]),
+            "locks": review_selectors.locks_of_participant(participant),
+            "open_queries": query_selectors.open_counts(participants=[participant]).get(
+                participant.pk, query_selectors.NONE
+            ),
             "reconsent_version": current_version,
             "screening_visit": next(
                 (
@@ -150,7 +165,10 @@ def visit_page(request: HttpRequest, code: str, pk: int, visit_pk: int) -> HttpR
     if visit is None:
         raise Http404
     visit.participant = participant
-    may_enter = permissions.can(request.user, permissions.ENTER_DATA, participant.site)
+    site = participant.site
+    # A locked visit (or participant, or site) shows its lock and offers no form to save.
+    lock = review_selectors.lock_of(visit)
+    may_enter = permissions.can(request.user, permissions.ENTER_DATA, site)
     consented = has_consent(participant.pk)
     action = request.POST.get("action") if request.method == "POST" else None
     if request.method == "POST" and not may_enter:
@@ -203,7 +221,7 @@ def visit_page(request: HttpRequest, code: str, pk: int, visit_pk: int) -> HttpR
         request,
         "clinic/visit.html",
         {
-            "site": participant.site,
+            "site": site,
             "participant": participant,
             "visit": visit,
             "status": progress.status,
@@ -211,6 +229,13 @@ def visit_page(request: HttpRequest, code: str, pk: int, visit_pk: int) -> HttpR
             "date_form": date_form,
             "missed_form": missed_form,
             "may_enter": may_enter,
+            "lock": lock,
+            "visit_queries": query_selectors.open_counts(visits=[visit]).get(
+                visit.pk, query_selectors.NONE
+            ),
+            "may_raise": permissions.can(request.user, permissions.RAISE_QUERIES, site),
+            "may_sign": permissions.can(request.user, permissions.REVIEW_AND_SIGN, site),
+            "may_lock": permissions.can(request.user, permissions.LOCK_DATA, site),
             "consented": consented,
         },
         # Any POST that did not redirect failed: an unknown action or a form with errors.
