@@ -32,8 +32,8 @@ from queries.selectors import Counts, counts_for_records
 from review.selectors import RecordRef, RecordState, states_of
 from safety.models import AdverseEvent, AdverseEventAssessment, ConcomitantMedication
 from safety.selectors import SafetyStatus, VisitSafety, als_drug_changes, visit_safety_status
-from trials.digits import ascii_digits
 from trials import records
+from trials.digits import ascii_digits
 from trials.models import Site
 from trials.protocols.forms import FORM_CATALOGUE
 from visits.choices import VisitStatus

@@ -270,8 +270,9 @@ def demographics_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             reason=data["reason"],
         ),
         "participants/correct_demographics.html",
-        # Without the date of birth, the age says what it would (as on the participant page).
-        {"age_at_screening": row.age_on(participant.screened_on)},
+        # Without the date of birth, the age says what it would (as on the participant page);
+        # the row, for its lock and queries (template tags of review and queries).
+        {"age_at_screening": row.age_on(participant.screened_on), "corrected": row},
     )
 
 
@@ -293,7 +294,7 @@ def als_history_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             reason=data["reason"],
         ),
         "participants/correct_als_history.html",
-        {},
+        {"corrected": row},  # for its lock and queries (template tags of review and queries)
     )
 
 
