@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
+from audit.models import AccessKind
+from audit.services import log_access
 from exports import bundle
 from exports.models import ExportJob, ExportStatus
 from exports.options import ExportOptions
@@ -34,6 +36,12 @@ def create_export_job(*, user, options: ExportOptions) -> ExportJob:
             deidentified=options.deidentify,
         )
         job.sites.set(Site.objects.filter(pk__in=options.site_ids))
+        log_access(
+            AccessKind.EXPORT_CREATED,
+            user=user,
+            sites=job.sites.all(),
+            detail=f"export {job.pk} ({job.fmt})",
+        )
         transaction.on_commit(lambda: tasks.run_export_job.delay(job.pk))
     return job
 
@@ -116,6 +124,12 @@ def run_export_to(*, options: ExportOptions, output: Path, user=None) -> ExportJ
         started_at=timezone.now(),
     )
     job.sites.set(Site.objects.filter(pk__in=options.site_ids))
+    log_access(
+        AccessKind.EXPORT_CREATED,
+        user=user,
+        sites=job.sites.all(),
+        detail=f"export {job.pk} ({job.fmt}, command)",
+    )
     try:
         result = bundle.build_bundle(
             options,

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.authtoken.models import Token
 
+from audit.models import AccessKind
+from audit.services import log_access
 from exports import selectors, services
 from exports.forms import ExportForm
 from exports.models import ExportStatus
@@ -64,6 +66,13 @@ def job_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     path = job.path
     if job.status != ExportStatus.DONE or path is None or not path.exists():
         raise Http404
+    log_access(
+        AccessKind.EXPORT_DOWNLOADED,
+        user=request.user,
+        request=request,
+        sites=job.sites.all(),
+        detail=f"export {job.pk}",
+    )
     return FileResponse(path.open("rb"), as_attachment=True, filename=job.download_name)
 
 

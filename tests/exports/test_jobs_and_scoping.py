@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AccessEvent, AccessKind
 from exports import services, tasks
 from exports.models import ExportJob, ExportStatus
 from participants.choices import ParticipantStatus
@@ -73,6 +74,13 @@ def test_an_investigator_exports_their_site_and_downloads_the_bundle(
     assert {p["site"] for p in people} == {"ISF"}
     log = client.get(reverse("export-log")).text
     assert f"<td>{job.pk}</td>" in log and "inv_a" in log
+    # The site's access log shows who exported and who downloaded, and from where.
+    access = AccessEvent.objects.filter(site=study.site_a).order_by("pk")
+    assert [(a.kind, a.username) for a in access if a.kind.startswith("export")] == [
+        (AccessKind.EXPORT_CREATED, "inv_a"),
+        (AccessKind.EXPORT_DOWNLOADED, "inv_a"),
+    ]
+    assert access.last().address == "127.0.0.1"
 
 
 def test_a_running_job_polls_its_progress(study, client_for):
