@@ -297,10 +297,12 @@ def add_unscheduled_visit(
 def refresh_statuses() -> int:
     """Re-evaluate time-dependent statuses (upcoming → window open → overdue); for a daily job."""
     changed = 0
-    for visit in Visit.objects.open().select_related("participant__site"):
-        new = visit.status_on(visit.participant.site.local_today())
-        if new != visit.status:
-            visit.status = new
-            visit.save(update_fields=["status", "updated_at"])
-            changed += 1
+    # The audit trail says why a visit turned overdue with nobody touching it.
+    with pghistory.context(reason="visit status refresh (the date moved on)"):
+        for visit in Visit.objects.open().select_related("participant__site"):
+            new = visit.status_on(visit.participant.site.local_today())
+            if new != visit.status:
+                visit.status = new
+                visit.save(update_fields=["status", "updated_at"])
+                changed += 1
     return changed

@@ -235,3 +235,19 @@ def test_missed_and_unscheduled_visits_carry_reasons(frozen, coordinator_a, site
             actor=coordinator_a, participant=participant, actual_date=date(2025, 6, 1), reason=" "
         )
     assert services.refresh_statuses() >= 0
+
+
+def test_a_visit_turned_overdue_by_the_date_says_why_in_its_audit_trail(
+    coordinator_a, site_a, trial, time_machine
+):
+    """Nobody touched it: the nightly refresh did, and the trail says so."""
+    time_machine.move_to(datetime(2025, 3, 10, 8, 0, tzinfo=UTC))
+    participant = transplanted_participant(coordinator_a, site_a, trial, on=date(2025, 3, 10))
+    m06 = participant.visits.get(code="M06")
+    time_machine.move_to(datetime(2025, 12, 1, 8, 0, tzinfo=UTC))
+    assert services.refresh_statuses() >= 1
+    m06.refresh_from_db()
+    assert m06.status == "overdue"
+    last = m06.events.order_by("pgh_id").last()
+    assert last.pgh_context is not None
+    assert last.pgh_context.metadata["reason"].startswith("visit status refresh")
