@@ -199,6 +199,16 @@ class FormCell:
     record_pk: int | None = None
     review: RecordState | None = None
     queries: Counts | None = None
+    # The record's entry state (in progress, complete) under a review state that outranks it.
+    entry: FormState | None = None
+
+    @property
+    def entry_label(self) -> str:
+        return str((self.entry or self.state).label)
+
+    @property
+    def entry_icon(self) -> str:
+        return FORM_STATE_ICONS[self.entry or self.state]
 
     @property
     def open_queries(self) -> int:
@@ -440,6 +450,7 @@ def _cell(ctx: _Context, visit: Visit, status: VisitStatus, code: str) -> FormCe
         record_pk=stored.pk,
         review=stored.review,
         queries=stored.queries,
+        entry=FormState(stored.status),
     )
 
 

@@ -38,7 +38,10 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 def _shot(page, name: str) -> None:
-    page.screenshot(path=str(Path(tempfile.gettempdir()) / f"wire10_{name}.png"), full_page=True)
+    """The whole page, and what the screen shows first (readable at phone size)."""
+    folder = Path(tempfile.gettempdir())
+    page.screenshot(path=str(folder / f"wire10_{name}.png"), full_page=True)
+    page.screenshot(path=str(folder / f"wire10_{name}_top.png"))
 
 
 def _as(browser, live_server, user, viewport=DESKTOP):
