@@ -227,3 +227,28 @@ def test_the_participant_list_counts_open_queries_in_one_query(
     with django_assert_num_queries(len(one.captured_queries)):
         page = client.get(url)
     assert all(f'data-testid="queries-{other.pk}"' in page.text for other in others)
+
+
+def test_locked_safety_records_show_the_lock_and_their_queries_and_offer_no_save(
+    m06, tx_participant, site_a, monitor_a, data_manager_a, coordinator_a, client_for
+):
+    from tests.clinic.test_safety_on_clinic_pages import medicate
+    from tests.safety.conftest import report
+
+    event = report(coordinator_a, m06)
+    medication = medicate(coordinator_a, m06)
+    client = client_for(coordinator_a)
+    ae_url = reverse("adverse-event-edit", args=["ISF", tx_participant.pk, event.pk])
+    conmed_url = reverse("conmed-edit", args=["ISF", tx_participant.pk, medication.pk])
+    save = '<button type="submit" class="btn btn-primary">'
+    for url in (ae_url, conmed_url):
+        page = client.get(url)
+        assert save in page.text and 'data-testid="lock"' not in page.text
+    _raise(monitor_a, site_a, "adverse_event", event.pk, "Onset date?")
+    _lock_participant(data_manager_a, tx_participant)
+    for url in (ae_url, conmed_url):
+        page = client.get(url)
+        assert 'data-testid="lock"' in page.text and "Interim analysis" in page.text
+        assert save not in page.text
+    assert "1 open query" in client.get(ae_url).text
+    assert "open query" not in client.get(conmed_url).text
