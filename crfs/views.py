@@ -54,6 +54,8 @@ def entry_page(
     if request.method == "POST" and not may_enter:
         raise Http404
     record = spec.model.objects.filter(visit=visit).select_related("updated_by").first()
+    if record is not None:
+        record.visit = visit  # the page's lock check reads its participant: not again
     form = spec.form_class(
         request.POST or None,
         instance=record,

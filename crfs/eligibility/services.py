@@ -23,9 +23,11 @@ def refresh_from_sources(visit, *, user, cause: str) -> Eligibility | None:
     if Eligibility.form_code not in visit.expected_forms():
         return None  # no checklist at this visit (a follow-up): nothing to look up
     record = Eligibility.objects.select_for_update().filter(visit=visit).first()
-    if record is None or record.is_locked:
+    if record is None:
+        return None
+    record.visit = visit  # before the lock check, which reads the visit's participant
+    if record.is_locked:
         return record
-    record.visit = visit
     before = _snapshot(record)
     record.compute_derived()
     if _snapshot(record) == before:

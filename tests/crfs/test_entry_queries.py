@@ -97,10 +97,12 @@ def loaded_m06(m06, coordinator_a):
     return visit_of(loaded(m06.participant), "M06")
 
 
-# A first save: the consent gate's EXISTS, SAVEPOINT, the INSERT (with the audit context in
-# the same statement), RELEASE SAVEPOINT. The record is not looked up first: its unique visit
-# refuses a second first save (test_a_first_save_of_a_form_saved_meanwhile_is_stale).
-SAVE = 4
+# A first save: the consent gate's EXISTS, SAVEPOINT, the lock check (trials.locking: one
+# UNION query for a lock covering the record, its visit, participant or site, and the
+# signatures the save may invalidate), the INSERT (with the audit context in the same
+# statement), RELEASE SAVEPOINT. The record is not looked up first: its unique visit refuses
+# a second first save (test_a_first_save_of_a_form_saved_meanwhile_is_stale).
+SAVE = 5
 # A later save locks the record it changes (SELECT … FOR UPDATE) before its UPDATE.
 LOCKED = 1
 # An ALSFRS-R or FVC at the screening visit: the checklist locked to be re-derived (none yet).
@@ -139,9 +141,11 @@ def test_a_changed_source_re_derives_the_checklist(scr, coordinator_a, django_as
     save(coordinator_a, scr, Fvc, SCREENING_FVC)
     save(coordinator_a, scr, Eligibility, checklist_answers(scr.participant))
     record = AlsfrsR.objects.get(visit=scr)
-    # The checklist locked, its sources read, and its new version saved; the visit is the
-    # caller's, not read again for the ALSFRS-R record found.
-    with django_assert_num_queries(SAVE + LOCKED + 3):
+    # The checklist locked, asked whether review locks it, its sources read, and its new
+    # version saved (the lock check, made in the same transaction, stands for the save's);
+    # the visit is the caller's, not read again for the ALSFRS-R record found nor for the
+    # checklist's lock check.
+    with django_assert_num_queries(SAVE + LOCKED + 4):
         save(
             coordinator_a,
             scr,

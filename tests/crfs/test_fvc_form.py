@@ -277,10 +277,13 @@ def test_entry_page_queries_are_constant(
     client = client_for(coordinator_a)
     page = url(m06)
     # session, user, site, memberships, participant, visit (with its consent), record,
-    # sites menu, the navbar's unread-notification count, demographics
-    with django_assert_max_num_queries(10):
+    # sites menu, the navbar's unread-notification count, the lock check (review: whether a
+    # lock covers the record, its visit, participant or site; the page's padlock), demographics
+    with django_assert_max_num_queries(11):
         assert client.get(page).status_code == 200
     answers = SITTING_FVC | blows("2.41", "2.70", "2.55", "2.62", "2.60", "2.58", "2.61", "2.59")
     assert post(client, m06, answers, version=0, complete=True).status_code == 302
-    with django_assert_max_num_queries(10):
+    # + the saved record's open and answered queries (the visit is not read again for its
+    # lock check: the record is given the page's visit)
+    with django_assert_max_num_queries(12):
         assert client.get(page).status_code == 200

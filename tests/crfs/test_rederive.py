@@ -11,12 +11,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from crfs.base import FormStatus
 from crfs.fvc import scoring as fvc
 from crfs.fvc.models import Fvc
 from crfs.rederive import rederive_trial_spirometry
-from tests.factories import SCREENING_FVC, save_crf
+from review import services as review
+from tests.factories import SCREENING_FVC, member, save_crf
 from trials.choices import SpirometryEquation
+from trials.models import Role
 from visits.services import record_visit_date
 
 pytestmark = pytest.mark.django_db
@@ -71,9 +72,12 @@ def test_changing_the_studys_equation_recomputes_every_fvc_with_an_audit_reason(
     assert any(reason.startswith("spirometry equation of NCT02116634") for reason in reasons)
 
 
-def test_a_locked_fvc_keeps_its_values_and_is_reported(coordinator_a, superuser, trial, m06):
+def test_a_locked_fvc_keeps_its_values_and_is_reported(
+    coordinator_a, site_a, superuser, trial, m06
+):
     record = save_crf(coordinator_a, m06, Fvc, SCREENING_FVC)
-    Fvc.objects.filter(pk=record.pk).update(status=FormStatus.LOCKED)
+    data_manager = member(Role.DATA_MANAGER, site_a, "dm")
+    review.lock_record(actor=data_manager, record=record, reason="FVC reviewed")
     trial.spirometry_equation = SpirometryEquation.GLI_2012
     trial.save()
 

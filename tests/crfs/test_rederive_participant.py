@@ -16,7 +16,9 @@ from crfs.rederive import rederive_participant
 from crfs.vitals.models import Vitals
 from participants import corrections
 from participants.models import Demographics
-from tests.factories import SCREENING_FVC, save_crf
+from review import services as review
+from tests.factories import SCREENING_FVC, member, save_crf
+from trials.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -74,9 +76,10 @@ def test_a_corrected_date_of_birth_moves_the_age_at_test(coordinator_a, tx_parti
     assert float(fvc.age_at_test) == pytest.approx(float(age) + 10, abs=0.1)
 
 
-def test_a_locked_checklist_is_left_alone_and_reported(coordinator_a, tx_participant):
+def test_a_locked_checklist_is_left_alone_and_reported(coordinator_a, site_a, tx_participant):
     checklist = Eligibility.objects.get(visit__participant=tx_participant)
-    Eligibility.objects.filter(pk=checklist.pk).update(status=FormStatus.LOCKED)
+    data_manager = member(Role.DATA_MANAGER, site_a, "dm")
+    review.lock_record(actor=data_manager, record=checklist, reason="eligibility reviewed")
     Demographics.objects.filter(participant=tx_participant).update(height_cm=Decimal("175.0"))
     tx_participant.refresh_from_db()
 

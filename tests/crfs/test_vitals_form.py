@@ -154,11 +154,12 @@ def test_entry_page_queries_are_constant(
 ):
     client = client_for(coordinator_a)
     page = url(m06)
-    # As the FVC page, with the navbar's unread-notification count (consent: with the visit).
-    with django_assert_max_num_queries(10):
+    # As the FVC page, with the navbar's unread-notification count and the lock check
+    # (consent: with the visit).
+    with django_assert_max_num_queries(11):
         assert client.get(page).status_code == 200
     assert post(client, m06, NORMAL | {"weight_kg": "60.0"}, complete=True).status_code == 302
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(12):  # + the saved record's queries, as the FVC page
         assert client.get(page).status_code == 200
 
 

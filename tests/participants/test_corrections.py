@@ -23,7 +23,8 @@ from crfs.screening import services as screening
 from participants import corrections, services
 from participants.choices import ParticipantStatus as S
 from participants.models import AlsHistory, Demographics, StatusChange
-from tests.factories import consent, enrol, register, screen_eligible, screening_forms
+from review import services as review
+from tests.factories import consent, enrol, member, register, screen_eligible, screening_forms
 from tests.html_form import PageForm
 from trials import permissions
 from trials.models import Role
@@ -218,7 +219,8 @@ def test_a_corrected_onset_recomputes_delta_fs(frozen, coordinator_a, person):
 def test_a_locked_form_is_left_alone_and_reported(frozen, coordinator_a, person):
     screen_eligible(coordinator_a, person)
     fvc = Fvc.objects.get(visit__participant=person)
-    Fvc.objects.filter(pk=fvc.pk).update(status=FormStatus.LOCKED)
+    data_manager = member(Role.DATA_MANAGER, person.site, "dm")
+    review.lock_record(actor=data_manager, record=fvc, reason="FVC reviewed")
     corrected = corrections.correct_demographics(
         actor=coordinator_a,
         participant=person,

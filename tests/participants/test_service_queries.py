@@ -33,8 +33,9 @@ def participant(actor, site_a, trial):
 
 def test_registration(actor, site_a, trial, django_assert_num_queries):
     # the trial's lock and the national ID already registered?, sequence, participant,
-    # status change, identity, demographics, ALS history, the screening visit
-    with django_assert_num_queries(2 + 9):
+    # status change, identity, demographics and ALS history (each after its lock check:
+    # trials.locking asks review before a record's save), the screening visit
+    with django_assert_num_queries(2 + 11):
         register(actor, site_a, trial, screened_on=TODAY - timedelta(days=3))
 
 

@@ -11,9 +11,11 @@ import pytest
 from django.urls import reverse
 
 from participants import services as participant_services
+from review import services as review
 from safety.models import AdverseEvent
-from tests.factories import register
+from tests.factories import member, register
 from tests.safety.conftest import ae_post, serious_post
+from trials.models import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -332,11 +334,12 @@ def test_an_unknown_event_is_a_404(m06, coordinator_a, client_for):
     assert client.get(assess).status_code == 404
 
 
-def test_a_locked_event_takes_no_change(m06, coordinator_a, client_for):
+def test_a_locked_event_takes_no_change(m06, site_a, coordinator_a, client_for):
     client = client_for(coordinator_a)
     client.post(new_url(m06), ae_post(m06))
     ae = AdverseEvent.objects.get()
-    AdverseEvent.objects.filter(pk=ae.pk).update(status="locked")  # as data management locks it
+    data_manager = member(Role.DATA_MANAGER, site_a, "dm")
+    review.lock_record(actor=data_manager, record=ae, reason="SAE reconciled")
     page = client.get(edit_url(ae)).content.decode()
     assert "<fieldset disabled>" in page
     response = client.post(edit_url(ae), ae_post(m06, version=1, grade="3", reason_for_change="x"))
