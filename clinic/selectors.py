@@ -292,6 +292,12 @@ class _Stored:
     queries: Counts | None
 
 
+def _by_id(model: type[models.Model], pk: int) -> models.Model:
+    record = model()
+    record.pk = pk
+    return record
+
+
 def _form_records(participant_id: int, **visit_filter: object) -> dict[tuple[int, str], _Stored]:
     """{(visit id, form code): record} of every entry form's record matching `visit_filter`,
     with its review state and unresolved queries: one query for the records (a UNION over
@@ -315,8 +321,8 @@ def _form_records(participant_id: int, **visit_filter: object) -> dict[tuple[int
         for visit_id, code, _status, pk in rows
         if keys[code][0]
     )
-    # Unsaved instances carry the model and id counts_for_records keys by.
-    counts = counts_for_records(keys[code][1](pk=pk) for _visit_id, code, _status, pk in rows)
+    # Instances built from the ids (not read): the model and id counts_for_records keys by.
+    counts = counts_for_records(_by_id(keys[code][1], pk) for _visit_id, code, _status, pk in rows)
     return {
         (visit_id, code): _Stored(
             key=keys[code][0],

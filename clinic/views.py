@@ -56,7 +56,8 @@ def participant_list(request: HttpRequest, code: str) -> HttpResponse:
     # Unresolved queries of the page's participants: one query.
     counts = query_selectors.open_counts(participants=page.object_list)
     for row in page.object_list:
-        row.open_queries = counts.get(row.pk, query_selectors.NONE).unresolved
+        # Beside the rows' annotations, for the template (not a field of the queryset's type).
+        row.open_queries = counts.get(row.pk, query_selectors.NONE).unresolved  # type: ignore[attr-defined]
     return render(
         request,
         "clinic/participant_list.html",
