@@ -298,7 +298,9 @@ def _by_id(model: type[models.Model], pk: int) -> models.Model:
     return record
 
 
-def _form_records(participant_id: int, **visit_filter: object) -> dict[tuple[int, str], _Stored]:
+def _form_records(
+    participant_id: int, participant_records: dict[str, int], **visit_filter: object
+) -> tuple[dict[tuple[int, str], _Stored], dict[str, _Stored]]:
     """{(visit id, form code): record} of every entry form's record matching `visit_filter`,
     with its review state and unresolved queries: one query for the records (a UNION over
     the instruments), four for their states and one for their queries, whatever the number
@@ -316,13 +318,37 @@ def _form_records(participant_id: int, **visit_filter: object) -> dict[tuple[int
         )
     first, *rest = queries
     rows = list(first.union(*rest, all=True))
-    states = states_of(
+    # The participant's own records (demographics, ALS history) are reviewed with them.
+    kept = {code: records.get(code) for code in participant_records}
+    refs = [
         RecordRef(keys[code][0], pk, participant_id, visit_id)
         for visit_id, code, _status, pk in rows
         if keys[code][0]
-    )
+    ] + [
+        RecordRef(code, pk, participant_id, None)
+        for code, pk in participant_records.items()
+        if kept[code] is not None
+    ]
+    states = states_of(refs)
     # Instances built from the ids (not read): the model and id counts_for_records keys by.
-    counts = counts_for_records(_by_id(keys[code][1], pk) for _visit_id, code, _status, pk in rows)
+    counts = counts_for_records(
+        [_by_id(keys[code][1], pk) for _visit_id, code, _status, pk in rows]
+        + [
+            _by_id(record_type.model, participant_records[code])
+            for code, record_type in kept.items()
+            if record_type is not None
+        ]
+    )
+    own = {
+        code: _Stored(
+            key=code,
+            pk=pk,
+            status="",
+            review=states.get((code, pk)) or RecordState(),
+            queries=counts.get((code, pk)),
+        )
+        for code, pk in participant_records.items()
+    }
     return {
         (visit_id, code): _Stored(
             key=keys[code][0],
@@ -332,28 +358,35 @@ def _form_records(participant_id: int, **visit_filter: object) -> dict[tuple[int
             queries=counts.get((keys[code][0], pk)),
         )
         for visit_id, code, status, pk in rows
-    }
+    }, own
 
 
-def _participant_forms_recorded(participant: Participant) -> set[str]:
-    """Which of PARTICIPANT_FORMS the participant has, in one query."""
+def _participant_forms_recorded(participant: Participant) -> tuple[set[str], dict[str, int]]:
+    """Which of PARTICIPANT_FORMS the participant has, and the ids of their demographics and
+    ALS history (reviewable records), in one query."""
     row = (
         Participant.objects.filter(pk=participant.pk)
         .values(
             has_consent=Exists(Consent.objects.filter(participant=OuterRef("pk"))),
-            has_demographics=Exists(Demographics.objects.filter(participant=OuterRef("pk"))),
-            has_als_history=Exists(AlsHistory.objects.filter(participant=OuterRef("pk"))),
+            demographics_id=Subquery(
+                Demographics.objects.filter(participant=OuterRef("pk")).values("pk")[:1]
+            ),
+            als_history_id=Subquery(
+                AlsHistory.objects.filter(participant=OuterRef("pk")).values("pk")[:1]
+            ),
             has_transplantation=Exists(Transplantation.objects.filter(participant=OuterRef("pk"))),
         )
         .get()
     )
     present = {
         "consent": row["has_consent"],
-        "demographics": row["has_demographics"],
-        "als_history": row["has_als_history"],
+        "demographics": row["demographics_id"] is not None,
+        "als_history": row["als_history_id"] is not None,
         "transplantation": row["has_transplantation"],
     }
-    return {code for code in PARTICIPANT_FORMS if present[code]}
+    found = {"demographics": row["demographics_id"], "als_history": row["als_history_id"]}
+    ids = {code: pk for code, pk in found.items() if pk is not None}
+    return {code for code in PARTICIPANT_FORMS if present[code]}, ids
 
 
 @dataclass(frozen=True)
@@ -362,6 +395,8 @@ class _Context:
     today: date
     statuses: dict[tuple[int, str], _Stored]
     recorded: set[str]
+    # The participant's own reviewable records (demographics, ALS history), by form code.
+    own: dict[str, _Stored]
     safety: dict[int, VisitSafety]
     may_enter: bool
     may_enrol: bool
@@ -403,6 +438,17 @@ def _safety_cell(ctx: _Context, visit: Visit, status: VisitStatus, code: str) ->
     return FormCell(code, label, visit_code, state, href, _safety_detail(code, answer, safety))
 
 
+def _reviewed(state: FormState, review: RecordState) -> FormState:
+    """Review outranks entry: locked, then signed, then verified."""
+    if review.locked:
+        return FormState.LOCKED
+    if review.signed:
+        return FormState.SIGNED
+    if review.verified:
+        return FormState.VERIFIED
+    return state
+
+
 def _cell(ctx: _Context, visit: Visit, status: VisitStatus, code: str) -> FormCell:
     label, visit_code = str(FORM_CATALOGUE[code].label), visit.display_code
     site_code, pk = ctx.participant.site.code, ctx.participant.pk
@@ -416,21 +462,28 @@ def _cell(ctx: _Context, visit: Visit, status: VisitStatus, code: str) -> FormCe
             href = reverse("participant-consent", args=[site_code, pk])
         elif code in PARTICIPANT_FORM_PAGES and ctx.may_enter and recorded:
             href = reverse(PARTICIPANT_FORM_PAGES[code], args=[site_code, pk])
-        return FormCell(code, label, visit_code, state, href)
+        own = ctx.own.get(code)
+        if own is None:
+            return FormCell(code, label, visit_code, state, href)
+        return FormCell(
+            code,
+            label,
+            visit_code,
+            _reviewed(state, own.review),
+            href,
+            record_key=own.key,
+            record_pk=own.pk,
+            review=own.review,
+            queries=own.queries,
+            entry=state,
+        )
     if code in SAFETY_FORMS:
         return _safety_cell(ctx, visit, status, code)
     if registry.get(code) is None:
         return FormCell(code, label, visit_code, FormState.NO_PAGE)
     stored = ctx.statuses.get((visit.pk, code))
     if stored is not None:
-        state = FormState(stored.status)
-        # Review outranks entry: locked, then signed, then verified.
-        if stored.review.locked:
-            state = FormState.LOCKED
-        elif stored.review.signed:
-            state = FormState.SIGNED
-        elif stored.review.verified:
-            state = FormState.VERIFIED
+        state = _reviewed(FormState(stored.status), stored.review)
     elif status == VisitStatus.MISSED:
         state = FormState.VISIT_MISSED
     elif status == VisitStatus.NOT_EXPECTED:
@@ -480,11 +533,14 @@ def timeline(
     )
     for visit in visits:
         visit.participant = participant
+    recorded, own_ids = _participant_forms_recorded(participant)
+    statuses, own = _form_records(participant.pk, own_ids, visit__participant=participant)
     ctx = _Context(
         participant=participant,
         today=today,
-        statuses=_form_records(participant.pk, visit__participant=participant),
-        recorded=_participant_forms_recorded(participant),
+        statuses=statuses,
+        recorded=recorded,
+        own=own,
         safety=visit_safety_status(visits),
         may_enter=may_enter,
         may_enrol=may_enrol,
@@ -517,11 +573,14 @@ def visit_progress(
     """One visit's attendance and forms (the visit page): at most ten queries (form
     records, their review states (four) and queries, participant-level forms, the three of
     the safety answers)."""
+    recorded, own_ids = _participant_forms_recorded(visit.participant)
+    statuses, own = _form_records(visit.participant_id, own_ids, visit=visit)
     ctx = _Context(
         participant=visit.participant,
         today=today,
-        statuses=_form_records(visit.participant_id, visit=visit),
-        recorded=_participant_forms_recorded(visit.participant),
+        statuses=statuses,
+        recorded=recorded,
+        own=own,
         safety=visit_safety_status([visit]),
         may_enter=may_enter,
         may_enrol=may_enrol,

@@ -137,6 +137,9 @@ def test_a_locked_participant_shows_locked_and_offers_no_save(
 
     page = client.get(reverse("participant-detail", args=["ISF", tx_participant.pk]))
     assert _cell(page, "M06", "alsfrs_r").state == FormState.LOCKED
+    # The participant's own records too (demographics, ALS history: kept at screening).
+    assert _cell(page, "SCR", "demographics").state == FormState.LOCKED
+    assert _cell(page, "SCR", "als_history").state == FormState.LOCKED
     assert "Interim analysis" in page.text  # the Review card's locks
     entry = client.get(entry_url)
     assert 'data-testid="lock"' in entry.text and "Interim analysis" in entry.text
