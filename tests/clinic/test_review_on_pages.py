@@ -144,6 +144,7 @@ def test_a_locked_participant_shows_locked_and_offers_no_save(
     entry = client.get(entry_url)
     assert 'data-testid="lock"' in entry.text and "Interim analysis" in entry.text
     assert SAVE not in entry.text
+    assert "Keyboard: Tab moves" not in entry.text  # no answer can be typed
     # A form not yet started at the locked visit is locked as well.
     fvc = client.get(reverse("crf-entry", args=["ISF", tx_participant.pk, m06.pk, "fvc"]))
     assert 'data-testid="lock"' in fvc.text and SAVE not in fvc.text
