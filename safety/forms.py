@@ -105,6 +105,9 @@ class _LogForm(FormRecordForm):
         **kwargs: Any,
     ) -> None:
         super().__init__(data, files, instance=instance, **kwargs)
+        # What the page built it for: a stale save shows the same form again.
+        self.participant = participant
+        self.instance_given = instance
         for field in self.fields.values():
             if isinstance(field.widget, forms.RadioSelect):
                 # Bootstrap's radio style (and its 44 px rows on a phone), as the CRFs have.

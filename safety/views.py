@@ -80,6 +80,21 @@ def _stale(form, stale: StaleFormError) -> dict[str, Any]:
     }
 
 
+def _submit(request: AuthenticatedHttpRequest, form, save) -> tuple[Any, Any, dict | None]:
+    """Run a log record's entry form through its service: (the form to show, what was
+    saved or NOT_RUN, the conflict with a save made meanwhile). On a stale version the
+    form is shown again with this person's input and the other's changes; its next save
+    is a deliberate overwrite."""
+    try:
+        return form, run_service(form, save), None
+    except StaleFormError as stale:
+        resubmit = request.POST.copy()
+        resubmit["version"] = str(stale.record.version)
+        form = type(form)(resubmit, participant=form.participant, instance=form.instance_given)
+        form.is_valid()
+        return form, NOT_RUN, _stale(form, stale)
+
+
 # --- adverse events ------------------------------------------------------------------------
 
 
@@ -119,30 +134,22 @@ def adverse_event_page(
         instance=event,
         visit=_visit_from_query(request, participant),
     )
-    conflict = None
-    try:
-        saved = run_service(
-            form,
-            lambda data: services.save_adverse_event(
-                actor=request.user,
-                participant=participant,
-                visit=data["visit"],
-                event_id=event.pk if event else None,
-                answers=form.answers(),
-                missing_reasons=data["missing_reasons"],
-                expected_version=data["version"],
-                complete=data["mark_complete"],
-                reason=data["reason_for_change"],
-                form_token=data["form_token"],
-            ),
-        )
-    except StaleFormError as stale:
-        resubmit = request.POST.copy()
-        resubmit["version"] = str(stale.record.version)
-        form = AdverseEventForm(resubmit, participant=participant, instance=event)
-        form.is_valid()
-        conflict = _stale(form, stale)
-        saved = NOT_RUN
+    form, saved, conflict = _submit(
+        request,
+        form,
+        lambda data: services.save_adverse_event(
+            actor=request.user,
+            participant=participant,
+            visit=data["visit"],
+            event_id=event.pk if event else None,
+            answers=form.answers(),
+            missing_reasons=data["missing_reasons"],
+            expected_version=data["version"],
+            complete=data["mark_complete"],
+            reason=data["reason_for_change"],
+            form_token=data["form_token"],
+        ),
+    )
     if saved is not NOT_RUN:
         assert isinstance(saved, AdverseEvent)
         if saved.serious:
@@ -261,30 +268,22 @@ def conmed_page(
         instance=med,
         visit=_visit_from_query(request, participant),
     )
-    conflict = None
-    try:
-        saved = run_service(
-            form,
-            lambda data: services.save_conmed(
-                actor=request.user,
-                participant=participant,
-                visit=data["visit"],
-                conmed_id=med.pk if med else None,
-                answers=form.answers(),
-                missing_reasons=data["missing_reasons"],
-                expected_version=data["version"],
-                complete=data["mark_complete"],
-                reason=data["reason_for_change"],
-                form_token=data["form_token"],
-            ),
-        )
-    except StaleFormError as stale:
-        resubmit = request.POST.copy()
-        resubmit["version"] = str(stale.record.version)
-        form = ConcomitantMedicationForm(resubmit, participant=participant, instance=med)
-        form.is_valid()
-        conflict = _stale(form, stale)
-        saved = NOT_RUN
+    form, saved, conflict = _submit(
+        request,
+        form,
+        lambda data: services.save_conmed(
+            actor=request.user,
+            participant=participant,
+            visit=data["visit"],
+            conmed_id=med.pk if med else None,
+            answers=form.answers(),
+            missing_reasons=data["missing_reasons"],
+            expected_version=data["version"],
+            complete=data["mark_complete"],
+            reason=data["reason_for_change"],
+            form_token=data["form_token"],
+        ),
+    )
     if saved is not NOT_RUN:
         messages.success(request, _("Medication saved."))
         return redirect("conmed-list", code=code, pk=pk)
