@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Model, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from participants.models import Participant
 from queries.models import Query, QueryMessage, QueryStatus
@@ -84,13 +85,19 @@ def site_counts(site: Site) -> Counts:
 
 
 def field_label(model: type[Model], name: str) -> str:
-    """How the record's page names a field (the name itself when the model has no such
-    field any more)."""
+    """How the record's form names a field: its verbose name, capitalised as a model form
+    labels it (the name itself when the model has no such field any more)."""
     try:
         field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return name
-    return str(getattr(field, "verbose_name", name))
+    return capfirst(str(getattr(field, "verbose_name", name))) or name
+
+
+def record_label(record_kind: records.RecordType | None, key: str) -> str:
+    """A record type as a heading or a table cell names it: its label, capitalised (the
+    stored key when the type is no longer registered)."""
+    return capfirst(record_kind.label) if record_kind is not None else key
 
 
 def record_of(record_kind: records.RecordType, pk: int, site: Site) -> Any | None:

@@ -3,7 +3,8 @@ query on a record, and the edit checks (the bulk run)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,6 +28,25 @@ from trials.models import Site
 PAGE_SIZE = 100
 
 
+class Labels(NamedTuple):
+    """How a list row names its record type and field (as the record's form does)."""
+
+    record: str
+    field: str
+
+
+def _row(query: Query, now: datetime) -> tuple[Query, int, Labels, checks.Check | None]:
+    """A list row: the query, its age, its record type's and field's labels, its check."""
+    record_kind = records.get(query.record_type)
+    field = (
+        selectors.field_label(record_kind.model, query.field_name)
+        if record_kind is not None and query.field_name
+        else query.field_name
+    )
+    labels = Labels(selectors.record_label(record_kind, query.record_type), field)
+    return (query, query.age_days(now), labels, checks.get(query.check_key))
+
+
 def _list(
     request: AuthenticatedHttpRequest, site: Site, participant: Participant | None
 ) -> HttpResponse:
@@ -44,7 +64,7 @@ def _list(
         request.GET.get("page")
     )
     now = timezone.now()
-    rows = [(q, q.age_days(now), records.get(q.record_type), checks.get(q.check_key)) for q in page]
+    rows = [_row(q, now) for q in page]
     kept = request.GET.copy()
     kept.pop("page", None)
     return render(
@@ -90,6 +110,7 @@ def _record_context(query: Query) -> dict[str, Any]:
             value = display() if callable(display) else getattr(record, query.field_name, None)
     return {
         "record_kind": record_kind,
+        "record_label": selectors.record_label(record_kind, query.record_type),
         "record": record,
         "record_url": record_kind.page(record) if record is not None and record_kind else None,
         "field_label": field_label,
