@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from exports import selectors
 from exports.options import DATE_MODES, FORMATS, LAYOUTS, ExportOptions
+from exports.review_tables import review_choices
 from participants.choices import ParticipantStatus
 from trials import permissions
 from trials.models import Site
@@ -85,6 +86,15 @@ class ExportForm(djforms.Form):
             "value, who, when and why (de-identified: dates and values only)."
         ),
     )
+    review = djforms.MultipleChoiceField(
+        label=_("Review tables"),
+        required=False,
+        widget=djforms.CheckboxSelectMultiple,
+        help_text=_(
+            "Queries, source data verification, e-signatures and locks, one file each (not "
+            "in ODM; de-identified: no message text, reasons or user names)."
+        ),
+    )
     proact = djforms.BooleanField(
         label=_("PRO-ACT variable names for ALSFRS-R and FVC"), required=False
     )
@@ -99,6 +109,9 @@ class ExportForm(djforms.Form):
         sites.queryset = selectors.export_sites(user)
         forms.choices = selectors.form_choices()
         visits.choices = selectors.visit_choices()
+        review = self.fields["review"]
+        assert isinstance(review, djforms.MultipleChoiceField)
+        review.choices = review_choices()
         if not self.is_bound:
             self.initial.setdefault("forms", [c for c, _l in forms.choices])
             self.initial.setdefault("visits", [c for c, _l in visits.choices])
@@ -134,5 +147,6 @@ class ExportForm(djforms.Form):
             derived=data["derived"],
             audit=data["audit"],
             proact=data["proact"],
+            review=tuple(data.get("review") or ()),
             identifiers=not data["deidentify"] and data["identifiers"],
         )

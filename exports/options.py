@@ -10,6 +10,7 @@ FORMATS = ("csv", "xlsx", "sav", "dta", "xpt", "odm")
 LAYOUTS = ("long", "wide")
 DATE_MODES = ("shift", "days")
 PARTICIPANTS_TABLE = "participants"
+REVIEW_TABLES = ("queries", "sdv", "signatures", "locks")  # optional, exports.review_tables
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class ExportOptions:
     audit: bool = False
     proact: bool = False  # PRO-ACT alias names for ALSFRS-R and FVC variables
     identifiers: bool = False  # identified exports only: the identity model (names, IDs, phone)
+    # Review tables (exports.review_tables: queries, sdv, signatures, locks); none by default.
+    review: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.fmt not in FORMATS:
@@ -35,16 +38,19 @@ class ExportOptions:
             raise ValueError(f"unknown layout {self.layout!r}")
         if self.date_mode not in DATE_MODES:
             raise ValueError(f"unknown date mode {self.date_mode!r}")
+        unknown = set(self.review) - set(REVIEW_TABLES)
+        if unknown:
+            raise ValueError(f"unknown review tables {sorted(unknown)!r}")
         if self.deidentify and self.identifiers:
             raise ValueError("a de-identified export cannot carry identifiers")
         # Canonical order, so equal choices give equal fingerprints (and equal files).
-        for name in ("forms", "visits", "statuses"):
+        for name in ("forms", "visits", "statuses", "review"):
             object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
         object.__setattr__(self, "site_ids", tuple(sorted({int(s) for s in self.site_ids})))
 
     def to_json(self) -> dict:
         data = asdict(self)
-        for name in ("forms", "visits", "site_ids", "statuses"):
+        for name in ("forms", "visits", "site_ids", "statuses", "review"):
             data[name] = list(data[name])
         return data
 
@@ -52,7 +58,7 @@ class ExportOptions:
     def from_json(cls, data: dict) -> ExportOptions:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for name in ("forms", "visits", "site_ids", "statuses"):
+        for name in ("forms", "visits", "site_ids", "statuses", "review"):
             values[name] = tuple(values.get(name, ()))
         return cls(**values)
 

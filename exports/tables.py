@@ -714,7 +714,7 @@ def selected_specs(options: ExportOptions) -> list[registry.FormSpec]:
 
 def build_tables(options: ExportOptions, subjects: Subjects | None = None) -> list[Table]:
     """The export's tables in a fixed order: participants, forms (registry order), safety,
-    audit."""
+    review (queries, SDV, signatures, locks: when asked for), audit."""
     ctx = Context(options, subjects if subjects is not None else load_subjects(options))
     tables: list[Table] = []
     if PARTICIPANTS_TABLE in options.forms:
@@ -728,6 +728,10 @@ def build_tables(options: ExportOptions, subjects: Subjects | None = None) -> li
     from exports.safety_tables import safety_tables  # builds on this module
 
     tables += safety_tables(ctx)
+    if options.review:
+        from exports.review_tables import review_tables  # builds on this module
+
+        tables += review_tables(ctx)
     if options.audit:
         from exports.audit import audit_table  # the audit module builds on this one
 
