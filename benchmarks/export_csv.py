@@ -63,6 +63,7 @@ def seed() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from crfs.alsfrs_r.models import AlsfrsR
     from trials import services
     from trials.models import Site
     from trials.protocols import PROTOCOLS
@@ -116,7 +117,7 @@ def seed() -> None:
         )
         cursor.execute(
             f"""
-            INSERT INTO visits_alsfrsr (visit_id, status, version, missing_reasons, created_at,
+            INSERT INTO {AlsfrsR._meta.db_table} (visit_id, status, version, missing_reasons, created_at,
                 updated_at, updated_by_id, completed_at, {items}, total, bulbar, fine_motor,
                 gross_motor, respiratory, kings_stage, mitos_stage, instrument_version,
                 scoring_version)
