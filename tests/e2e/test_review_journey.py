@@ -1,17 +1,23 @@
-"""Issue 14's journey in the browser, as far as the clinic pages lead: a monitor verifies the
-month-6 ALSFRS-R and queries its swallowing item; the coordinator sees the query on the
-matrix and the form and corrects the value with a reason; the verification is cleared, the
-query answered, and the monitor closes it; the investigator signs the visit; the data manager
-locks the participant and the form shows the lock with no Save. Screenshots at desktop and
-390 px (/tmp/wire10_*.png)."""
+"""Issue 14's "Done when" in the browser: a monitor verifies the month-6 ALSFRS-R and queries
+its swallowing item; the coordinator sees the query on the matrix and the form and corrects
+the value with a reason; the verification is cleared, the query answered, and the monitor
+closes it; the coordinator enters the month-12 ALSFRS-R with an implausible rise of the total,
+the edit check raises its query, and a correction with a reason closes it; the investigator
+signs the visit; the data manager locks the participant, the form shows the lock with no
+Save, a write through the read API is refused (405) and the admin shows the record read-only
+and refuses a POST (403); the form's history page shows each change, old → new, who and why.
+Screenshots at desktop and 390 px (/tmp/wire10_*.png, /tmp/journey_*.png)."""
 
 from __future__ import annotations
 
+import re
 import tempfile
+import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from crfs.alsfrs_r.models import AlsfrsR
@@ -44,6 +50,44 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(folder / f"wire10_{name}_top.png"))
 
 
+def _as_the_worker(*args) -> None:
+    """The task's body, run now but as a Celery worker runs it: in another thread, so with
+    its own connection and outside the request's audit context (pghistory merges a nested
+    context into the outer one: run inside the request, the query service's reason would
+    replace the coordinator's reason on the corrected record's audit event)."""
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            query_services.after_record_saved(*args)
+        except BaseException as error:  # re-raised in the test's thread
+            failed.append(error)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join()
+    if failed:
+        raise failed[0]
+
+
+def _journey_shot(page, name: str) -> None:
+    page.screenshot(path=str(Path(tempfile.gettempdir()) / f"journey_{name}.png"), full_page=True)
+
+
+# Six items one point below normal at month 6 (total 42; 41 once swallowing is corrected):
+# the month-12 form entered as all normal (48) is 7 above it, no item rising by 2.
+M06_SCORES = ALSFRS_NORMAL | {
+    "q1_speech": 3,
+    "q2_salivation": 3,
+    "q4_handwriting": 3,
+    "q6_dressing_hygiene": 3,
+    "q7_turning_in_bed": 3,
+    "q8_walking": 3,
+}
+
+
 def _as(browser, live_server, user, viewport=DESKTOP):
     context = browser.new_context(locale="en-GB", timezone_id="Asia/Tehran", viewport=viewport)
     page = context.new_page()
@@ -53,22 +97,20 @@ def _as(browser, live_server, user, viewport=DESKTOP):
 
 
 def test_verify_query_correct_close_sign_and_lock(
-    live_server, browser, monkeypatch, coordinator_a, monitor_a, site_a, trial
+    live_server, browser, monkeypatch, coordinator_a, monitor_a, site_a, trial, django_user_model
 ):
-    # The correction's after-commit work (answering the query) runs as the worker would.
-    monkeypatch.setattr(
-        tasks.after_record_saved, "delay", lambda *args: query_services.after_record_saved(*args)
-    )
+    # A save's after-commit work (answering queries, the edit checks) runs as the worker would.
+    monkeypatch.setattr(tasks.after_record_saved, "delay", _as_the_worker)
     today = timezone.localdate()
     participant = transplanted_participant(
-        coordinator_a, site_a, trial, on=today - timedelta(days=200), name="Reza Review"
+        coordinator_a, site_a, trial, on=today - timedelta(days=380), name="Reza Review"
     )
-    m06 = record_visit_date(
-        actor=coordinator_a,
-        visit=participant.visits.get(code="M06"),
-        actual_date=today - timedelta(days=10),
-    )
-    alsfrs = save_crf(coordinator_a, m06, AlsfrsR, ALSFRS_NORMAL)
+    m06, m12 = (participant.visits.get(code=code) for code in ("M06", "M12"))
+    assert m12.target_date <= today
+    m06 = record_visit_date(actor=coordinator_a, visit=m06, actual_date=m06.target_date)
+    m12 = record_visit_date(actor=coordinator_a, visit=m12, actual_date=m12.target_date)
+    alsfrs = save_crf(coordinator_a, m06, AlsfrsR, M06_SCORES)
+    assert not Query.objects.exists()  # month 6 is below screening: no check fires
     investigator = investigator_of(site_a)
     data_manager = member(Role.DATA_MANAGER, site_a)
     sites = f"{live_server.url}/sites/{site_a.code}"
@@ -92,6 +134,7 @@ def test_verify_query_correct_close_sign_and_lock(
     monitor.get_by_role("button", name="Open the query").click()
     monitor.wait_for_url(f"{sites}/queries/*/")
     query = Query.objects.get()
+    assert "3. Swallowing" in monitor.get_by_test_id("query-facts").inner_text()
 
     # The coordinator sees the verified form and its query on the matrix and the visit page.
     coordinator = _as(browser, live_server, coordinator_a)
@@ -140,6 +183,52 @@ def test_verify_query_correct_close_sign_and_lock(
         == 0
     )
 
+    # The coordinator enters month 12 as all normal: the total rose by 7 since month 6, and
+    # the edit check (run after the commit, as the worker would) raises its query.
+    m12_form_url = f"{participant_url}visits/{m12.pk}/forms/alsfrs_r/"
+    coordinator.goto(m12_form_url)
+    coordinator.wait_for_selector("form.crf-form")
+    coordinator.wait_for_load_state("domcontentloaded")
+    for name, score in ALSFRS_NORMAL.items():
+        coordinator.locator(f"input[name={name}][value='{score}']").check()
+    coordinator.get_by_label("Mark the form complete").check()
+    coordinator.get_by_role("button", name="Save").click()
+    coordinator.wait_for_selector("text=ALSFRS-R saved.")
+    m12_alsfrs = AlsfrsR.objects.get(visit=m12)
+    assert m12_alsfrs.total == 48
+    check_query = Query.objects.get(record_pk=m12_alsfrs.pk, record_type="alsfrs_r")
+    assert (check_query.check_key, check_query.status) == ("alsfrs_r_total_rise", "open")
+    coordinator.goto(m12_form_url)
+    assert "1 open query" in coordinator.get_by_test_id("record-queries").inner_text()
+    coordinator.get_by_test_id("record-queries").get_by_role("link", name="1 open query").click()
+    listed = coordinator.get_by_test_id("queries").inner_text()
+    assert "ALSFRS-R" in listed and "M12" in listed
+    _journey_shot(coordinator, "check_query_list")
+    coordinator.get_by_test_id("queries").get_by_role("link", name=str(check_query.pk)).click()
+    thread = coordinator.get_by_test_id("thread").inner_text()
+    assert "total rose from 41 at M06 to 48 at M12 (+7)" in thread
+    assert "Edit check" in thread
+    _journey_shot(coordinator, "check_query_open")
+
+    # ... and corrects two items from the record's page, with a reason: the rise is 5, and
+    # the check closes its query itself.
+    coordinator.get_by_test_id("record-link").click()
+    coordinator.wait_for_selector("form.crf-form")
+    coordinator.wait_for_load_state("domcontentloaded")
+    coordinator.locator("input[name=q1_speech][value='3']").check()
+    coordinator.locator("input[name=q2_salivation][value='3']").check()
+    coordinator.locator("#id_reason_for_change").fill("Speech and salivation misread, source 3")
+    coordinator.get_by_role("button", name="Save").click()
+    coordinator.wait_for_selector("text=ALSFRS-R saved.")
+    check_query.refresh_from_db()
+    assert check_query.status == QueryStatus.CLOSED and check_query.closed_by_check
+    coordinator.goto(f"{sites}/queries/{check_query.pk}/")
+    facts = coordinator.get_by_test_id("query-facts").inner_text()
+    assert "by the edit check" in facts
+    _journey_shot(coordinator, "check_query_closed")
+    coordinator.goto(m12_form_url)
+    assert "open query" not in coordinator.get_by_test_id("record-queries").inner_text()
+
     # The investigator signs the visit from the visit page.
     signer = _as(browser, live_server, investigator)
     signer.goto(visit_url)
@@ -178,6 +267,68 @@ def test_verify_query_correct_close_sign_and_lock(
         == "Locked"
     )
     _shot(coordinator, "participant_locked_desktop")
+
+    # A write through the read API is refused, with the coordinator's own token.
+    coordinator.goto(f"{live_server.url}/account/api-token/")
+    coordinator.get_by_role("button", name="Create a token").click()
+    token = coordinator.locator("#api-token").inner_text()
+    api = coordinator.request
+    headers = {"Authorization": f"Token {token}"}
+    api_url = f"{live_server.url}/api/v1/participants/{participant.pk}/"
+    assert api.get(api_url, headers=headers).status == 200
+    for write in (api.patch, api.put, api.delete):
+        assert write(api_url, headers=headers, data={"status": "withdrawn"}).status == 405
+    records_url = f"{live_server.url}/api/v1/forms/alsfrs_r/records/"
+    assert api.post(records_url, headers=headers, data={"q3_swallowing": 4}).status == 405
+
+    # The admin shows the locked record read-only, with its lock and no Save; a POST of the
+    # change form (with its CSRF token, as the browser would send it) is refused.
+    django_user_model.objects.create_superuser("root", "root@example.org", PASSWORD)
+    admin = browser.new_context(locale="en-GB", viewport=DESKTOP).new_page()
+    admin.goto(f"{live_server.url}/admin/login/")
+    admin.get_by_label("Username").fill("root")
+    admin.get_by_label("Password").fill(PASSWORD)
+    admin.get_by_role("button", name="Log in").click()
+    admin.wait_for_url(f"{live_server.url}/admin/")
+    meta = AlsfrsR._meta
+    change_url = f"{live_server.url}/admin/{meta.app_label}/{meta.model_name}/{alsfrs.pk}/change/"
+    admin.goto(change_url)
+    assert "Interim analysis" in admin.locator("h1, h2").all_inner_texts().__str__()
+    assert admin.locator("input[type=submit]").count() == 0
+    assert admin.locator("input[name=q3_swallowing], select[name=q3_swallowing]").count() == 0
+    _journey_shot(admin, "admin_locked")
+    csrf = next(c["value"] for c in admin.context.cookies() if c["name"] == "csrftoken")
+    refused = admin.request.post(
+        change_url,
+        form={"csrfmiddlewaretoken": csrf, "q3_swallowing": "4"},
+        headers={"Referer": change_url},
+    )
+    assert refused.status == 403
+    alsfrs.refresh_from_db()
+    assert alsfrs.q3_swallowing == 3
+
+    # The form's history: the entry, the correction (4 → 3) by the coordinator with the
+    # reason, through the page.
+    monitor.goto(f"{sites}/audit/records/alsfrs_r/{alsfrs.pk}/")
+    entries = monitor.get_by_test_id("audit-entries")
+    _journey_shot(monitor, "history_m06")
+    rows = entries.locator("tbody tr")
+    kinds = [rows.nth(i).get_attribute("data-kind") for i in range(rows.count())]
+    assert "insert" in kinds and "update" in kinds
+    correction = entries.locator("tr[data-kind=update]", has_text="Transcription error")
+    assert correction.count() == 1
+    text = " ".join(correction.inner_text().split())
+    assert "3. Swallowing 4 · Normal eating habits → 3 · Early eating problems" in text, text
+    assert coordinator_a.username in text or coordinator_a.get_full_name() in text, text
+    inserted = " ".join(entries.locator("tr[data-kind=insert]").inner_text().split())
+    assert "3. Swallowing 4" in inserted, inserted
+    _journey_shot(monitor, "history_m06")
+    monitor.goto(f"{sites}/audit/records/alsfrs_r/{m12_alsfrs.pk}/")
+    text = " ".join(monitor.get_by_test_id("audit-entries").inner_text().split())
+    assert re.search(r"1\. Speech 4 · [^→]+ → 3 · ", text), text
+    assert re.search(r"2\. Salivation 4 · [^→]+ → 3 · ", text), text
+    assert "Speech and salivation misread, source 3" in text
+    _journey_shot(monitor, "history_m12")
 
     phone = _as(browser, live_server, coordinator_a, viewport=PHONE)
     for name, url in (
