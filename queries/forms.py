@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from queries.models import QueryStatus
-from queries.selectors import field_label
+from queries.selectors import field_label, record_label
 from queries.services import MESSAGE_MAX_LENGTH, Action
 from trials import checks, records
 from trials.forms import CrispyFields
@@ -74,7 +74,9 @@ class FilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [("", _("Any role")), *Role.choices]  # type: ignore[attr-defined]
-        types = sorted(((t.key, t.label) for t in records.all_types()), key=lambda c: str(c[1]))
+        types = sorted(
+            ((t.key, record_label(t, t.key)) for t in records.all_types()), key=lambda c: c[1]
+        )
         self.fields["record_type"].choices = [("", _("Any record")), *types]  # type: ignore[attr-defined]
         self.fields["check"].choices = [  # type: ignore[attr-defined]
             ("", _("Anyone")),

@@ -75,3 +75,9 @@ def test_open_query_form_offers_labels(queries, m06, client_for, monitor_a):
     url = reverse("query-open", args=["ISF"]) + f"?record=vitals&record_pk={on_weight.record_pk}"
     form = client_for(monitor_a).get(url).content.decode()
     assert '<option value="weight_kg">Weight (kg)</option>' in form
+
+
+def test_the_list_filter_names_record_types_by_their_labels(queries, client_for, monitor_a):
+    page = client_for(monitor_a).get(reverse("query-list", args=["ISF"])).content.decode()
+    assert '<option value="vitals">Vital signs and weight</option>' in page
+    assert '<option value="visit">Visit</option>' in page
