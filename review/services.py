@@ -29,6 +29,7 @@ from review.models import (
 )
 from trials import permissions, records
 from trials.records import RecordType
+from trials.signing import confirms_identity
 
 
 def _require(actor, capability: str, site) -> None:
@@ -170,9 +171,7 @@ def verify(
 
 
 def _check_password(actor, password: str) -> None:
-    # The same check as the eligibility override and the safety assessment: the signer's
-    # own password, typed again now (the second factor joins it in step 12).
-    if not password or not actor.check_password(password):
+    if not confirms_identity(actor, password):
         raise ValidationError({"password": _("The password is not correct.")})
 
 

@@ -40,6 +40,7 @@ from safety.models import (
     VisitSafetyReview,
 )
 from trials import checks, permissions
+from trials.signing import confirms_identity
 from visits.models import Visit
 
 R = TypeVar("R", AdverseEvent, ConcomitantMedication)
@@ -434,7 +435,7 @@ def assess_adverse_event(
     if not permissions.can(actor, permissions.REVIEW_AND_SIGN, participant.site):
         raise PermissionDenied
     locked = AdverseEvent.objects.select_for_update(of=("self",)).get(pk=event.pk)
-    if not password or not actor.check_password(password):
+    if not confirms_identity(actor, password):
         raise ValidationError(
             {"password": _("The password is not correct: the assessment was not signed.")}
         )

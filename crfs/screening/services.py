@@ -22,6 +22,7 @@ from participants import services as participant_services
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from trials import permissions
+from trials.signing import confirms_identity
 
 
 def _locked_checklist(participant: Participant) -> Eligibility:
@@ -53,7 +54,7 @@ def override_eligibility(
     reason = reason.strip()
     if not reason:
         errors["reason"] = _("Give the reason for the override.")
-    if not password or not actor.check_password(password):
+    if not confirms_identity(actor, password):
         errors["password"] = _("The password is not correct: the override was not signed.")
     if errors:
         raise ValidationError(errors)
