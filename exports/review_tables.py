@@ -220,7 +220,7 @@ def queries_table(ctx: Context) -> Table:
                 "review",
                 source="queries.Query.id",
             ),
-            _record_key(ctx, "'query'", "r.id") if ctx.deid else "r.id::text",
+            _record_key(ctx, "'query'", "r.id"),
         ),
         (
             Variable(
@@ -487,7 +487,7 @@ def signatures_table(ctx: Context) -> Table:
                 "review",
                 source="review.Signature.id",
             ),
-            _record_key(ctx, "'signature'", "r.id") if ctx.deid else "r.id::text",
+            _record_key(ctx, "'signature'", "r.id"),
         ),
         (
             Variable(
