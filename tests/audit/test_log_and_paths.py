@@ -4,6 +4,7 @@ every change: page, API, admin, management command, Celery task."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from datetime import date, timedelta
 
@@ -13,7 +14,6 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from audit.context import AuditContextMiddleware
 from config.celery import app as celery_app
@@ -31,8 +31,7 @@ def context_of(model, **filters) -> dict:
     return event.pgh_context.metadata
 
 
-@pytest.fixture
-def two_sites(coordinator_a, coordinator_b, site_a, site_b, trial):
+def register_two(coordinator_a, coordinator_b, site_a, site_b, trial):
     here = register(coordinator_a, site_a, trial, screened_on=date(2026, 3, 1), name="Here Person")
     there = register(
         coordinator_b, site_b, trial, screened_on=date(2026, 3, 1), name="There Person"
@@ -40,10 +39,18 @@ def two_sites(coordinator_a, coordinator_b, site_a, site_b, trial):
     return here, there
 
 
+@pytest.fixture
+def two_sites(coordinator_a, coordinator_b, site_a, site_b, trial):
+    return register_two(coordinator_a, coordinator_b, site_a, site_b, trial)
+
+
 def test_a_monitor_reads_the_sites_log_and_filters_it(
-    two_sites, monitor_a, coordinator_a, client_for
+    time_machine, coordinator_a, coordinator_b, site_a, site_b, trial, monitor_a, client_for
 ):
-    here, there = two_sites
+    # 20:45 UTC is already tomorrow in Tehran: the date filter counts the site's days, not
+    # the server's (this test once failed in CI run at that hour, comparing with UTC's day).
+    time_machine.move_to(dt.datetime(2026, 11, 30, 20, 45, tzinfo=dt.UTC), tick=False)
+    here, there = register_two(coordinator_a, coordinator_b, site_a, site_b, trial)
     client = client_for(monitor_a)
     url = reverse("audit-log", args=["ISF"])
     html = client.get(url).content.decode()
@@ -61,7 +68,12 @@ def test_a_monitor_reads_the_sites_log_and_filters_it(
     )
     assert "No change recorded." in client.get(url, {"record_type": consent_key}).content.decode()
     # By date, in the site's days.
-    today = timezone.localdate()
+    today = here.site.local_today()
+    assert today == date(2026, 12, 1)
+    assert (
+        "No change recorded."
+        in client.get(url, {"start": "2026-11-30", "end": "2026-11-30"}).content.decode()
+    )
     assert (
         here.screening_number
         in client.get(url, {"start": today.isoformat(), "end": today.isoformat()}).content.decode()

@@ -6,7 +6,6 @@ import os
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from crfs.alsfrs_r.models import AlsfrsR
 from tests.factories import PASSWORD, transplanted_participant
@@ -27,11 +26,11 @@ def test_coordinator_types_an_alsfrs_r_without_the_mouse(
     live_server, page, coordinator_a, site_a, trial
 ):
     participant = transplanted_participant(
-        coordinator_a, site_a, trial, on=timezone.localdate() - timedelta(days=200)
+        coordinator_a, site_a, trial, on=site_a.local_today() - timedelta(days=200)
     )
     m06 = participant.visits.get(code="M06")
     record_visit_date(
-        actor=coordinator_a, visit=m06, actual_date=timezone.localdate() - timedelta(days=10)
+        actor=coordinator_a, visit=m06, actual_date=site_a.local_today() - timedelta(days=10)
     )
 
     log_in(page, live_server.url, coordinator_a.username)

@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from crfs.emg.models import Emg, EmgMuscleFinding
 from crfs.qol.models import Alsaq40
@@ -35,11 +34,11 @@ def shot(name: str) -> str:
 @pytest.fixture
 def m06_url(live_server, coordinator_a, site_a, trial):
     participant = transplanted_participant(
-        coordinator_a, site_a, trial, on=timezone.localdate() - timedelta(days=200)
+        coordinator_a, site_a, trial, on=site_a.local_today() - timedelta(days=200)
     )
     m06 = participant.visits.get(code="M06")
     record_visit_date(
-        actor=coordinator_a, visit=m06, actual_date=timezone.localdate() - timedelta(days=10)
+        actor=coordinator_a, visit=m06, actual_date=site_a.local_today() - timedelta(days=10)
     )
     return m06, (
         f"{live_server.url}/sites/{site_a.code}/participants/{participant.pk}/visits/{m06.pk}/forms"

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from crfs.fvc.models import Fvc
 from crfs.screening.services import record_screen_failure
@@ -25,7 +24,7 @@ def test_a_coordinator_corrects_the_height_and_sees_fvc_percent_predicted_change
     live_server, page, coordinator_a, site_a, trial
 ):
     person = register(
-        coordinator_a, site_a, trial, screened_on=timezone.localdate() - timedelta(days=2)
+        coordinator_a, site_a, trial, screened_on=site_a.local_today() - timedelta(days=2)
     )
     screen_eligible(coordinator_a, person)
     before = Fvc.objects.get(visit__participant=person).percent_predicted
@@ -62,7 +61,7 @@ def test_a_coordinator_corrects_the_height_and_sees_fvc_percent_predicted_change
 def test_a_wrong_onset_region_is_corrected_and_the_screen_failure_undone(
     live_server, page, coordinator_a, site_a, trial
 ):
-    today = timezone.localdate()
+    today = site_a.local_today()
     person = register(
         coordinator_a, site_a, trial, screened_on=today - timedelta(days=2), onset_region="bulbar"
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from crfs.alsfrs_r.models import AlsfrsR
 from tests.e2e.test_alsfrs_entry import log_in
@@ -20,11 +19,11 @@ def test_a_refused_save_puts_the_focus_on_the_error_summary(
     live_server, page, coordinator_a, site_a, trial
 ):
     participant = transplanted_participant(
-        coordinator_a, site_a, trial, on=timezone.localdate() - timedelta(days=200)
+        coordinator_a, site_a, trial, on=site_a.local_today() - timedelta(days=200)
     )
     m06 = participant.visits.get(code="M06")
     record_visit_date(
-        actor=coordinator_a, visit=m06, actual_date=timezone.localdate() - timedelta(days=10)
+        actor=coordinator_a, visit=m06, actual_date=site_a.local_today() - timedelta(days=10)
     )
     log_in(page, live_server.url, coordinator_a.username)
     page.goto(

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from crfs.alsfrs_r.models import AlsfrsR
 from queries import services as query_services
@@ -101,7 +100,7 @@ def test_verify_query_correct_close_sign_and_lock(
 ):
     # A save's after-commit work (answering queries, the edit checks) runs as the worker would.
     monkeypatch.setattr(tasks.after_record_saved, "delay", _as_the_worker)
-    today = timezone.localdate()
+    today = site_a.local_today()
     participant = transplanted_participant(
         coordinator_a, site_a, trial, on=today - timedelta(days=380), name="Reza Review"
     )

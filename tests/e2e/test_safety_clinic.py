@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from reminders import tasks
 from safety.models import AdverseEvent
@@ -37,7 +36,7 @@ def test_a_coordinator_records_a_serious_event_at_m06_from_the_matrix(
     # The alert is sent in this process rather than through a broker another stack may read.
     monkeypatch.setattr(tasks, "dispatch_send", tasks.send_reminder)
     investigator = investigator_of(site_a)
-    today = timezone.localdate()
+    today = site_a.local_today()
     participant = transplanted_participant(
         coordinator_a, site_a, trial, on=today - timedelta(days=200), name="Sara Safety"
     )

@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from crfs.alsfrs_r.models import AlsfrsR
 from tests.e2e.test_alsfrs_entry import log_in
@@ -34,7 +33,7 @@ def _page_scroll_width(page) -> int:
 def test_attendance_completeness_and_the_matrix_on_desktop_and_phone(
     live_server, page, coordinator_a, site_a, trial
 ):
-    today = timezone.localdate()
+    today = site_a.local_today()
     participant = transplanted_participant(
         coordinator_a, site_a, trial, on=today - timedelta(days=200), name="Maryam Matrix"
     )
