@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic import selectors
+from clinic.panels import participant_panels
 from crfs.eligibility.selectors import screening_checklist
 from crfs.entry import has_consent
 from crfs.screening import selectors as screening_selectors
@@ -124,6 +125,7 @@ def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             "today": today,
             "timeline": timeline,
             "matrix": selectors.subject_matrix(timeline),
+            "panels": participant_panels(request, participant),
             "safety": selectors.safety_summary(participant),
             "may_report_events": may_enter and "adverse_events" in asked,
             "may_add_conmeds": may_enter and "conmeds" in asked,

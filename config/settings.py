@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "exports",
+    "reports",
 ]
 # seed_demo, the demo team and participants: development and benchmarks, not production.
 ECRF_DEMO = env.bool("ECRF_DEMO", default=DEBUG)

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    """Pictures of the study and its numbers: the dashboard, participant trajectories, the
+    cohort view and the casebook PDF. Reads every app below it; nothing imports it."""
+
+    name = "reports"
+    verbose_name = _("Reports")
+    default_auto_field = "django.db.models.BigAutoField"
