@@ -8,7 +8,8 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         """The access log listens to Django's auth signals, django-axes' lockouts and the
-        team services; audit contexts learn the path of commands and Celery tasks."""
+        team services; audit contexts learn the path of Celery tasks (commands set theirs:
+        trials.history.AuditedCommand and manage.py)."""
         from axes.signals import user_locked_out
         from celery.signals import task_postrun, task_prerun
         from django.contrib.auth.signals import (
@@ -31,6 +32,5 @@ class AuditConfig(AppConfig):
         hooks.connect(PANELS, home.audit_panel)
         task_prerun.connect(context.task_started, dispatch_uid="audit.task_started")
         task_postrun.connect(context.task_ended, dispatch_uid="audit.task_ended")
-        context.record_command_paths()
         # Database set-up, not a reaction to data: every event table's unconditional guard.
         post_migrate.connect(triggers.install, sender=self, dispatch_uid="audit.triggers")

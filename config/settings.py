@@ -103,8 +103,8 @@ PGHISTORY_DEFAULT_TRACKERS = (
     pghistory.DeleteEvent(),
 )
 PGHISTORY_APPEND_ONLY = True
-# Adds the running management command's or Celery task's name to every context (audit.context).
-PGHISTORY_JSON_ENCODER = "audit.context.PathEncoder"
+# Adds the running management command's or Celery task's name to every context (trials.history).
+PGHISTORY_JSON_ENCODER = "trials.history.PathEncoder"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from demo.participants import load_demo_participants
+from trials.history import AuditedCommand
 from trials.models import Site, Trial
 from trials.protocols import DEFAULT_NCT_ID
 from trials.protocols.nct02116634 import ISFAHAN
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Create demo participants at the Isfahan site in different states (development only)."
 
     def add_arguments(self, parser):

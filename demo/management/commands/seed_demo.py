@@ -2,10 +2,11 @@ import os
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from demo.seed import seed_participants, synthetic_participants
 from queries.tasks import run_all_checks
+from trials.history import AuditedCommand
 from trials.models import Membership, Role, Site, Trial
 from trials.protocols import DEFAULT_NCT_ID
 
@@ -19,7 +20,7 @@ def default_jobs(participants: int, cores: int | None = None) -> int:
     return cores if participants >= PARALLEL_FROM else 1
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Create N realistic synthetic participants (deterministic for a seed) at a site through "
         "the entry services: every outcome form the protocol expects (ALSFRS-R, FVC, vital "

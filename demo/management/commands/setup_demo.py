@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from demo.team import load_demo_team
+from trials.history import AuditedCommand
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Load the protocol, create the demo site, one demo user per role, demo participants and "
         "20 synthetic participants with scores (development only), and print the logins."

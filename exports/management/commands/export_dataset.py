@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from crfs import registry
 from exports import selectors, services
@@ -14,10 +14,11 @@ from exports.safety_tables import SAFETY_TABLES
 from exports.tables import visit_codelist
 from participants.choices import ParticipantStatus
 from trials import permissions
+from trials.history import AuditedCommand
 from trials.models import Site
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Write a dataset export bundle (zip) to --output. With --user the export is scoped "
         "to the sites where that user may export, and logged under their name."

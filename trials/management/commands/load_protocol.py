@@ -1,11 +1,10 @@
-from django.core.management.base import BaseCommand
-
 from trials import services
+from trials.history import AuditedCommand
 from trials.protocols import DEFAULT_NCT_ID, PROTOCOLS
 from trials.protocols.nct02116634 import ISFAHAN
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Load a trial from its protocol definition, and its Isfahan site (idempotent)."
 
     def add_arguments(self, parser):
