@@ -1,0 +1,442 @@
+# ruff: noqa: S608 - table names come from _meta, timepoints are constants, filter values are parameters
+"""The cohort view's numbers: every transplanted participant's ALSFRS-R total and FVC %
+predicted at baseline and the follow-ups, change from baseline per visit, and each one's
+slope after the transplantation against the pre-treatment ΔFS.
+
+Everything is aggregated in PostgreSQL from one long relation (participant x visit x
+outcome, built by `_obs_sql`), so the page answers in the same few queries for 3 or 10,000
+participants:
+
+- `change_table`: per outcome and visit, n, mean, SD, median, quartiles and the missing
+  values counted by reason (one query, GROUPING SETS adds the visit's mean ± SE of the values
+  themselves for the spaghetti);
+- `participant_slopes`: per participant, the least-squares slope (`regr_slope`) of each
+  outcome over months from the transplantation, and the baseline ΔFS (one query);
+- `points`: the values for drawing the individual lines (one query, only run when the cohort
+  is small enough to draw them: `DRAW_LIMIT`).
+
+Definitions (the page's help text says the same):
+- Timepoints: the scheduled visits BL, M06, M12, M18 and M24; unscheduled visits are not used.
+- A value is usable when its visit is dated and the form stores it (the ALSFRS-R total needs
+  all twelve items; FVC % predicted its inputs), complete or still in progress.
+- x = months from the transplantation = (visit date - transplantation date) / 30.4375 (the
+  mean Gregorian month, as ΔFS and the trajectories count months); a visit done out of its
+  window counts at its visit and at its own date.
+- Slope: ordinary least squares of the value on x over the usable points of BL and the
+  follow-ups; fewer than two points, no slope. ΔFS: stored with the baseline ALSFRS-R
+  ((48 - total) / months from symptom onset, a partial onset date imputed mid-period by
+  crfs.alsfrs_r.scoring.delta_fs). The scatter compares rates of loss: -slope against ΔFS.
+- Change from baseline: the visit's value minus the baseline value of the same participant.
+  SD is the sample SD (n - 1); median and quartiles are PostgreSQL's percentile_cont, linear
+  interpolation between the closest ranks (the same as Python's
+  statistics.quantiles(method="inclusive")).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from crfs.alsfrs_r.models import AlsfrsR
+from crfs.base import MissingReason
+from crfs.fvc.models import Fvc
+from participants.models import AlsHistory, EndOfStudy, Participant
+from participants.partial_dates import DAYS_PER_MONTH
+from trials.models import Site
+from visits.models import Transplantation, Visit
+
+# (code, nominal months from the transplantation)
+TIMEPOINTS: tuple[tuple[str, int], ...] = (
+    ("BL", 0),
+    ("M06", 6),
+    ("M12", 12),
+    ("M18", 18),
+    ("M24", 24),
+)
+BASELINE = "BL"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    label: Promise
+    unit: Promise
+    axis: Promise
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("alsfrs_r", _("ALSFRS-R total"), _("points"), _("ALSFRS-R total (points, 0-48)")),
+    Outcome("fvc", _("FVC % predicted"), _("% predicted"), _("FVC (% predicted)")),
+)
+OUTCOME_BY_KEY = {o.key: o for o in OUTCOMES}
+
+# More participants than this and the page draws the mean ± SE and the slope summary only:
+# a line per participant is unreadable long before, and the per-participant numbers are in
+# the participants' CSV.
+DRAW_LIMIT = 100
+
+# Why a value is missing, in the order the table lists them. The SQL below assigns exactly
+# one per participant, visit and outcome, the first that applies.
+MISSING_REASONS: tuple[tuple[str, Promise], ...] = (
+    ("visit_missed", _("visit missed")),
+    ("ended_withdrawn", _("withdrawn before the visit")),
+    ("ended_died", _("died before the visit")),
+    ("ended_lost_to_follow_up", _("lost to follow-up before the visit")),
+    ("ended_completed", _("study completed before the visit")),
+    ("not_expected", _("visit not expected")),
+    ("overdue", _("overdue (window closed, no visit date)")),
+    ("window_open", _("window open, not yet done")),
+    ("not_yet_due", _("not yet due")),
+    ("form_not_entered", _("visit done, form not entered")),
+    ("form_not_done", _("form: not done")),
+    ("form_refused", _("form: refused")),
+    ("form_unknown", _("form: unknown")),
+    ("form_not_applicable", _("form: not applicable")),
+    ("form_incomplete", _("form in progress without the value")),
+    ("not_derived", _("form complete, value not derivable")),
+    ("no_visit", _("no such visit")),
+    ("no_baseline", _("no baseline value")),
+)
+REASON_LABELS = dict(MISSING_REASONS)
+# A form's missing-data reasons, the first found in this order names the form's reason.
+_FORM_REASONS = (
+    MissingReason.NOT_DONE,
+    MissingReason.REFUSED,
+    MissingReason.UNKNOWN,
+    MissingReason.NOT_APPLICABLE,
+)
+
+KINGS_NONE = "none"
+KINGS_STAGES = ("1", "2", "3", "4A", "4B", "5")
+
+
+@dataclass(frozen=True)
+class CohortFilter:
+    """Which participants: `site_ids` already limited to the user's sites."""
+
+    sites: Sequence[Site]
+    onset_region: str | None = None
+    kings_stage: str | None = None  # a stage, KINGS_NONE (not staged at baseline) or None
+
+
+def _params(flt: CohortFilter) -> dict[str, Any]:
+    kings = flt.kings_stage
+    return {
+        "site_ids": [s.pk for s in flt.sites],
+        # Each site's own today decides "overdue" / "window open" / "not yet due".
+        "site_days": [s.local_today() for s in flt.sites],
+        "region": flt.onset_region,
+        "kings": "" if kings == KINGS_NONE else kings,
+        "days_per_month": DAYS_PER_MONTH,
+    }
+
+
+def _reason_case(form: str) -> str:
+    """The form's first missing-data reason (answers' reasons are kept in a JSON map)."""
+    return "".join(
+        f"WHEN jsonb_path_exists({form}.missing_reasons, '$.* ? (@ == \"{r.value}\")') "
+        f"THEN 'form_{r.value}' "
+        for r in _FORM_REASONS
+    )
+
+
+def _obs_sql() -> str:
+    """The long relation: one row per participant x timepoint x outcome, with the value,
+    the months from the transplantation, out of window, and why a value is missing."""
+    p, t, h = Participant._meta.db_table, Transplantation._meta.db_table, AlsHistory._meta.db_table
+    eos, v = EndOfStudy._meta.db_table, Visit._meta.db_table
+    a, f = AlsfrsR._meta.db_table, Fvc._meta.db_table
+    s = Site._meta.db_table
+    timepoints = ", ".join(
+        f"('{code}', {months}, {i})" for i, (code, months) in enumerate(TIMEPOINTS)
+    )
+    return f"""
+    WITH site_day AS (
+        SELECT * FROM unnest(%(site_ids)s::bigint[], %(site_days)s::date[]) AS d(site_id, today)
+    ),
+    cohort AS (
+        SELECT p.id AS pid, p.study_id, s.code AS site_code, tx.performed_on AS tx_on,
+               sd.today, h.onset_region, eos.outcome AS end_outcome,
+               bla.kings_stage AS bl_kings, bla.delta_fs AS bl_delta_fs,
+               bla.delta_fs_onset_imputed AS bl_delta_fs_imputed
+        FROM {p} p
+        JOIN {t} tx ON tx.participant_id = p.id
+        JOIN site_day sd ON sd.site_id = p.site_id
+        JOIN {s} s ON s.id = p.site_id
+        LEFT JOIN {h} h ON h.participant_id = p.id
+        LEFT JOIN {eos} eos ON eos.participant_id = p.id
+        LEFT JOIN {v} blv ON blv.participant_id = p.id AND blv.code = '{BASELINE}'
+             AND blv.sequence = 0
+        LEFT JOIN {a} bla ON bla.visit_id = blv.id
+        WHERE (%(region)s::text IS NULL OR h.onset_region = %(region)s::text)
+          AND (%(kings)s::text IS NULL OR coalesce(bla.kings_stage, '') = %(kings)s::text)
+    ),
+    obs AS (
+        SELECT c.pid, tp.code, tp.ord, o.outcome,
+               CASE WHEN v.actual_date IS NOT NULL THEN o.value END AS value,
+               (v.actual_date - c.tx_on) / %(days_per_month)s::float8 AS months,
+               coalesce(v.actual_date < v.window_start OR v.actual_date > v.window_end, false)
+                   AS out_of_window,
+               CASE
+                 WHEN v.actual_date IS NOT NULL AND o.value IS NOT NULL THEN 'present'
+                 WHEN v.id IS NULL THEN 'no_visit'
+                 WHEN v.status = 'missed' THEN 'visit_missed'
+                 WHEN v.status = 'not_expected' AND c.end_outcome IS NOT NULL
+                     THEN 'ended_' || c.end_outcome
+                 WHEN v.status = 'not_expected' THEN 'not_expected'
+                 WHEN v.actual_date IS NULL AND v.window_end < c.today THEN 'overdue'
+                 WHEN v.actual_date IS NULL AND v.window_start <= c.today THEN 'window_open'
+                 WHEN v.actual_date IS NULL THEN 'not_yet_due'
+                 WHEN o.form_id IS NULL THEN 'form_not_entered'
+                 WHEN o.outcome = 'alsfrs_r' THEN CASE {_reason_case("a")}
+                     WHEN a.status = 'in_progress' THEN 'form_incomplete' ELSE 'not_derived' END
+                 ELSE CASE {_reason_case("f")}
+                     WHEN f.status = 'in_progress' THEN 'form_incomplete' ELSE 'not_derived' END
+               END AS category
+        FROM cohort c
+        CROSS JOIN (VALUES {timepoints}) AS tp(code, nominal, ord)
+        LEFT JOIN {v} v ON v.participant_id = c.pid AND v.code = tp.code AND v.sequence = 0
+        LEFT JOIN {a} a ON a.visit_id = v.id
+        LEFT JOIN {f} f ON f.visit_id = v.id
+        CROSS JOIN LATERAL (VALUES
+            ('alsfrs_r', a.total::float8, a.id),
+            ('fvc', f.percent_predicted::float8, f.id)
+        ) AS o(outcome, value, form_id)
+    ),
+    chg AS (
+        SELECT obs.*,
+               max(value) FILTER (WHERE code = '{BASELINE}') OVER w AS baseline,
+               max(category) FILTER (WHERE code = '{BASELINE}') OVER w AS baseline_category
+        FROM obs
+        WINDOW w AS (PARTITION BY pid, outcome)
+    )
+    """
+
+
+# --- the change-from-baseline table ---------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """One outcome at one visit: at baseline the values, later their change from baseline."""
+
+    outcome: Outcome
+    code: str
+    nominal_months: int
+    n: int = 0
+    mean: float | None = None
+    sd: float | None = None
+    median: float | None = None
+    q1: float | None = None
+    q3: float | None = None
+    out_of_window: int = 0
+    missing: dict[str, int] = field(default_factory=dict)
+    # mean ± SE of the values themselves (not the change): the spaghetti's summary line
+    value_n: int = 0
+    value_mean: float | None = None
+    value_se: float | None = None
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.code == BASELINE
+
+    @property
+    def missing_total(self) -> int:
+        return sum(self.missing.values())
+
+    @property
+    def missing_labelled(self) -> list[tuple[str, int]]:
+        return [
+            (str(label), self.missing[k]) for k, label in MISSING_REASONS if self.missing.get(k)
+        ]
+
+
+def change_table(flt: CohortFilter) -> list[Summary]:
+    """Per outcome and visit: n, mean, SD, median and quartiles of the change from baseline
+    (at baseline: of the values), missing by reason; and the visit's mean ± SE of the values."""
+    sql = (
+        _obs_sql()
+        + """
+    , stat AS (
+        SELECT outcome, code, value,
+               CASE WHEN code = 'BL' THEN category
+                    WHEN category <> 'present' THEN category
+                    WHEN baseline_category <> 'present' THEN 'no_baseline'
+                    ELSE 'present' END AS change_category,
+               CASE WHEN code = 'BL' THEN value ELSE value - baseline END AS stat,
+               out_of_window
+        FROM chg
+    )
+    SELECT outcome, code, change_category, grouping(change_category) AS whole_visit,
+           count(*), avg(stat), stddev_samp(stat),
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY stat),
+           percentile_cont(0.25) WITHIN GROUP (ORDER BY stat),
+           percentile_cont(0.75) WITHIN GROUP (ORDER BY stat),
+           count(*) FILTER (WHERE out_of_window),
+           count(value), avg(value), stddev_samp(value)
+    FROM stat
+    GROUP BY GROUPING SETS ((outcome, code, change_category), (outcome, code))
+    """
+    )
+    rows: dict[tuple[str, str], Summary] = {
+        (o.key, code): Summary(o, code, months) for o in OUTCOMES for code, months in TIMEPOINTS
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(flt))
+        for (
+            outcome,
+            code,
+            category,
+            whole_visit,
+            count,
+            mean,
+            sd,
+            median,
+            q1,
+            q3,
+            out_of_window,
+            value_n,
+            value_mean,
+            value_sd,
+        ) in cursor.fetchall():
+            summary = rows[(outcome, code)]
+            if whole_visit:
+                summary.value_n = value_n
+                summary.value_mean = value_mean
+                summary.value_se = value_sd / math.sqrt(value_n) if value_sd is not None else None
+            elif category == "present":
+                summary.n, summary.mean, summary.sd = count, mean, sd
+                summary.median, summary.q1, summary.q3 = median, q1, q3
+                summary.out_of_window = out_of_window
+            else:
+                summary.missing[category] = count
+    return list(rows.values())
+
+
+# --- per participant -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParticipantSlope:
+    participant_id: int
+    study_id: str
+    site_code: str
+    onset_region: str
+    baseline_kings: str
+    delta_fs: float | None
+    delta_fs_imputed: bool | None
+    alsfrs_points: int
+    alsfrs_slope: float | None  # points per month (negative: loss)
+    fvc_points: int
+    fvc_slope: float | None  # % predicted per month
+    end_outcome: str
+
+    @property
+    def alsfrs_loss_rate(self) -> float | None:
+        """Points lost per month after the transplantation, comparable with ΔFS."""
+        return None if self.alsfrs_slope is None else -self.alsfrs_slope
+
+    @property
+    def no_slope_reason(self) -> str:
+        if self.alsfrs_slope is not None:
+            return ""
+        return str(_("fewer than 2 usable ALSFRS-R totals (%(n)s)") % {"n": self.alsfrs_points})
+
+    @property
+    def no_delta_fs_reason(self) -> str:
+        return "" if self.delta_fs is not None else str(_("no ΔFS at baseline"))
+
+
+def participant_slopes(flt: CohortFilter) -> list[ParticipantSlope]:
+    """Every participant of the cohort with their slopes and baseline ΔFS, by study ID."""
+    sql = (
+        _obs_sql()
+        + """
+    SELECT c.pid, c.study_id, c.site_code, coalesce(c.onset_region, ''),
+           coalesce(c.bl_kings, ''), c.bl_delta_fs, c.bl_delta_fs_imputed,
+           fit.alsfrs_n, fit.alsfrs_slope, fit.fvc_n, fit.fvc_slope,
+           coalesce(c.end_outcome, '')
+    FROM cohort c
+    JOIN (
+        SELECT pid,
+               count(value) FILTER (WHERE outcome = 'alsfrs_r') AS alsfrs_n,
+               regr_slope(value, months) FILTER (WHERE outcome = 'alsfrs_r') AS alsfrs_slope,
+               count(value) FILTER (WHERE outcome = 'fvc') AS fvc_n,
+               regr_slope(value, months) FILTER (WHERE outcome = 'fvc') AS fvc_slope
+        FROM obs GROUP BY pid
+    ) fit ON fit.pid = c.pid
+    ORDER BY c.study_id
+    """
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(flt))
+        return [ParticipantSlope(*row) for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class Observation:
+    participant_id: int
+    code: str
+    outcome: str
+    months: float
+    value: float
+    out_of_window: bool
+
+
+def points(flt: CohortFilter) -> list[Observation]:
+    """The usable values, by participant and visit order (for lines and the CSV)."""
+    sql = (
+        _obs_sql()
+        + """
+    SELECT pid, code, outcome, months, value, out_of_window FROM obs
+    WHERE value IS NOT NULL ORDER BY pid, outcome, ord
+    """
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(flt))
+        return [Observation(*row) for row in cursor.fetchall()]
+
+
+def by_participant(observations: Iterable[Observation]) -> dict[int, list[Observation]]:
+    grouped: dict[int, list[Observation]] = {}
+    for obs in observations:
+        grouped.setdefault(obs.participant_id, []).append(obs)
+    return grouped
+
+
+@dataclass(frozen=True)
+class SlopeSummary:
+    """The scatter in numbers, for any cohort size."""
+
+    participants: int
+    with_slope: int
+    compared: int  # slope and ΔFS
+    slower: int  # losing fewer points per month than before the transplantation
+    mean_loss_rate: float | None
+    mean_delta_fs: float | None
+
+
+def slope_summary(slopes: Sequence[ParticipantSlope]) -> SlopeSummary:
+    compared = [s for s in slopes if s.alsfrs_loss_rate is not None and s.delta_fs is not None]
+    rates = [s.alsfrs_loss_rate for s in compared if s.alsfrs_loss_rate is not None]
+    dfs = [s.delta_fs for s in compared if s.delta_fs is not None]
+    return SlopeSummary(
+        participants=len(slopes),
+        with_slope=sum(1 for s in slopes if s.alsfrs_slope is not None),
+        compared=len(compared),
+        slower=sum(
+            1
+            for s in compared
+            if s.alsfrs_loss_rate is not None
+            and s.delta_fs is not None
+            and s.alsfrs_loss_rate < s.delta_fs
+        ),
+        mean_loss_rate=sum(rates) / len(rates) if rates else None,
+        mean_delta_fs=sum(dfs) / len(dfs) if dfs else None,
+    )
