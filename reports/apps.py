@@ -9,3 +9,10 @@ class ReportsConfig(AppConfig):
     name = "reports"
     verbose_name = _("Reports")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from clinic.panels import PARTICIPANT_PANELS
+        from reports.casebook_panel import casebook_panel
+        from trials.hooks import connect
+
+        connect(PARTICIPANT_PANELS, casebook_panel)

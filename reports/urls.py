@@ -6,3 +6,7 @@ urlpatterns: list[URLPattern] = []
 from reports import cohort_urls  # noqa: E402 - the cohort view's routes, in their own module
 
 urlpatterns += cohort_urls.urlpatterns
+
+from reports import casebook_urls  # noqa: E402 - the casebook's routes, in their own module
+
+urlpatterns += casebook_urls.urlpatterns

@@ -1,0 +1,134 @@
+"""Writes of the casebook: make a job, run it (write the PDF, store it with its sha256)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
+from django.db import transaction
+from django.utils import timezone, translation
+
+from audit.models import AccessKind
+from audit.services import log_access
+from participants.models import Participant
+from reports import casebook_charts, casebook_selectors
+from reports.casebook_pdf import write_pdf
+from reports.models import CasebookJob, CasebookStatus
+
+log = logging.getLogger(__name__)
+STORAGE = "casebooks"
+
+
+def storage() -> Storage:
+    return storages[STORAGE]
+
+
+def software_version() -> str:
+    from exports.bundle import software_version as version
+
+    return version()
+
+
+def create_casebook_job(*, user, participant: Participant, language: str = "en") -> CasebookJob:
+    """Record the request and queue the worker once the row is committed. The caller has
+    checked that the user may print the participant's casebook; identities go in when the
+    user may see them at the participant's site."""
+    from reports import tasks
+
+    with transaction.atomic():
+        job = CasebookJob.objects.create(
+            participant=participant,
+            requested_by=user,
+            identifiers=casebook_selectors.may_see_identifiers(user, participant.site),
+            language=language,
+        )
+        log_access(
+            AccessKind.EXPORT_CREATED,
+            user=user,
+            site=participant.site,
+            detail=_detail(job),
+        )
+        transaction.on_commit(lambda: tasks.write_casebook.delay(job.pk))
+    return job
+
+
+def _detail(job: CasebookJob) -> str:
+    kind = "identified" if job.identifiers else "without identifiers"
+    return f"casebook {job.pk} of {job.participant.label} ({kind})"
+
+
+def file_name(job: CasebookJob) -> str:
+    """One name per job: a retried run overwrites its own file, never adds a second."""
+    return f"{job.created_at:%Y/%m}/casebook-{job.pk}.pdf"
+
+
+def _progress(job_id: int):
+    def report(percent: int) -> None:
+        CasebookJob.objects.filter(pk=job_id, status=CasebookStatus.RUNNING).update(
+            progress=min(max(percent, 0), 100)
+        )
+
+    return report
+
+
+def build(job: CasebookJob, *, progress=None) -> tuple[bytes, int]:
+    """The PDF of the job's participant, in the requester's language."""
+    participant = Participant.objects.select_related("site", "trial").get(pk=job.participant_id)
+    report = progress or (lambda percent: None)
+    with translation.override(job.language or "en"):
+        book = casebook_selectors.casebook(
+            participant,
+            identifiers=job.identifiers,
+            version=software_version(),
+            progress=report,
+        )
+        book.charts = casebook_charts.charts_of(participant)
+        return write_pdf(book, report)
+
+
+def run_casebook(job_id: int) -> CasebookJob:
+    """Write the PDF of a queued job (idempotent: a finished job is left alone, and a run
+    retried after a lost worker writes the same file name again)."""
+    updated = CasebookJob.objects.filter(
+        pk=job_id, status__in=[CasebookStatus.QUEUED, CasebookStatus.RUNNING]
+    ).update(status=CasebookStatus.RUNNING, started_at=timezone.now(), progress=0)
+    job = CasebookJob.objects.select_related("participant").get(pk=job_id)
+    if not updated:
+        return job
+    try:
+        data, pages = build(job, progress=_progress(job.pk))
+        name = file_name(job)
+        store = storage()
+        if store.exists(name):
+            store.delete(name)
+        saved = store.save(name, ContentFile(data))
+    except Exception as error:
+        log.exception("casebook %s failed", job.pk)
+        CasebookJob.objects.filter(pk=job.pk).update(
+            status=CasebookStatus.FAILED, error=str(error)[:2000], finished_at=timezone.now()
+        )
+        job.refresh_from_db()
+        return job
+    CasebookJob.objects.filter(pk=job.pk).update(
+        status=CasebookStatus.DONE,
+        progress=100,
+        file_name=saved,
+        file_size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        pages=pages,
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    return job
+
+
+def log_download(*, job: CasebookJob, user, request=None) -> None:
+    log_access(
+        AccessKind.EXPORT_DOWNLOADED,
+        user=user,
+        request=request,
+        site=job.participant.site,
+        detail=_detail(job),
+    )

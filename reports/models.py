@@ -1,0 +1,73 @@
+"""The casebook PDF jobs: who asked for which participant's casebook, its progress, and the
+file it produced (kept through Django's storage API, with its sha256)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from participants.models import Participant
+
+
+class CasebookStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class CasebookJob(models.Model):
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="+", verbose_name=_("participant")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+        help_text=_("Empty for casebooks written from the command line or a benchmark."),
+    )
+    # Decided when the job is made (the requester's right then) and checked again at download.
+    identifiers = models.BooleanField(_("identifiers included"), default=False)
+    # The requester's language: the worker writes the casebook in it.
+    language = models.CharField(_("language"), max_length=10, default="en")
+    status = models.CharField(
+        _("status"), max_length=10, choices=CasebookStatus.choices, default=CasebookStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    file_name = models.CharField(
+        _("file"), max_length=300, blank=True, help_text=_("Name in the casebooks storage.")
+    )
+    file_size = models.BigIntegerField(_("size (bytes)"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    pages = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("casebook")
+        verbose_name_plural = _("casebooks")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="casebook_progress_percent"
+            )
+        ]
+        indexes = [models.Index(fields=["participant", "requested_by", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"casebook {self.pk} ({self.participant_id}, {self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {CasebookStatus.DONE, CasebookStatus.FAILED}
+
+    @property
+    def download_name(self) -> str:
+        kind = "identified" if self.identifiers else "pseudonymised"
+        return f"casebook-{self.participant.label}-{self.pk}-{kind}.pdf"

@@ -1,0 +1,12 @@
+"""Celery tasks of reports: ids in, services do the work."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def write_casebook(job_id: int) -> str:
+    from reports import casebook_services
+
+    return casebook_services.run_casebook(job_id).status
