@@ -13,6 +13,9 @@ class ReportsConfig(AppConfig):
     def ready(self) -> None:
         from clinic.panels import PARTICIPANT_PANELS
         from reports.casebook_panel import casebook_panel
+        from reports.panels import trajectory_panel
         from trials.hooks import connect
 
+        # The trajectory card first, above the casebook's.
+        connect(PARTICIPANT_PANELS, trajectory_panel)
         connect(PARTICIPANT_PANELS, casebook_panel)

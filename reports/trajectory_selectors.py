@@ -1,0 +1,165 @@
+"""What a participant's trajectory is drawn from: the outcomes per visit, the visits'
+attendance, the adverse events and the medication changes, read in a constant number of
+queries (three, plus the transplantation and the ALS history when the caller's participant
+has not loaded them with select_related, as the participant page does)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ObjectDoesNotExist
+
+from participants.models import Participant
+from participants.partial_dates import PartialDate
+from safety.models import AdverseEvent, ConcomitantMedication, Medication
+from visits.choices import VisitStatus
+from visits.models import Visit
+
+
+@dataclass(frozen=True)
+class VisitOutcomes:
+    code: str  # display code: "M06", "UNS-1"
+    status: VisitStatus  # today's status (overdue, missed, attended out of window...)
+    day: date | None  # the visit date, or for one not attended its target date
+    attended: bool
+    total: int | None = None
+    bulbar: int | None = None
+    fine_motor: int | None = None
+    gross_motor: int | None = None
+    respiratory: int | None = None
+    kings: str = ""  # "1".."3", "4A", "4B"
+    mitos: int | None = None
+    delta_fs: float | None = None
+    fvc_percent: float | None = None
+    weight_kg: float | None = None
+
+    @property
+    def out_of_window(self) -> bool:
+        return self.status == VisitStatus.DONE_OUT_OF_WINDOW
+
+
+@dataclass(frozen=True)
+class EventMark:
+    number: int
+    term: str  # the coded term's label, never the verbatim text (free text may name people)
+    onset: date
+    grade: int | None
+    serious: bool | None
+
+
+@dataclass(frozen=True)
+class MedicationChange:
+    name: str
+    started: bool  # False: stopped
+    day: date
+    als_drug: bool
+
+
+@dataclass(frozen=True)
+class TrajectoryData:
+    onset: PartialDate | None
+    transplanted_on: date | None
+    screened_on: date
+    visits: tuple[VisitOutcomes, ...]
+    events: tuple[EventMark, ...]
+    medication_changes: tuple[MedicationChange, ...]
+
+    @property
+    def baseline(self) -> VisitOutcomes | None:
+        """The last pre-treatment ALSFRS-R with a total and a date: baseline, else screening."""
+        for code in ("BL", "SCR"):
+            for visit in self.visits:
+                if visit.code == code and visit.total is not None and visit.attended:
+                    return visit
+        return None
+
+
+def _number(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _record(visit: Visit, name: str) -> object | None:
+    try:
+        return getattr(visit, name)
+    except ObjectDoesNotExist:
+        return None
+
+
+def _outcomes(visit: Visit, today: date) -> VisitOutcomes:
+    status = VisitStatus(visit.status_on(today))
+    alsfrs = _record(visit, "alsfrsr")
+    fvc = _record(visit, "fvc")
+    vitals = _record(visit, "vitals")
+    return VisitOutcomes(
+        code=visit.display_code,
+        status=status,
+        day=visit.actual_date or visit.target_date,
+        attended=visit.actual_date is not None,
+        total=getattr(alsfrs, "total", None),
+        bulbar=getattr(alsfrs, "bulbar", None),
+        fine_motor=getattr(alsfrs, "fine_motor", None),
+        gross_motor=getattr(alsfrs, "gross_motor", None),
+        respiratory=getattr(alsfrs, "respiratory", None),
+        kings=getattr(alsfrs, "kings_stage", "") or "",
+        mitos=getattr(alsfrs, "mitos_stage", None),
+        delta_fs=getattr(alsfrs, "delta_fs", None),
+        fvc_percent=_number(getattr(fvc, "percent_predicted", None)),
+        weight_kg=_number(getattr(vitals, "weight_kg", None)),
+    )
+
+
+def _onset(participant: Participant) -> PartialDate | None:
+    try:
+        history = participant.als_history
+    except ObjectDoesNotExist:
+        return None
+    if history.onset_date is None:
+        return None
+    return PartialDate.of(history.onset_date, history.onset_precision)
+
+
+def _transplanted_on(participant: Participant) -> date | None:
+    try:
+        return participant.transplantation.performed_on
+    except ObjectDoesNotExist:
+        return None
+
+
+def _imputed(day: date | None, precision: str | None) -> date | None:
+    return None if day is None else PartialDate.of(day, precision).imputed()
+
+
+def trajectory_data(participant: Participant, today: date) -> TrajectoryData:
+    visits = (
+        Visit.objects.filter(participant=participant)
+        .select_related("alsfrsr", "fvc", "vitals")
+        .order_by("position", "actual_date", "target_date", "sequence")
+    )
+    outcomes = tuple(_outcomes(v, today) for v in visits)
+    events = tuple(
+        EventMark(
+            number=ae.number, term=ae.term_label, onset=onset, grade=ae.grade, serious=ae.serious
+        )
+        for ae in AdverseEvent.objects.filter(
+            participant=participant, onset_date__isnull=False
+        ).only("number", "term_code", "onset_date", "onset_precision", "grade", "serious")
+        if (onset := _imputed(ae.onset_date, ae.onset_precision)) is not None
+    )
+    changes: list[MedicationChange] = []
+    for med in ConcomitantMedication.objects.filter(participant=participant).only(
+        "medication", "other_name", "start_date", "start_precision", "stop_date", "stop_precision"
+    ):
+        als_drug = med.medication in (Medication.RILUZOLE, Medication.EDARAVONE)
+        if (started := _imputed(med.start_date, med.start_precision)) is not None:
+            changes.append(MedicationChange(med.name, True, started, als_drug))
+        if (stopped := _imputed(med.stop_date, med.stop_precision)) is not None:
+            changes.append(MedicationChange(med.name, False, stopped, als_drug))
+    return TrajectoryData(
+        onset=_onset(participant),
+        transplanted_on=_transplanted_on(participant),
+        screened_on=participant.screened_on,
+        visits=outcomes,
+        events=events,
+        medication_changes=tuple(sorted(changes, key=lambda c: (c.day, c.name))),
+    )
