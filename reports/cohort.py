@@ -11,9 +11,8 @@ participants:
   values counted by reason (one query, GROUPING SETS adds the visit's mean ± SE of the values
   themselves for the spaghetti);
 - `participant_slopes`: per participant, the least-squares slope (`regr_slope`) of each
-  outcome over months from the transplantation, and the baseline ΔFS (one query);
-- `points`: the values for drawing the individual lines (one query, only run when the cohort
-  is small enough to draw them: `DRAW_LIMIT`).
+  outcome over months from the transplantation, the baseline ΔFS and each visit's values
+  (one query; the page draws the lines from it when the cohort is small: `DRAW_LIMIT`).
 
 Definitions (the page's help text says the same):
 - Timepoints: the scheduled visits BL, M06, M12, M18 and M24; unscheduled visits are not used.
@@ -35,7 +34,7 @@ Definitions (the page's help text says the same):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,7 +163,10 @@ def _obs_sql() -> str:
         SELECT p.id AS pid, p.study_id, s.code AS site_code, tx.performed_on AS tx_on,
                sd.today, h.onset_region, eos.outcome AS end_outcome,
                bla.kings_stage AS bl_kings, bla.delta_fs AS bl_delta_fs,
-               bla.delta_fs_onset_imputed AS bl_delta_fs_imputed
+               bla.delta_fs_onset_imputed AS bl_delta_fs_imputed,
+               CASE WHEN blv.actual_date IS NOT NULL THEN bla.total::float8 END AS bl_alsfrs_r,
+               CASE WHEN blv.actual_date IS NOT NULL THEN blf.percent_predicted::float8 END
+                   AS bl_fvc
         FROM {p} p
         JOIN {t} tx ON tx.participant_id = p.id
         JOIN site_day sd ON sd.site_id = p.site_id
@@ -174,11 +176,12 @@ def _obs_sql() -> str:
         LEFT JOIN {v} blv ON blv.participant_id = p.id AND blv.code = '{BASELINE}'
              AND blv.sequence = 0
         LEFT JOIN {a} bla ON bla.visit_id = blv.id
+        LEFT JOIN {f} blf ON blf.visit_id = blv.id
         WHERE (%(region)s::text IS NULL OR h.onset_region = %(region)s::text)
           AND (%(kings)s::text IS NULL OR coalesce(bla.kings_stage, '') = %(kings)s::text)
     ),
     obs AS (
-        SELECT c.pid, tp.code, tp.ord, o.outcome,
+        SELECT c.pid, tp.code, tp.ord, o.outcome, o.baseline,
                CASE WHEN v.actual_date IS NOT NULL THEN o.value END AS value,
                (v.actual_date - c.tx_on) / %(days_per_month)s::float8 AS months,
                coalesce(v.actual_date < v.window_start OR v.actual_date > v.window_end, false)
@@ -205,16 +208,9 @@ def _obs_sql() -> str:
         LEFT JOIN {a} a ON a.visit_id = v.id
         LEFT JOIN {f} f ON f.visit_id = v.id
         CROSS JOIN LATERAL (VALUES
-            ('alsfrs_r', a.total::float8, a.id),
-            ('fvc', f.percent_predicted::float8, f.id)
-        ) AS o(outcome, value, form_id)
-    ),
-    chg AS (
-        SELECT obs.*,
-               max(value) FILTER (WHERE code = '{BASELINE}') OVER w AS baseline,
-               max(category) FILTER (WHERE code = '{BASELINE}') OVER w AS baseline_category
-        FROM obs
-        WINDOW w AS (PARTITION BY pid, outcome)
+            ('alsfrs_r', a.total::float8, a.id, c.bl_alsfrs_r),
+            ('fvc', f.percent_predicted::float8, f.id, c.bl_fvc)
+        ) AS o(outcome, value, form_id, baseline)
     )
     """
 
@@ -267,11 +263,11 @@ def change_table(flt: CohortFilter) -> list[Summary]:
         SELECT outcome, code, value,
                CASE WHEN code = 'BL' THEN category
                     WHEN category <> 'present' THEN category
-                    WHEN baseline_category <> 'present' THEN 'no_baseline'
+                    WHEN baseline IS NULL THEN 'no_baseline'
                     ELSE 'present' END AS change_category,
                CASE WHEN code = 'BL' THEN value ELSE value - baseline END AS stat,
                out_of_window
-        FROM chg
+        FROM obs
     )
     SELECT outcome, code, change_category, grouping(change_category) AS whole_visit,
            count(*), avg(stat), stddev_samp(stat),
@@ -353,61 +349,70 @@ class ParticipantSlope:
         return "" if self.delta_fs is not None else str(_("no ΔFS at baseline"))
 
 
-def participant_slopes(flt: CohortFilter) -> list[ParticipantSlope]:
-    """Every participant of the cohort with their slopes and baseline ΔFS, by study ID."""
+@dataclass(frozen=True)
+class VisitValues:
+    """A participant's dated visit: months from the transplantation and the values."""
+
+    months: float
+    alsfrs_r: float | None
+    fvc: float | None
+    out_of_window: bool
+
+
+def _per_visit_columns() -> list[tuple[str, str]]:
+    """(alias, aggregate) of each timepoint's months, values and out of window, pivoted."""
+    columns = []
+    for code, _months in TIMEPOINTS:
+        at = f"code = '{code}'"
+        columns += [
+            (f"{code}_months", f"max(months) FILTER (WHERE {at})"),
+            (f"{code}_alsfrs_r", f"max(value) FILTER (WHERE {at} AND outcome = 'alsfrs_r')"),
+            (f"{code}_fvc", f"max(value) FILTER (WHERE {at} AND outcome = 'fvc')"),
+            (f"{code}_oow", f"bool_or(out_of_window) FILTER (WHERE {at})"),
+        ]
+    return columns
+
+
+def participant_slopes(
+    flt: CohortFilter,
+) -> list[tuple[ParticipantSlope, dict[str, VisitValues]]]:
+    """Every participant of the cohort by study ID: slopes, baseline ΔFS and the values of
+    each dated visit (one row each, pivoted in SQL)."""
+    pivot = _per_visit_columns()
     sql = (
         _obs_sql()
-        + """
+        + f"""
     SELECT c.pid, c.study_id, c.site_code, coalesce(c.onset_region, ''),
            coalesce(c.bl_kings, ''), c.bl_delta_fs, c.bl_delta_fs_imputed,
            fit.alsfrs_n, fit.alsfrs_slope, fit.fvc_n, fit.fvc_slope,
-           coalesce(c.end_outcome, '')
+           coalesce(c.end_outcome, ''),
+           {", ".join(f"fit.{alias}" for alias, _agg in pivot)}
     FROM cohort c
     JOIN (
         SELECT pid,
                count(value) FILTER (WHERE outcome = 'alsfrs_r') AS alsfrs_n,
                regr_slope(value, months) FILTER (WHERE outcome = 'alsfrs_r') AS alsfrs_slope,
                count(value) FILTER (WHERE outcome = 'fvc') AS fvc_n,
-               regr_slope(value, months) FILTER (WHERE outcome = 'fvc') AS fvc_slope
+               regr_slope(value, months) FILTER (WHERE outcome = 'fvc') AS fvc_slope,
+               {", ".join(f"{agg} AS {alias}" for alias, agg in pivot)}
         FROM obs GROUP BY pid
     ) fit ON fit.pid = c.pid
     ORDER BY c.study_id
     """
     )
+    fixed = len(ParticipantSlope.__dataclass_fields__)
+    result = []
     with connection.cursor() as cursor:
         cursor.execute(sql, _params(flt))
-        return [ParticipantSlope(*row) for row in cursor.fetchall()]
-
-
-@dataclass(frozen=True)
-class Observation:
-    participant_id: int
-    code: str
-    outcome: str
-    months: float
-    value: float
-    out_of_window: bool
-
-
-def points(flt: CohortFilter) -> list[Observation]:
-    """The usable values, by participant and visit order (for lines and the CSV)."""
-    sql = (
-        _obs_sql()
-        + """
-    SELECT pid, code, outcome, months, value, out_of_window FROM obs
-    WHERE value IS NOT NULL ORDER BY pid, outcome, ord
-    """
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _params(flt))
-        return [Observation(*row) for row in cursor.fetchall()]
-
-
-def by_participant(observations: Iterable[Observation]) -> dict[int, list[Observation]]:
-    grouped: dict[int, list[Observation]] = {}
-    for obs in observations:
-        grouped.setdefault(obs.participant_id, []).append(obs)
-    return grouped
+        for row in cursor.fetchall():
+            per_visit = row[fixed:]
+            visits = {}
+            for i, (code, _months) in enumerate(TIMEPOINTS):
+                months, alsfrs_r, fvc, oow = per_visit[4 * i : 4 * i + 4]
+                if months is not None:
+                    visits[code] = VisitValues(months, alsfrs_r, fvc, bool(oow))
+            result.append((ParticipantSlope(*row[:fixed]), visits))
+    return result
 
 
 @dataclass(frozen=True)

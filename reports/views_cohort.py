@@ -91,31 +91,33 @@ _X_TICKS = [(float(m), _months(m)) for _code, m in cohort.TIMEPOINTS]
 def _spaghetti(
     outcome: cohort.Outcome,
     summaries: Sequence[cohort.Summary],
-    lines: dict[int, list[cohort.Observation]] | None,
-    labels: dict[int, str],
+    lines: Sequence[tuple[cohort.ParticipantSlope, dict[str, cohort.VisitValues]]] | None,
 ) -> charts.Chart:
     series: list[charts.Series] = []
-    if lines is not None:
-        for pid, observations in lines.items():
-            own = [o for o in observations if o.outcome == outcome.key]
-            if own:
-                series.append(
-                    charts.Series(
-                        labels.get(pid, ""),
-                        [
-                            charts.Point(
-                                o.months,
-                                o.value,
-                                hollow=o.out_of_window,
-                                note=_("%(visit)s, out of window") % {"visit": o.code}
-                                if o.out_of_window
-                                else o.code,
-                            )
-                            for o in own
-                        ],
-                        muted=True,
-                    )
+    for person, visits in lines or ():
+        own = [
+            (code, v, getattr(v, outcome.key))
+            for code, v in visits.items()
+            if getattr(v, outcome.key) is not None
+        ]
+        if own:
+            series.append(
+                charts.Series(
+                    person.study_id,
+                    [
+                        charts.Point(
+                            v.months,
+                            value,
+                            hollow=v.out_of_window,
+                            note=_("%(visit)s, out of window") % {"visit": code}
+                            if v.out_of_window
+                            else code,
+                        )
+                        for code, v, value in own
+                    ],
+                    muted=True,
                 )
+            )
     mean_points = [
         charts.Point(
             float(s.nominal_months),
@@ -182,12 +184,9 @@ def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if flt is None:
         return render(request, "reports/cohort.html", context)
     table = cohort.change_table(flt)
-    slopes = cohort.participant_slopes(flt)
-    drawn = len(slopes) <= cohort.DRAW_LIMIT
-    lines = cohort.by_participant(cohort.points(flt)) if drawn and slopes else None
-    if drawn and not slopes:
-        lines = {}
-    labels = {s.participant_id: s.study_id for s in slopes}
+    rows = cohort.participant_slopes(flt)
+    slopes = [person for person, _visits in rows]
+    drawn = len(rows) <= cohort.DRAW_LIMIT
     context |= {
         "table": table,
         "cohort_size": len(slopes),
@@ -195,7 +194,7 @@ def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         "draw_limit": cohort.DRAW_LIMIT,
         "slopes": slopes if drawn else None,
         "summary": cohort.slope_summary(slopes),
-        "trajectories": [_spaghetti(o, table, lines, labels) for o in cohort.OUTCOMES],
+        "trajectories": [_spaghetti(o, table, rows if drawn else None) for o in cohort.OUTCOMES],
         "scatter": _scatter(slopes) if drawn else None,
     }
     return render(request, "reports/cohort.html", context)
@@ -311,14 +310,8 @@ def cohort_participants_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, flt = _filtered(request)
     if flt is None:
         return _bad_filters(form)
-    slopes = cohort.participant_slopes(flt)
-    lines = cohort.by_participant(cohort.points(flt))
     rows = []
-    for s in slopes:
-        visits: dict[str, dict[str, Any]] = {}
-        for o in lines.get(s.participant_id, []):
-            visit = visits.setdefault(o.code, {"months": o.months, "oow": o.out_of_window})
-            visit[o.outcome] = o.value
+    for s, visits in cohort.participant_slopes(flt):
         cells: list[Any] = [
             s.study_id,
             s.site_code,
@@ -334,12 +327,11 @@ def cohort_participants_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
             s.end_outcome,
         ]
         for code, _m in cohort.TIMEPOINTS:
-            visit = visits.get(code, {})
-            cells += [
-                _num(visit.get("months")),
-                _num(visit.get("alsfrs_r")),
-                _num(visit.get("fvc")),
-                _Num("" if not visit else str(int(visit["oow"]))),
-            ]
+            v = visits.get(code)
+            cells += (
+                [_num(v.months), _num(v.alsfrs_r), _num(v.fvc), _Num(str(int(v.out_of_window)))]
+                if v
+                else [_Num("")] * 4
+            )
         rows.append(cells)
     return _csv_response(PARTICIPANT_HEADER, rows, "cohort-participants.csv")
