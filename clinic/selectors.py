@@ -61,6 +61,10 @@ CONSENT_FILTERS = {
     "reconsent": _("Re-consent needed"),
 }
 
+FORMS_FILTERS = {
+    "in_progress": _("A form in progress"),
+}
+
 
 def _next_visit(field: str) -> Subquery:
     """The participant's next open visit (earliest window; unknown windows last)."""
@@ -81,6 +85,7 @@ def participant_list(
     status: str = "",
     due: str = "",
     consent: str = "",
+    forms: str = "",
     search_names: bool = False,
 ) -> QuerySet[ScreenedParticipant]:
     """Participants of one site with their next visit, in one SQL query (plus paging)."""
@@ -105,6 +110,11 @@ def participant_list(
         participants = participants.filter(has_consent=False, status=ParticipantStatus.SCREENING)
     elif consent == "reconsent":
         participants = participants.filter(needs_reconsent=True)
+    if forms == "in_progress":
+        started = Q()
+        for branch in registry.in_progress(visit__participant=OuterRef("pk")):
+            started |= Exists(branch)
+        participants = participants.filter(started)
     if due == "overdue":
         participants = participants.filter(next_window_end__lt=today)
     elif due == "open":

@@ -42,6 +42,7 @@ def participant_list(request: HttpRequest, code: str) -> HttpResponse:
     status = request.GET.get("status", "")
     due = request.GET.get("due", "")
     consent = request.GET.get("consent", "")
+    forms = request.GET.get("forms", "")
     today = site.local_today()
     participants = selectors.participant_list(
         site,
@@ -50,6 +51,7 @@ def participant_list(request: HttpRequest, code: str) -> HttpResponse:
         status=status if status in ParticipantStatus.values else "",
         due=due if due in selectors.DUE_FILTERS else "",
         consent=consent if consent in selectors.CONSENT_FILTERS else "",
+        forms=forms if forms in selectors.FORMS_FILTERS else "",
         search_names=may_see_names,
     )
     page = Paginator(participants, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -71,11 +73,13 @@ def participant_list(request: HttpRequest, code: str) -> HttpResponse:
             "statuses": ParticipantStatus.choices,
             "due_filters": selectors.DUE_FILTERS.items(),
             "consent_filters": selectors.CONSENT_FILTERS.items(),
+            "forms_filters": selectors.FORMS_FILTERS.items(),
             "filters": {
                 "q": request.GET.get("q", ""),
                 "status": status,
                 "due": due,
                 "consent": consent,
+                "forms": forms,
             },
         },
     )

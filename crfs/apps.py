@@ -14,9 +14,11 @@ class CrfsConfig(AppConfig):
         from crfs.alsfrs_r import checks as alsfrs_r_checks
         from crfs.eligibility import services as eligibility
         from crfs.fvc import checks as fvc_checks
+        from crfs.home import forms_work
         from crfs.records import register_records
         from crfs.vitals import checks as vitals_checks
         from participants import lifecycle
+        from trials import home
         from trials import hooks as trial_hooks
         from visits import hooks as visit_hooks
 
@@ -30,5 +32,6 @@ class CrfsConfig(AppConfig):
             trial_hooks.ON_SPIROMETRY_EQUATION_CHANGED, rederive.rederive_trial_spirometry
         )
         register_records()
+        trial_hooks.connect(home.WORK, forms_work)
         for instrument_checks in (alsfrs_r_checks, fvc_checks, vitals_checks):
             instrument_checks.register_checks()

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
+from django.db.models import QuerySet
 from django.utils.text import capfirst
 
-from crfs.base import FormRecord, FormRecordForm
+from crfs.base import FormRecord, FormRecordForm, FormStatus
 
 
 @dataclass(frozen=True)
@@ -54,3 +55,12 @@ def entry_forms() -> dict[str, FormSpec]:
 
 def get(code: str) -> FormSpec | None:
     return entry_forms().get(code)
+
+
+def in_progress(**filters) -> list[QuerySet[FormRecord]]:
+    """Each entry form's records saved but not complete, filtered alike (e.g. by site through
+    `visit__participant__site`); the callers union or OR them into one SQL query."""
+    return [
+        spec.model.objects.filter(status=FormStatus.IN_PROGRESS, **filters)
+        for spec in entry_forms().values()
+    ]

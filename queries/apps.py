@@ -10,9 +10,10 @@ class QueriesConfig(AppConfig):
         """Every save of a reviewable record re-runs the edit checks that read it and answers
         the queries on what it changed; the site cards link each role's queries."""
         from queries import services
-        from queries.home import queries_panel
+        from queries.home import queries_panel, queries_work
         from trials import checks, home
         from trials.hooks import connect
 
         connect(checks.ON_RECORD_SAVED, services.on_record_saved)
+        connect(home.WORK, queries_work)
         connect(home.PANELS, queries_panel)

@@ -11,7 +11,7 @@ class RemindersConfig(AppConfig):
         ones at the end of study; add the reminders panel to the home page."""
         from participants import lifecycle
         from reminders import services
-        from reminders.home import reminders_panel
+        from reminders.home import reminders_panel, reminders_work
         from trials import home
         from trials.hooks import connect
         from visits import hooks
@@ -19,4 +19,5 @@ class RemindersConfig(AppConfig):
         connect(hooks.ON_SCHEDULE_CHANGED, services.sync_participant)
         # After visits' own ON_EXITED handler (apps are ready in INSTALLED_APPS order).
         lifecycle.connect(lifecycle.ON_EXITED, services.on_exited)
+        connect(home.WORK, reminders_work)
         connect(home.PANELS, reminders_panel)

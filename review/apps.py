@@ -18,5 +18,5 @@ class ReviewConfig(AppConfig):
         connect(locking.WRITE_GUARDS, guard.guard)
         connect(locking.ON_WRITTEN, guard.written)
         connect(locking.LOCK_FINDERS, guard.lock_of)
-        connect(trial_home.PANELS, home.review_panel)
+        connect(trial_home.WORK, home.review_work)
         register_records()

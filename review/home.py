@@ -1,5 +1,6 @@
-"""The review panel of a site card (appended to trials.home.PANELS in ready()): each role's
-review work first, with its count."""
+"""The review work of a site card (appended to trials.home.WORK in ready()): what waits
+for the monitor (records to verify), the investigator (records and serious adverse events
+to sign) and the data manager (active locks), each counted and linked to its queue."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from django.utils.translation import gettext as _
 
 from review import selectors
 from trials import permissions
-from trials.home import Action
+from trials.home import Work
 from trials.models import Site
 
 
-def review_panel(user, site: Site, roles: list[str]) -> list[Action]:
+def review_work(user, site: Site, roles: list[str]) -> list[Work]:
     """A constant number of queries per site card (selectors.queue_counts)."""
     held = {cap for role in roles for cap in permissions.CAPABILITIES.get(role, ())}
     wanted = held & {permissions.VERIFY_SOURCE, permissions.REVIEW_AND_SIGN, permissions.LOCK_DATA}
@@ -20,28 +21,21 @@ def review_panel(user, site: Site, roles: list[str]) -> list[Action]:
         return []
     counts = selectors.queue_counts(user, site, wanted)
     queue = reverse("review-queue", args=[site.code])
-    actions = []
+    work = []
     if permissions.VERIFY_SOURCE in wanted:
-        actions.append(
-            Action(
-                _("Records to verify: %(n)d") % {"n": counts.to_verify},
-                queue + "#to-verify",
-                "patch-check",
-            )
+        work.append(
+            Work(_("Records to verify"), counts.to_verify, queue + "#to-verify", "patch-check")
         )
     if permissions.REVIEW_AND_SIGN in wanted:
-        actions.append(
-            Action(_("Records to sign: %(n)d") % {"n": counts.to_sign}, queue + "#to-sign", "pen")
-        )
-        actions.append(
-            Action(
-                _("Serious adverse events to sign: %(n)d") % {"n": counts.serious_to_sign},
+        work.append(Work(_("Records to sign"), counts.to_sign, queue + "#to-sign", "pen"))
+        work.append(
+            Work(
+                _("Serious adverse events to sign"),
+                counts.serious_to_sign,
                 queue + "#serious-to-sign",
                 "pen-fill",
             )
         )
     if permissions.LOCK_DATA in wanted:
-        actions.append(
-            Action(_("Active locks: %(n)d") % {"n": counts.locks}, queue + "#locks", "lock")
-        )
-    return actions
+        work.append(Work(_("Active locks"), counts.locks, queue + "#locks", "lock"))
+    return work

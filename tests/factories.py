@@ -283,3 +283,16 @@ def transplanted_participant(actor, site: Site, trial, *, on: date, name: str = 
     transplant(actor, participant, on)
     participant.refresh_from_db()
     return participant
+
+
+def home_work(html: str, site_code: str) -> dict[str, int]:
+    """{label: count} of the 'Your work' list of a site card on the home page."""
+    import re
+
+    block = re.search(rf'data-testid="work-{site_code}">(.*?)</div>', html, re.S)
+    if block is None:
+        return {}
+    items = re.findall(
+        r"</i> ([^<]+?)(?:<span.*?)?</span>\s*<span[^>]*data-count=\"(\d+)\"", block.group(1), re.S
+    )
+    return {label.strip(): int(count) for label, count in items}

@@ -1,7 +1,10 @@
 """What each role can do today, as cards on the home page.
 
-Later steps append panel builders to PANELS; each takes (user, site, roles)
-and returns a list of actions (label, url, icon) or an empty list.
+A card leads with the user's work at that site (WORK: counts of what waits for them, each
+a link to the list behind it), then the pages they can open (PANELS: label, url, icon).
+Apps above append builders to both in ready(); each takes (user, site, roles) and returns
+a list, empty when nothing concerns the user. A work builder costs a constant number of
+queries per site, so the home page does not grow with the study.
 """
 
 from __future__ import annotations
@@ -24,9 +27,19 @@ class Action:
 
 
 @dataclass
+class Work:
+    label: str
+    count: int
+    url: str
+    icon: str = "inbox"
+    detail: str = ""  # a breakdown shown under the label (e.g. by age)
+
+
+@dataclass
 class Card:
     site: Site
     roles: list[str]
+    work: list[Work] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
 
     @property
@@ -46,10 +59,13 @@ def _site_actions(user, site: Site, roles: list[str]) -> list[Action]:
 
 
 PANELS: list[Callable[[object, Site, list[str]], list[Action]]] = [_site_actions]
+WORK: list[Callable[[object, Site, list[str]], list[Work]]] = []
 
 
 def card_for(user, site: Site, roles: list[str]) -> Card:
     card = Card(site=site, roles=roles)
+    for builder in WORK:
+        card.work.extend(builder(user, site, roles))
     for panel in PANELS:
         card.actions.extend(panel(user, site, roles))
     return card
