@@ -11,7 +11,7 @@ subclasses `FormRecordForm` for the page. Saving goes through
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.conf import settings
@@ -67,9 +67,8 @@ class FormRecord(models.Model):
     )
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
 
-    # Every concrete form keeps Django's default manager; declared for the type checker,
-    # which gives an abstract model none.
-    objects: ClassVar[models.Manager[Self]]
+    # Bulk writes (QuerySet.update/delete, bulk_update, bulk_create) ask the locks too.
+    objects = locking.GuardedQuerySet.as_manager()
 
     form_code: ClassVar[str]
     required_answers: ClassVar[tuple[str, ...]] = ()

@@ -19,7 +19,9 @@ from visits import schedule
 from visits.choices import DONE_STATUSES, NeedleType, Route, VisitStatus
 
 
-class VisitQuerySet(models.QuerySet):
+class VisitQuerySet(locking.GuardedQuerySet):
+    """Bulk writes (update, bulk_update, bulk_create) ask the locks too (trials.locking)."""
+
     def open(self) -> VisitQuerySet:
         """Visits still expected: neither done, missed nor not expected."""
         return self.filter(actual_date__isnull=True).exclude(
@@ -200,6 +202,10 @@ class Transplantation(models.Model):
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # Not a reviewable record, yet a lock of its participant or site covers it (trials.locking).
+    lock_participant_path = "participant"
+    objects = locking.GuardedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("transplantation")
         verbose_name_plural = _("transplantations")
@@ -231,3 +237,11 @@ class Transplantation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant} · {self.performed_on}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        locking.check_writable(self, update_fields=kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        locking.check_writable(self, deleting=True)
+        return super().delete(*args, **kwargs)

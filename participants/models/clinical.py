@@ -62,6 +62,9 @@ class Demographics(models.Model):
     # from a page opened before another correction is refused (participants.corrections).
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
+    # Bulk writes (QuerySet.update/delete, bulk_update, bulk_create) ask the locks too.
+    objects = locking.GuardedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("demographics")
         verbose_name_plural = _("demographics")
@@ -126,6 +129,9 @@ class AlsHistory(models.Model):
     edaravone = models.BooleanField(_("takes edaravone"), default=False)
     # As Demographics.version.
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    # Bulk writes (QuerySet.update/delete, bulk_update, bulk_create) ask the locks too.
+    objects = locking.GuardedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("ALS history")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pghistory
 from django.conf import settings
 from django.db import models
@@ -9,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from participants import lifecycle
 from participants.choices import ParticipantStatus
+from trials import locking
 from trials.models import Site, Trial
 
 _WITHOUT_STUDY_ID = [ParticipantStatus.SCREENING, ParticipantStatus.SCREEN_FAILED]
@@ -48,6 +51,11 @@ class Participant(models.Model):
     # browser re-sending it) finds the participant its first submission registered.
     form_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
+    # Not a reviewable record, yet a lock of the participant or the site covers its status
+    # and dates (trials.locking), through save() and bulk writes alike.
+    lock_participant_path = ""
+    objects = locking.GuardedQuerySet.as_manager()
+
     class Meta:
         ordering = ["site", "screening_number"]
         verbose_name = _("participant")
@@ -66,6 +74,14 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        locking.check_writable(self, update_fields=kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        locking.check_writable(self, deleting=True)
+        return super().delete(*args, **kwargs)
 
     @property
     def label(self) -> str:

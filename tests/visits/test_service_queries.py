@@ -53,8 +53,9 @@ def baseline_done(actor, site_a, trial):
 
 def test_transplantation(actor, baseline_done, django_assert_num_queries):
     # lock, visits, transplantation, status change, participant, new visits (TX dated),
-    # baseline replanned
-    with reminders.deferred_sync(), django_assert_num_queries(2 + 7):
+    # baseline replanned; the data locks asked before the transplantation, the participant
+    # and each of the two visit writes (trials.locking)
+    with reminders.deferred_sync(), django_assert_num_queries(2 + 7 + 4):
         transplant(actor, baseline_done, TODAY)
     visits = {v.code: v for v in baseline_done.visits.all()}
     assert (visits["TX"].actual_date, visits["TX"].status) == (TODAY, "done")
@@ -95,8 +96,9 @@ def test_correcting_the_date(actor, site_a, trial, django_assert_num_queries):
     participant = transplanted_participant(actor, site_a, trial, on=TODAY - timedelta(days=10))
     transplantation = participant.transplantation
     # lock, visits, recorded_by (a raw id), transplantation, its status change,
-    # participant, TX dated, open visits replanned
-    with reminders.deferred_sync(), django_assert_num_queries(2 + 8):
+    # participant, TX dated, open visits replanned; the data locks asked before the
+    # transplantation, the participant and each of the two visit writes (trials.locking)
+    with reminders.deferred_sync(), django_assert_num_queries(2 + 8 + 4):
         correct_transplantation(
             actor=actor,
             transplantation=transplantation,
@@ -116,8 +118,9 @@ def test_death_closes_the_visits_still_expected_in_one_statement(
 ):
     transplanted = transplanted_participant(actor, site_a, trial, on=TODAY - timedelta(days=10))
     participant = Participant.objects.select_related("site").get(pk=transplanted.pk)  # as a page
-    # lock, status change, participant, end of study, visits, the future ones closed
-    with reminders.deferred_sync(), django_assert_num_queries(2 + 6):
+    # lock, status change, participant, end of study, visits, the future ones closed; the
+    # data locks asked before the participant's save (closing visits is bookkeeping: not asked)
+    with reminders.deferred_sync(), django_assert_num_queries(2 + 6 + 1):
         participant_services.change_status(
             actor=actor,
             participant=participant,
@@ -141,8 +144,9 @@ def test_screen_failure_from_the_checklist(actor, site_a, trial, django_assert_n
     screening_forms(actor, participant, progression_6_months=False)
     # participant locked first (the order override_eligibility locks in); checklist,
     # checklist locked with its override; change_status (savepoint, lock, status change,
-    # participant, visits, release); the reminders (participant, visits, reminders)
-    with django_assert_num_queries(2 + 1 + 2 + 6 + 3):
+    # participant, visits, release); the reminders (participant, visits, reminders); the data
+    # locks asked before the participant's save (trials.locking)
+    with django_assert_num_queries(2 + 1 + 2 + 6 + 3 + 1):
         screening.record_screen_failure(actor=actor, participant=participant, effective_date=TODAY)
     participant.refresh_from_db()
     assert participant.status == "screen_failed"
