@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,6 +89,14 @@ def _months(value: float) -> str:
 _X_TICKS = [(float(m), _months(m)) for _code, m in cohort.TIMEPOINTS]
 
 
+def _x_range(series: Sequence[charts.Series]) -> tuple[float, float]:
+    """Baseline to month 24 whatever the data reach, so every visit's tick is on the axis
+    and cohorts compare at a glance; wider when a visit was dated beyond."""
+    xs = [p.x for s in series for p in s.points]
+    first, last = _X_TICKS[0][0], _X_TICKS[-1][0]
+    return math.floor(min([first - 1, *xs])), math.ceil(max([last + 1, *xs]))
+
+
 def _spaghetti(
     outcome: cohort.Outcome,
     summaries: Sequence[cohort.Summary],
@@ -101,17 +110,22 @@ def _spaghetti(
             if getattr(v, outcome.key) is not None
         ]
         if own:
+            # One legend entry for every grey line (charts joins muted series of a name);
+            # the data table names each point's participant and visit.
             series.append(
                 charts.Series(
-                    person.study_id,
+                    _("Participants"),
                     [
                         charts.Point(
                             v.months,
                             value,
                             hollow=v.out_of_window,
-                            note=_("%(visit)s, out of window") % {"visit": code}
-                            if v.out_of_window
-                            else code,
+                            note=(
+                                _("%(id)s, %(visit)s, out of window")
+                                if v.out_of_window
+                                else _("%(id)s, %(visit)s")
+                            )
+                            % {"id": person.study_id, "visit": code},
                         )
                         for code, v, value in own
                     ],
@@ -150,6 +164,7 @@ def _spaghetti(
         _("Months from transplantation"),
         str(outcome.axis),
         series,
+        x_range=_x_range(series),
         x_ticks=_X_TICKS,
         x_format=_months,
         notes=notes,
