@@ -77,6 +77,8 @@ if ECRF_DEMO:
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # CSP, Permissions-Policy, no-store; below WhiteNoise so static files stay cacheable.
+    "config.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # After the locale (its message is translated), before anything that reads the request.
@@ -282,6 +284,8 @@ SPECTACULAR_SETTINGS = {
     "scoped to the sites where the token's user holds a role.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API description names every endpoint and field: for signed-in users only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
