@@ -22,6 +22,7 @@ class AccessKind(models.TextChoices):
     ROLE_GRANTED = "role_granted", _("Role granted")
     ROLE_REVOKED = "role_revoked", _("Role revoked")
     PASSWORD_CHANGED = "password_changed", _("Password changed")
+    SECOND_FACTOR_RESET = "second_factor_reset", _("Second factor reset")
 
 
 class AccessEvent(models.Model):

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "pgtrigger",
     "pghistory",
     "trials",
@@ -67,6 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "exports",
+    "accounts",
     "reports",
 ]
 # seed_demo, the demo team and participants: development and benchmarks, not production.
@@ -86,9 +90,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    # Signed out after ECRF_IDLE_TIMEOUT_MINUTES idle; then no page before the second factor.
+    "accounts.middleware.IdleTimeoutMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     # After authentication: the page's time zone is that of a site the user may see.
     "config.middleware.SiteTimeZoneMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # pghistory's middleware (user, URL) adding the path of the change: page, api or admin.
@@ -220,14 +227,21 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Lock an account after repeated failed logins (per username and address), for a cool-off period.
+# Failed logins lock an account whatever the address (AXES_FAILURE_LIMIT), and an address
+# whatever the accounts tried (ECRF_ADDRESS_FAILURE_LIMIT: higher, as a clinic's staff may share
+# one address), for a cool-off period (accounts.lockout).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+ECRF_ADDRESS_FAILURE_LIMIT = env.int("ECRF_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "accounts.lockout.AccountAndAddressHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_COOKIE_AGE", default=8 * 60 * 60)
+# Signed out after this many minutes without a request (0: never); a page warns a minute before.
+ECRF_IDLE_TIMEOUT_MINUTES = env.int("ECRF_IDLE_TIMEOUT_MINUTES", default=30)
+OTP_TOTP_ISSUER = "ALS eCRF"
 
 # --- E-mail: console in development, SMTP when EMAIL_URL is given.
 if env("EMAIL_URL", default=""):
@@ -302,13 +316,18 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# X-Forwarded-Proto (and, for the lockout, X-Forwarded-For) are believed only behind a proxy
+# that sets them: anyone can send them to a server that is reached directly.
+DJANGO_TRUSTED_PROXY = env.bool("DJANGO_TRUSTED_PROXY", default=False)
+if DJANGO_TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 
 LOGGING = {
     "version": 1,

@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("queries.urls")),
     path("", include("reminders.urls")),
     path("", include("exports.urls")),
+    path("", include("accounts.urls")),
     path("", include("reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -28,7 +28,7 @@ from crfs.qol.models import ALSAQ40_FIELDS, Alsaq40, Seiqol
 from crfs.screening import services as screening
 from crfs.vitals.models import Vitals
 from demo.seed import demo_consent_version
-from demo.team import demo_password
+from demo.team import demo_password, demo_signature_code
 from participants import services as participant_services
 from participants.choices import ParticipantStatus
 from participants.models import Participant
@@ -283,6 +283,7 @@ def _override(participant: Participant, reason: str) -> None:
         participant=participant,
         reason=reason,
         password=demo_password(investigator.username),
+        token=demo_signature_code(investigator),
     )
 
 
@@ -455,6 +456,7 @@ def _safety_month12(actor, participant: Participant) -> None:
         comment="Meningism after the intrathecal injection, CSF cultures negative; a reaction "
         "to the cells cannot be excluded.",
         password=demo_password(investigator.username),
+        token=demo_signature_code(investigator),
     )
     m06 = participant.visits.get(code="M06")
     fell = day0 + timedelta(days=120)

@@ -5,7 +5,12 @@ Only for development machines (`make run`); the command refuses when DEBUG is of
 
 from __future__ import annotations
 
-from trials import services
+import base64
+
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from trials import permissions, services
 from trials.models import Membership, Role, Site
 from trials.protocols.nct02116634 import ISFAHAN
 
@@ -18,8 +23,31 @@ DEMO_USERS = [
 ]
 
 
+# The demo users whose role needs a second factor share this authenticator key (README): add it
+# to any authenticator app, or print the current code with `manage.py demo_code`.
+DEMO_TOTP_SECRET = "ECRFDEMOECRFDEMOECRFDEMOECRFDEMO"  # noqa: S105 (published: demo only)
+
+
 def demo_password(username: str) -> str:
     return f"{username}-demo-2026"
+
+
+def demo_authenticator(user) -> TOTPDevice:
+    """The demo user's authenticator, with the documented key (kept if already there)."""
+    key = base64.b32decode(DEMO_TOTP_SECRET).hex()
+    device, _created = TOTPDevice.objects.update_or_create(
+        user=user, name="demo authenticator", defaults={"key": key, "confirmed": True}
+    )
+    return device
+
+
+def demo_signature_code(user) -> str:
+    """A single-use backup code for one signature the demo loader writes in `user`'s name (an
+    authenticator's code may sign once per 30 seconds; the loader signs several at once)."""
+    device, _created = StaticDevice.objects.get_or_create(user=user, name="demo loader")
+    token = StaticToken.random_token()
+    StaticToken.objects.create(device=device, token=token)
+    return token
 
 
 def load_demo_team() -> tuple[Site, list[tuple[str, str, str]]]:
@@ -34,5 +62,8 @@ def load_demo_team() -> tuple[Site, list[tuple[str, str, str]]]:
             last_name=last,
         )
         Membership.objects.get_or_create(user=user, site=site, role=role)
+        permissions.forget(user)
+        if permissions.requires_second_factor(user):
+            demo_authenticator(user)
         logins.append((username, demo_password(username), str(role.label)))
     return site, logins

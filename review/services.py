@@ -29,7 +29,7 @@ from review.models import (
 )
 from trials import permissions, records
 from trials.records import RecordType
-from trials.signing import confirms_identity
+from trials.signing import TOKEN_REFUSED, identity_errors
 
 
 def _require(actor, capability: str, site) -> None:
@@ -170,9 +170,12 @@ def verify(
 # --- e-signatures --------------------------------------------------------------------
 
 
-def _check_password(actor, password: str) -> None:
-    if not confirms_identity(actor, password):
+def _check_password(actor, password: str, token: str = "") -> None:
+    failed = identity_errors(actor, password, token)
+    if "password" in failed:
         raise ValidationError({"password": _("The password is not correct.")})
+    if failed:
+        raise ValidationError({"token": TOKEN_REFUSED})
 
 
 def records_of_participant(
@@ -203,13 +206,14 @@ def sign(
     participant,
     kind: str,
     password: str,
+    token: str = "",
     visit: Any = None,
     chosen: list[tuple[RecordType, Any]] | None = None,
 ) -> Signature:
     """An investigator signs a visit, the participant's casebook, or chosen records (e.g. a set
     of adverse events): the meaning, the time and each record's version are stored."""
     _require(actor, permissions.REVIEW_AND_SIGN, participant.site)
-    _check_password(actor, password)
+    _check_password(actor, password, token)
     if kind == SignatureKind.VISIT:
         if visit is None or visit.participant_id != participant.pk:
             raise ValidationError(_("Choose a visit of this participant."))

@@ -21,6 +21,7 @@ from trials.forms import NOT_RUN, form_status, run_service
 from trials.http import AuthenticatedHttpRequest
 from trials.models import Trial
 from trials.records import RecordType
+from trials.signing import ask_second_factor
 
 
 def _record_or_404(participant, key: str, record_id: int) -> tuple[RecordType, Any]:
@@ -322,6 +323,7 @@ def sign_page(request: AuthenticatedHttpRequest, code: str, pk: int, kind: str) 
         chosen_from = {f"{t.key}:{r.pk}": (t, r) for t, r in shown}
         choices = [(value, f"{t.label} · {r}") for value, (t, r) in chosen_from.items()]
     form = SignForm(request.POST or None, record_choices=choices)
+    ask_second_factor(form, request.user)
     done = run_service(
         form,
         lambda data: services.sign(
@@ -329,6 +331,7 @@ def sign_page(request: AuthenticatedHttpRequest, code: str, pk: int, kind: str) 
             participant=participant,
             kind=kind,
             password=data["password"],
+            token=data.get("token", ""),
             visit=visit,
             chosen=[chosen_from[value] for value in data.get("records", [])],
         ),

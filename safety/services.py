@@ -40,7 +40,7 @@ from safety.models import (
     VisitSafetyReview,
 )
 from trials import checks, permissions
-from trials.signing import confirms_identity
+from trials.signing import TOKEN_REFUSED, identity_errors
 from visits.models import Visit
 
 R = TypeVar("R", AdverseEvent, ConcomitantMedication)
@@ -427,6 +427,7 @@ def assess_adverse_event(
     related_cells: str,
     comment: str,
     password: str,
+    token: str = "",
 ) -> AdverseEventAssessment:
     """An investigator confirms (or corrects) seriousness and relatedness, signed with their
     password as the eligibility override is; an SAE is thereby acknowledged (its escalation
@@ -435,10 +436,13 @@ def assess_adverse_event(
     if not permissions.can(actor, permissions.REVIEW_AND_SIGN, participant.site):
         raise PermissionDenied
     locked = AdverseEvent.objects.select_for_update(of=("self",)).get(pk=event.pk)
-    if not confirms_identity(actor, password):
+    failed = identity_errors(actor, password, token)
+    if "password" in failed:
         raise ValidationError(
             {"password": _("The password is not correct: the assessment was not signed.")}
         )
+    if failed:
+        raise ValidationError({"token": TOKEN_REFUSED})
     with pghistory.context(actor_id=actor.pk, reason="investigator assessment"):
         assessment = AdverseEventAssessment.objects.create(
             adverse_event=locked,

@@ -28,6 +28,7 @@ from safety.models import AdverseEvent, ConcomitantMedication, VisitSafetyReview
 from trials import permissions
 from trials.forms import NOT_RUN, form_status, run_service
 from trials.http import AuthenticatedHttpRequest
+from trials.signing import ask_second_factor
 from visits.models import Visit
 
 PAGE_SIZE = 100
@@ -204,6 +205,7 @@ def assessment_page(
             "related_cells": previous.related_cells if previous else event.related_cells,
         },
     )
+    ask_second_factor(form, request.user)
     signed = run_service(
         form,
         lambda data: services.assess_adverse_event(
@@ -214,6 +216,7 @@ def assessment_page(
             related_cells=data["related_cells"],
             comment=data["comment"],
             password=data["password"],
+            token=data.get("token", ""),
         ),
     )
     if signed is not NOT_RUN:

@@ -24,6 +24,27 @@ def edit_checks_not_queued(monkeypatch):
     monkeypatch.setattr(tasks.run_all_checks, "delay", lambda: None)
 
 
+@pytest.fixture(autouse=True)
+def force_login_passes_second_factor(monkeypatch, settings):
+    """`client.force_login(user)` stands for a user who passed both factors, so stories of
+    other pages need no authenticator; tests/accounts prove the requirement with real logins
+    (the login page), which this leaves alone. The idle timeout is off for the same reason
+    (stories move the clock by months between two pages); tests/accounts turn it on."""
+    from django.test.client import ClientMixin
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    settings.ECRF_IDLE_TIMEOUT_MINUTES = 0
+    original = ClientMixin.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = "tests.force_login"
+        session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)
+
+
 @pytest.fixture
 def site_a(db):
     return SiteFactory(code="ISF", name="Neurosciences Research Center, Isfahan")

@@ -285,6 +285,26 @@ def transplanted_participant(actor, site: Site, trial, *, on: date, name: str = 
     return participant
 
 
+# --- Two-factor sign-in (django-otp): an authenticator app and the code it would show now.
+def with_authenticator(user):
+    """A confirmed authenticator (TOTP) for `user`, as after enrolment."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
+def authenticator_code(device, *, steps_ahead: int = 0) -> str:
+    """The code the app shows now (or `steps_ahead` 30-second steps later: a code is accepted
+    once, so a second check in the same step needs the next one)."""
+    import time as _time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = _time.time() + steps_ahead * device.step
+    return f"{totp.token():0{device.digits}d}"
+
+
 def home_work(html: str, site_code: str) -> dict[str, int]:
     """{label: count} of the 'Your work' list of a site card on the home page."""
     import re

@@ -122,6 +122,27 @@ def get_site_or_404(user, code: str, capability: str = VIEW_SITE) -> Site:
     return site
 
 
+# Roles whose holders sign, manage a team or clean the data: a stolen password alone must not
+# act for them. Anyone who may see identifiers or export is added by capability below.
+_SECOND_FACTOR_ROLES = frozenset({Role.INVESTIGATOR, Role.DATA_MANAGER, Role.SITE_ADMIN})
+_SECOND_FACTOR_CAPABILITIES = frozenset({VIEW_IDENTIFIERS, EXPORT_DATA})
+
+
+def requires_second_factor(user) -> bool:
+    """Whether the user must sign in with a second factor (step 12): investigators, data
+    managers, site admins, anyone who may see identifiers or export at any site, and the
+    superusers and staff of the Django admin (which shows every record)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    return any(
+        role in _SECOND_FACTOR_ROLES or CAPABILITIES[role] & _SECOND_FACTOR_CAPABILITIES
+        for roles in site_roles(user).values()
+        for role in roles
+    )
+
+
 def may_hold_roles(user) -> bool:
     """Whom a site administrator may give a role. Superusers are left out: their memberships
     are set in the Django admin, next to their other powers, not by a site's administrator."""

@@ -22,7 +22,7 @@ from participants import services as participant_services
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from trials import permissions
-from trials.signing import confirms_identity
+from trials.signing import TOKEN_REFUSED, identity_errors
 
 
 def _locked_checklist(participant: Participant) -> Eligibility:
@@ -38,7 +38,7 @@ def _locked_checklist(participant: Participant) -> Eligibility:
 
 @transaction.atomic
 def override_eligibility(
-    *, actor, participant: Participant, reason: str, password: str
+    *, actor, participant: Participant, reason: str, password: str, token: str = ""
 ) -> EligibilityOverride:
     """An investigator accepts a participant the checklist does not, with a reason and their
     signature (their password, entered again). The override lists the criteria it covers."""
@@ -54,8 +54,11 @@ def override_eligibility(
     reason = reason.strip()
     if not reason:
         errors["reason"] = _("Give the reason for the override.")
-    if not confirms_identity(actor, password):
+    failed = identity_errors(actor, password, token)
+    if "password" in failed:
         errors["password"] = _("The password is not correct: the override was not signed.")
+    elif failed:
+        errors["token"] = str(TOKEN_REFUSED)
     if errors:
         raise ValidationError(errors)
     with pghistory.context(actor_id=actor.pk, reason=f"eligibility override: {reason}"):

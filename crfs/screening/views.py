@@ -23,6 +23,7 @@ from participants.models import Participant
 from participants.selectors import get_participant_or_404
 from trials import permissions
 from trials.forms import NOT_RUN, form_status, run_service
+from trials.signing import ask_second_factor
 
 
 def _in_screening(
@@ -58,6 +59,7 @@ def _decision_page(
 def eligibility_override_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
     participant, checklist = _in_screening(request, code, pk, permissions.REVIEW_AND_SIGN)
     form = EligibilityOverrideForm(request.POST or None)
+    ask_second_factor(form, request.user)
     signed = run_service(
         form,
         lambda data: screening.override_eligibility(
@@ -65,6 +67,7 @@ def eligibility_override_page(request: HttpRequest, code: str, pk: int) -> HttpR
             participant=participant,
             reason=data["reason"],
             password=data["password"],
+            token=data.get("token", ""),
         ),
     )
     if signed is not NOT_RUN:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from crfs.alsfrs_r.models import AlsfrsR
+from tests.e2e.second_factor import pass_second_factor
 from tests.factories import PASSWORD, transplanted_participant
 from visits.services import record_visit_date
 
@@ -19,6 +20,7 @@ def log_in(page, base: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    pass_second_factor(page, base)
     page.wait_for_url(f"{base}/")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.second_factor import pass_second_factor
 from tests.factories import PASSWORD, SiteFactory, member
 from trials.models import Role
 
@@ -20,6 +21,7 @@ def test_coordinator_logs_in_and_sees_only_her_site(live_server, page):
     page.get_by_label("Username").fill("sara")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    pass_second_factor(page, live_server.url)
 
     page.wait_for_url(f"{live_server.url}/")
     assert page.get_by_role("heading", name="Welcome, sara").is_visible()

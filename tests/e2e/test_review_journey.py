@@ -24,6 +24,7 @@ from queries import services as query_services
 from queries import tasks
 from queries.models import Query, QueryStatus
 from review.models import Lock, Signature, Verification
+from tests.e2e.second_factor import pass_second_factor
 from tests.e2e.test_alsfrs_entry import log_in
 from tests.factories import (
     ALSFRS_NORMAL,
@@ -288,6 +289,7 @@ def test_verify_query_correct_close_sign_and_lock(
     admin.get_by_label("Username").fill("root")
     admin.get_by_label("Password").fill(PASSWORD)
     admin.get_by_role("button", name="Log in").click()
+    pass_second_factor(admin, live_server.url)
     admin.wait_for_url(f"{live_server.url}/admin/")
     meta = AlsfrsR._meta
     change_url = f"{live_server.url}/admin/{meta.app_label}/{meta.model_name}/{alsfrs.pk}/change/"

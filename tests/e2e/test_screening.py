@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from participants.models import Participant
+from tests.e2e.second_factor import pass_second_factor
 from tests.factories import PASSWORD, SiteFactory, consent_version, member
 from trials import services
 from trials.models import Role
@@ -47,6 +48,7 @@ def log_in(page, base: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    pass_second_factor(page, base)
     page.wait_for_url(f"{base}/")
 
 

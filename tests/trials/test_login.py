@@ -12,10 +12,11 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def test_coordinator_logs_in_and_out(client, coordinator_a):
+def test_monitor_logs_in_and_out(client, monitor_a):
+    # A monitor needs no second factor; the roles that do: tests/accounts.
     page = client.get(reverse("login"))
     assert page.status_code == 200
-    response = client.post(reverse("login"), {"username": "coord_a", "password": PASSWORD})
+    response = client.post(reverse("login"), {"username": "monitor_a", "password": PASSWORD})
     assert response.status_code == 302 and response.url == reverse("home")
     assert client.get(reverse("home")).status_code == 200
     client.post(reverse("logout"))

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from demo.team import load_demo_team
+from demo.team import DEMO_TOTP_SECRET, load_demo_team
 from trials.history import AuditedCommand
 
 
@@ -32,3 +32,7 @@ class Command(AuditedCommand):
         self.stdout.write("Demo logins (username / password / role):")
         for username, password, role in logins:
             self.stdout.write(f"  {username:<14} {password:<26} {role}")
+        self.stdout.write(
+            f"All but the monitor also need a code: authenticator key {DEMO_TOTP_SECRET} "
+            "(any TOTP app), or `manage.py demo_code` prints the current one."
+        )

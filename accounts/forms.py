@@ -1,0 +1,28 @@
+"""The code a user types: from the authenticator app, or a backup code."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from trials.forms import CrispyFields
+
+
+class TokenForm(CrispyFields, forms.Form):
+    token = forms.CharField(
+        label=_("Code from your authenticator app"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text=_("Six digits from the app. Lost the phone? Type one of your backup codes."),
+    )
+
+
+class EnrolForm(CrispyFields, forms.Form):
+    token = forms.CharField(
+        label=_("Code shown by the app"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("After adding the account, type the six digits the app shows for it."),
+    )
