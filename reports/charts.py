@@ -34,9 +34,9 @@ GRID = "#dee2e6"
 # Stage strips: light to dark, each segment also carries its stage as text.
 BAND_TONES = ("#f1f3f5", "#dde1e6", "#c3c9d0", "#a5adb6", "#868e96", "#6c757d")
 
-WIDTH = 480
-FONT = 12
-SMALL = 10
+WIDTH = 400
+FONT = 13
+SMALL = 11
 LEFT, RIGHT = 60, 14
 PLOT_HEIGHT = 200
 STRIP = 18
@@ -470,7 +470,7 @@ def _xy_chart(
         y_tick_values = _ticks_within(y_lo, y_hi, 5)
 
     right = WIDTH - RIGHT
-    top = 26
+    top = 40  # the y label, then a row for the labels of the reference lines
     bottom = top + PLOT_HEIGHT
     sx = _Scale(x_lo, x_hi, LEFT, right)
     sy = _Scale(y_lo, y_hi, bottom, top)
@@ -506,13 +506,13 @@ def _xy_chart(
     for ref in references:
         x = sx(ref.x)
         parts.append(
-            f'<line x1="{x}" y1="{top - 4}" x2="{x}" y2="{bottom}"'
+            f'<line x1="{x}" y1="{top - 16}" x2="{x}" y2="{bottom}"'
             f"{_attrs(stroke=INK, stroke_width=1, stroke_dasharray='4 3')}/>"
         )
         anchor = "start" if x < (LEFT + right) / 2 else "end"
         parts.append(
             _text(
-                x + (3 if anchor == "start" else -3), top + 8, ref.label, size=SMALL, anchor=anchor
+                x + (3 if anchor == "start" else -3), top - 6, ref.label, size=SMALL, anchor=anchor
             )
         )
     if identity_line:

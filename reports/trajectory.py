@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.utils import formats
 from django.utils.translation import gettext as _
 
 from crfs.alsfrs_r.scoring import MAX_TOTAL, delta_fs
@@ -49,7 +48,8 @@ class Trajectory:
 
 
 def _day(value: date) -> str:
-    return formats.date_format(value, "SHORT_DATE_FORMAT")
+    # As the timeline prints dates: unambiguous in every language.
+    return value.isoformat()
 
 
 def _axis(data: TrajectoryData) -> tuple[date, str, str, str]:
@@ -241,6 +241,8 @@ def _stage_bands(data: TrajectoryData, x: Callable[[date], float], end_x: float)
         (_("MiToS"), lambda v: "" if v.mitos is None else str(v.mitos), lambda s: int(s) + 1),
     ):
         assessed = [(x(v.day), stage_of(v)) for v in staged if stage_of(v) and v.day]
+        if data.died_on is not None:
+            assessed = [a for a in assessed if a[0] < x(data.died_on)] + [(x(data.died_on), "5")]
         for i, (start, stage) in enumerate(assessed):
             end = assessed[i + 1][0] if i + 1 < len(assessed) else max(end_x, start)
             if end > start:
@@ -267,6 +269,9 @@ def trajectory(data: TrajectoryData) -> Trajectory | None:
     end_x = max(last_x, EXTEND_MONTHS) if data.transplanted_on else last_x
     line = pre_treatment_line(data, origin, end_x)
     references = [Reference(0.0, reference_label)]
+    if data.died_on is not None:
+        references.append(Reference(x(data.died_on), _("Death")))
+        end_x = max(end_x, x(data.died_on) + 1.0)  # room for stage 5
     marker_note = _(
         "Lanes under each chart: ● visit attended, ○ out of window (also drawn open on the "
         "lines), ✕ missed, ▽ overdue; ▲ adverse event with its grade (orange: serious); "

@@ -10,6 +10,7 @@ from datetime import date
 
 from django.core.exceptions import ObjectDoesNotExist
 
+from participants.choices import ParticipantStatus
 from participants.models import Participant
 from participants.partial_dates import PartialDate
 from safety.models import AdverseEvent, ConcomitantMedication, Medication
@@ -64,6 +65,7 @@ class TrajectoryData:
     visits: tuple[VisitOutcomes, ...]
     events: tuple[EventMark, ...]
     medication_changes: tuple[MedicationChange, ...]
+    died_on: date | None = None  # King's and MiToS stage 5
 
     @property
     def baseline(self) -> VisitOutcomes | None:
@@ -162,4 +164,5 @@ def trajectory_data(participant: Participant, today: date) -> TrajectoryData:
         visits=outcomes,
         events=events,
         medication_changes=tuple(sorted(changes, key=lambda c: (c.day, c.name))),
+        died_on=participant.exited_on if participant.status == ParticipantStatus.DIED else None,
     )

@@ -308,3 +308,58 @@ def test_the_data_come_in_the_same_queries_for_two_or_six_visits(
     dated_many = sum(1 for v in trajectory_data(many, LATER.date()).visits if v.total is not None)
     assert (dated_few, dated_many) == (2, 6)
     assert _queries(few) == _queries(many) <= 5
+
+
+def test_the_course_from_raw_rows_year_onset_death_and_overdue():
+    """Pure: from the selector's rows to the charts (no database)."""
+    from participants.partial_dates import PartialDate
+    from reports.trajectory import trajectory
+    from reports.trajectory_selectors import TrajectoryData, VisitOutcomes
+    from visits.choices import VisitStatus
+
+    tx = date(2025, 1, 10)
+    visits = (
+        VisitOutcomes(
+            "SCR", VisitStatus.DONE, date(2024, 12, 1), True, total=40, kings="2", mitos=0
+        ),
+        VisitOutcomes("BL", VisitStatus.DONE, date(2025, 1, 3), True, total=38, kings="2", mitos=1),
+        VisitOutcomes(
+            "M06", VisitStatus.DONE, date(2025, 7, 12), True, total=30, kings="4B", mitos=2
+        ),
+        VisitOutcomes("M12", VisitStatus.OVERDUE, date(2026, 1, 10), False),
+    )
+    data = TrajectoryData(
+        onset=PartialDate(date(2023, 1, 1), "year"),
+        transplanted_on=tx,
+        screened_on=date(2024, 12, 1),
+        visits=visits,
+        events=(),
+        medication_changes=(),
+        died_on=date(2025, 11, 2),
+    )
+    found = trajectory(data)
+    assert found is not None and found.line is not None
+    # a year-only onset stands for 1 July of that year
+    assert found.line.onset_used == date(2023, 7, 1) and found.line.onset_imputed
+    assert found.line.slope == pytest.approx((48 - 38) / months(date(2023, 7, 1), date(2025, 1, 3)))
+    total = found.charts[0]
+    stages, events = total.extra_tables
+    assert [r[1] for r in stages.rows if r[0] == "King's"] == ["2", "2", "4B", "5"]
+    assert [r[1] for r in stages.rows if r[0] == "MiToS"] == ["0", "1", "2", "5"]
+    assert "M12 overdue (target date)" in [r[2] for r in events.rows]
+    assert "Death" in [t.text for t in ET.fromstring(str(total.svg)).iter(f"{SVG}text")]  # noqa: S314
+
+    before = trajectory(
+        TrajectoryData(
+            onset=None,
+            transplanted_on=None,
+            screened_on=date(2024, 12, 1),
+            visits=visits[:1],
+            events=(),
+            medication_changes=(),
+        )
+    )
+    assert before is not None and before.line is None
+    assert before.x_label == "Months from screening"
+    assert "No transplantation yet" in before.origin_note
+    assert "No pre-treatment line" in before.line_note
