@@ -162,7 +162,15 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> tuple[float, float, list
     start = math.floor(lo / step + 1e-9) * step
     stop = math.ceil(hi / step - 1e-9) * step
     ticks = [round(start + i * step, 10) for i in range(round((stop - start) / step) + 1)]
-    return start, stop, ticks
+    return round(start, 10), round(stop, 10), ticks
+
+
+def tight_ticks(lo: float, hi: float, most: int = 10) -> tuple[float, float, list[float]]:
+    """The round range with the least empty space around lo..hi, at most `most` ticks
+    (data ending at month 24 gets an axis to 25, not to 30)."""
+    options = [nice_ticks(lo, hi, count) for count in range(4, most + 2)]
+    fitting = [o for o in options if len(o[2]) <= most] or options[:1]
+    return min(fitting, key=lambda o: (round(o[1] - o[0], 9), abs(len(o[2]) - 6)))
 
 
 def _ticks_within(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -460,7 +468,7 @@ def _xy_chart(
         lo = min(both)
         hi = max(both)
         xs, ys = [lo, hi], [lo, hi]
-    x_lo, x_hi, x_tick_values = nice_ticks(min(xs), max(xs), 6)
+    x_lo, x_hi, x_tick_values = tight_ticks(min(xs), max(xs))
     if x_range:
         x_lo, x_hi = x_range
         x_tick_values = _ticks_within(x_lo, x_hi, 6)
