@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from audit import context
 from participants.models import Participant, ParticipantIdentity
-from trials import records
+from trials import records, timeline
 from trials.models import Site
 
 MAX_HOPS = 4
@@ -333,6 +333,9 @@ class Entry:
     visit: Any = None
     changes: list[Change] = field(default_factory=list)
 
+    # A change of the record itself, beside the other steps of its story (trials.timeline).
+    is_change = True
+
     @property
     def kind_label(self) -> str:
         return str(KIND_LABELS.get(self.kind, KIND_LABELS["update"]))
@@ -570,9 +573,11 @@ def history(
     per_page: int = 50,
     identifiers: bool = False,
     zone: Any = dt.UTC,
+    places: bool | None = None,
 ) -> HistoryPage:
     """A page of the trail in `scope`, newest first: two queries for the events, one each for
-    the users, participants and visits they name."""
+    the users, participants and visits they name (a record's page names none, unless
+    `places`)."""
     filters = filters or Filters()
     union, params = _union(scope, filters, snapshots=False)
     with connection.cursor() as cursor:
@@ -589,8 +594,67 @@ def history(
                 [*params, per_page, (number - 1) * per_page],
             )
             rows = cursor.fetchall()
-    entries = _entries(rows, zone=zone, identifiers=identifiers, with_places=scope.record is None)
+    with_places = scope.record is None if places is None else places
+    entries = _entries(rows, zone=zone, identifiers=identifiers, with_places=with_places)
     return HistoryPage(entries=entries, count=count, number=number, per_page=per_page)
+
+
+# A record's own changes read for its timeline; a form corrected more often than this shows
+# its newest changes only (none has come near it: a form changes a handful of times).
+MAX_RECORD_CHANGES = 2000
+
+
+@dataclass
+class RecordTimeline:
+    """A record's whole story, newest first: its own changes (Entry) and the other apps'
+    steps (timeline.HistoryEntry: verifications, signatures, locks, queries)."""
+
+    page: HistoryPage
+    participant: Participant | None
+    visit: Any
+    truncated: bool
+
+
+def record_timeline(
+    scope: Scope,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    identifiers: bool = False,
+    zone: Any = dt.UTC,
+) -> RecordTimeline:
+    """One record's timeline: its changes (the trail's queries, with its participant and
+    visit) and what each of timeline.HISTORY_SOURCES adds (a few queries each), merged by
+    time; the page is cut in Python. The number of queries does not grow with the events."""
+    assert scope.record is not None
+    tracked, record_id = scope.record
+    trail = history(
+        scope,
+        page=1,
+        per_page=MAX_RECORD_CHANGES,
+        identifiers=identifiers,
+        zone=zone,
+        places=True,
+    )
+    steps: list[Any] = []
+    if tracked.record_type is not None and str(record_id).isdigit():
+        steps = timeline.entries_for(tracked.record_type, [int(record_id)])
+    # Newest first; at the same instant a step after the change (a verification it cleared).
+    items = sorted(
+        [*trail.entries, *steps], key=lambda item: (item.at, not item.is_change), reverse=True
+    )
+    count = len(items)
+    number = max(1, min(page, max(1, -(-count // per_page))))
+    start = (number - 1) * per_page
+    placed = next((e for e in trail.entries if e.participant is not None), None)
+    return RecordTimeline(
+        page=HistoryPage(
+            entries=items[start : start + per_page], count=count, number=number, per_page=per_page
+        ),
+        participant=placed.participant if placed else None,
+        visit=placed.visit if placed else None,
+        truncated=trail.count > MAX_RECORD_CHANGES,
+    )
 
 
 def record_exists_in(tracked: Tracked, record_id: int, site: Site) -> bool:

@@ -90,9 +90,28 @@ def record_history(request: HttpRequest, code: str, key: str, record_id: int) ->
     if not selectors.record_exists_in(tracked, record_id, site):
         raise Http404
     scope = selectors.Scope(site=site, record=(tracked, record_id))
+    story = selectors.record_timeline(
+        scope,
+        page=_page_number(request),
+        per_page=PER_PAGE,
+        identifiers=permissions.can(request.user, permissions.VIEW_IDENTIFIERS, site),
+        zone=timezone.get_current_timezone(),
+    )
     title = _("History of %(record)s #%(id)s") % {"record": tracked.label, "id": record_id}
-    return _render_history(
-        request, site, scope, title, {"record_page": _current_page(tracked, record_id)}
+    return render(
+        request,
+        "audit/history.html",
+        {
+            "site": site,
+            "page": story.page,
+            "title": title,
+            "single_record": True,
+            "record_label": tracked.label,
+            "record_page": _current_page(tracked, record_id),
+            "participant": story.participant,
+            "visit": story.visit,
+            "truncated": story.truncated,
+        },
     )
 
 

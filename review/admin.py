@@ -38,9 +38,9 @@ class RecordAdmin(admin.ModelAdmin):
         obj = kwargs.get("obj")
         lock = locking.lock_of(obj) if obj is not None else None
         if lock is not None:
-            context["title"] = (
-                f"🔒 {lock.scope_label} ({lock.by}, {lock.at:%Y-%m-%d}: {lock.reason})"
-            )
+            # Plain text: the admin's title is also the window's, and a padlock emoji shows
+            # an empty box where no emoji font is installed.
+            context["title"] = f"{lock.scope_label} ({lock.by}, {lock.at:%Y-%m-%d}: {lock.reason})"
         return super().render_change_form(request, context, *args, **kwargs)
 
 
