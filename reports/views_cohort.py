@@ -195,7 +195,7 @@ def _scatter(slopes: Sequence[cohort.ParticipantSlope]) -> charts.Chart:
 @require_GET
 def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     form, flt = _filtered(request)
-    context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
+    context: dict[str, Any] = {"form": form}
     if flt is None:
         return render(request, "reports/cohort.html", context)
     table = cohort.change_table(flt)
@@ -205,7 +205,6 @@ def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     context |= {
         "table": table,
         "cohort_size": len(slopes),
-        "drawn": drawn,
         "draw_limit": cohort.DRAW_LIMIT,
         "slopes": slopes if drawn else None,
         "summary": cohort.slope_summary(slopes),
