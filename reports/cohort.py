@@ -73,7 +73,6 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("alsfrs_r", _("ALSFRS-R total"), _("points"), _("ALSFRS-R total (points, 0-48)")),
     Outcome("fvc", _("FVC % predicted"), _("% predicted"), _("FVC (% predicted)")),
 )
-OUTCOME_BY_KEY = {o.key: o for o in OUTCOMES}
 
 # More participants than this and the page draws the mean ± SE and the slope summary only:
 # a line per participant is unreadable long before, and the per-participant numbers are in
@@ -102,7 +101,6 @@ MISSING_REASONS: tuple[tuple[str, Promise], ...] = (
     ("no_visit", _("no such visit")),
     ("no_baseline", _("no baseline value")),
 )
-REASON_LABELS = dict(MISSING_REASONS)
 # A form's missing-data reasons, the first found in this order names the form's reason.
 _FORM_REASONS = (
     MissingReason.NOT_DONE,
@@ -117,7 +115,7 @@ KINGS_STAGES = ("1", "2", "3", "4A", "4B", "5")
 
 @dataclass(frozen=True)
 class CohortFilter:
-    """Which participants: `site_ids` already limited to the user's sites."""
+    """Which participants: `sites` already limited to the user's sites."""
 
     sites: Sequence[Site]
     onset_region: str | None = None
