@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
 
 from reports.casebook_selectors import Casebook, Item, RecordBlock
 
 log = logging.getLogger(__name__)
+# fpdf2 subsets the font through fontTools, which logs every table at INFO.
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
+# The charts' <title> (their accessible name on the page) is not drawn: said once per chart.
+logging.getLogger("fpdf.svg").setLevel(logging.ERROR)
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 # The family name reports.charts writes in its SVG text, so the charts use the same font.
@@ -30,6 +35,9 @@ SMALL = 7
 LINE = 4.2
 GREY = (90, 90, 90)
 HEAD_FILL = (233, 236, 239)
+PAD_X, PAD_Y = 1.0, 0.6
+# Hebrew, Arabic (Persian) and their presentation forms: the text that needs shaping.
+RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
 
 class _Pdf(FPDF):
@@ -38,7 +46,6 @@ class _Pdf(FPDF):
         self.footer_text = footer
         self.add_font(FAMILY, "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font(FAMILY, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-        self.set_text_shaping(True)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=18)
 
@@ -93,49 +100,94 @@ class _Writer:
         pdf.set_font(FAMILY, "", size)
         if grey:
             pdf.set_text_color(*GREY)
-        pdf.multi_cell(0, LINE, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        with self.shaped(text):
+            if "\n" not in text and pdf.get_string_width(text) <= pdf.epw:
+                pdf.cell(pdf.epw, LINE, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            else:
+                pdf.multi_cell(0, LINE, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT, align="L")
         pdf.set_text_color(0, 0, 0)
+
+    @contextmanager
+    def shaped(self, text: str) -> Iterator[None]:
+        """Shaping (and the bidirectional algorithm) only for text in a right-to-left
+        script: it measures every glyph through HarfBuzz, which made a casebook of every
+        visit take minutes when it was on for all of it."""
+        if not RTL.search(text):
+            yield
+            return
+        self.pdf.set_text_shaping(True)
+        try:
+            yield
+        finally:
+            self.pdf.set_text_shaping(False)
+
+    def _lines(self, text: str, width: float, line: float) -> int:
+        if "\n" not in text and self.pdf.get_string_width(text) <= width:
+            return 1
+        with self.shaped(text):
+            lines = self.pdf.multi_cell(width, line, text, dry_run=True, output="LINES", align="L")
+            return len(lines)
+
+    def row(
+        self,
+        cells: list[str],
+        widths: tuple[float, ...],
+        *,
+        line: float,
+        bold: bool = False,
+        head: list[str] | None = None,
+    ) -> None:
+        """One table row laid out by hand (fpdf2's table measured each cell twice): cells
+        that fit are one `cell`, longer ones wrap; a row that does not fit on the page goes
+        to the next one, under the table's header again."""
+        pdf = self.pdf
+        size = pdf.font_size_pt
+        pdf.set_font(FAMILY, "B" if bold else "", size)
+        inner = [w - 2 * PAD_X for w in widths]
+        counts = [self._lines(text, w, line) for text, w in zip(cells, inner, strict=True)]
+        height = max(counts) * line + 2 * PAD_Y
+        if pdf.get_y() + height > pdf.page_break_trigger:
+            pdf.add_page()
+            if head is not None and not bold:
+                self.row(head, widths, line=line, bold=True)
+                pdf.set_font(FAMILY, "", size)
+        top, left = pdf.get_y(), pdf.l_margin
+        if bold:
+            pdf.set_fill_color(*HEAD_FILL)
+            pdf.rect(left, top, sum(widths), height, style="F")
+        x = left
+        for text, width, count in zip(cells, inner, counts, strict=True):
+            pdf.set_xy(x + PAD_X, top + PAD_Y)
+            with self.shaped(text):
+                if count == 1:
+                    pdf.cell(width, line, text)
+                else:
+                    pdf.multi_cell(width, line, text, align="L")
+            x += width + 2 * PAD_X
+        pdf.set_draw_color(200, 200, 200)
+        pdf.line(left, top + height, left + sum(widths), top + height)
+        pdf.set_xy(left, top + height)
+        pdf.set_font(FAMILY, "", size)
 
     def items(self, items: list[Item], *, notes: bool = False) -> None:
         if not items:
             return
-        pdf = self.pdf
-        pdf.set_font(FAMILY, "", BODY)
+        self.pdf.set_font(FAMILY, "", BODY)
         widths = (62, 70, 50) if notes else (70, 112)
-        with pdf.table(
-            col_widths=widths,
-            width=sum(widths),
-            align="LEFT",
-            first_row_as_headings=notes,
-            line_height=LINE,
-            padding=(0.6, 1),
-            headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL),
-            borders_layout="HORIZONTAL_LINES",
-        ) as table:
-            if notes:
-                table.row([_("Item"), _("Value"), _("Missing-data reason")])
-            for item in items:
-                cells = [item.label, item.value]
-                if notes:
-                    cells.append(item.note)
-                table.row(cells)
-        pdf.ln(1)
+        head = [_("Item"), _("Value"), _("Missing-data reason")] if notes else None
+        if head is not None:
+            self.row(head, widths, line=LINE, bold=True)
+        for item in items:
+            cells = [item.label, item.value, item.note] if notes else [item.label, item.value]
+            self.row(cells, widths, line=LINE, head=head)
+        self.pdf.ln(1)
 
     def grid(self, head: list[str], rows: list[list[str]], widths: tuple[float, ...]) -> None:
         pdf = self.pdf
         pdf.set_font(FAMILY, "", SMALL)
-        with pdf.table(
-            col_widths=widths,
-            width=sum(widths),
-            align="LEFT",
-            line_height=3.6,
-            padding=(0.5, 0.8),
-            headings_style=FontFace(emphasis="BOLD", fill_color=HEAD_FILL),
-            borders_layout="HORIZONTAL_LINES",
-        ) as table:
-            table.row(head)
-            for row in rows:
-                table.row(row)
+        self.row(head, widths, line=3.6, bold=True)
+        for cells in rows:
+            self.row([str(cell) for cell in cells], widths, line=3.6, head=head)
         pdf.set_font(FAMILY, "", BODY)
         pdf.ln(1)
 
@@ -160,7 +212,7 @@ class _Writer:
         if block.queries:
             self.text(_("Queries"), size=BODY)
             for query in block.queries:
-                about = f" · {query.field}" if query.field else ""
+                about = f" · {query.about}" if query.about else ""
                 self.text(
                     _(
                         "Query %(number)s%(about)s — %(status)s, opened %(opened)s, assigned to %(role)s"
@@ -247,19 +299,23 @@ class _Writer:
         if not self.book.charts:
             return
         self.heading(_("Trajectories"), 14, new_page=True)
-        for title, svg, rows in self.book.charts:
-            if self.pdf.get_y() > self.pdf.h - 110:
+        for chart in self.book.charts:
+            if self.pdf.get_y() > self.pdf.h - 120:
                 self.pdf.add_page()
-            self.heading(title, 10)
+            self.heading(chart.title, 10)
             try:
-                self.pdf.image(io.BytesIO(svg), w=self.pdf.epw * 0.9)
-            except Exception:  # a chart the renderer cannot draw: its table still prints
-                log.warning("casebook chart %r not drawn", title, exc_info=True)
+                self.pdf.image(io.BytesIO(chart.svg), w=self.pdf.epw * 0.8)
+            except Exception:  # a chart the renderer cannot draw: its tables still print
+                log.warning("casebook chart %r not drawn", chart.title, exc_info=True)
                 self.text(_("(The chart could not be drawn; its data follow.)"), grey=True)
-            if rows:
-                head, *body = rows
-                width = self.pdf.epw / max(len(head), 1)
-                self.grid(head, body, tuple(width for _cell in head))
+            for note in chart.notes:
+                self.text(note, size=SMALL, grey=True)
+            for caption, columns, rows in chart.tables:
+                if not rows:
+                    continue
+                self.text(caption, size=SMALL)
+                width = self.pdf.epw / max(len(columns), 1)
+                self.grid(columns, rows, tuple(width for _column in columns))
 
     def visits(self) -> None:
         book = self.book

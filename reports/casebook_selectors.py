@@ -114,7 +114,7 @@ class Message:
 @dataclass
 class QueryView:
     number: int
-    field: str
+    about: str  # the field's label, when the query is about one
     status: str
     opened: str
     assigned_to: str
@@ -172,6 +172,15 @@ class SignatureLine:
 
 
 @dataclass
+class ChartView:
+    title: str
+    svg: bytes
+    notes: list[str]
+    # (caption, columns, rows) of each of the chart's data tables.
+    tables: list[tuple[str, list[str], list[list[str]]]]
+
+
+@dataclass
 class Casebook:
     participant_label: str
     site: str
@@ -189,8 +198,8 @@ class Casebook:
     signatures: list[SignatureLine]
     locks: list[str]
     audit: list[AuditLine]
-    # (title, svg bytes, data table rows) of the trajectory charts, when reports has them.
-    charts: list[tuple[str, bytes, list[list[str]]]] = field(default_factory=list)
+    # The trajectory charts, as on the participant page.
+    charts: list[ChartView] = field(default_factory=list)
 
 
 class _Format:
@@ -250,6 +259,7 @@ def _record_block(
     *,
     identifiers: bool,
     title: str = "",
+    children: Iterable[models.Model] = (),
 ) -> RecordBlock:
     model = type(record)
     block = RecordBlock(
@@ -272,7 +282,7 @@ def _record_block(
         block.answers.append(Item(_label(model, name), value or NOTHING, note))
     if isinstance(record, FormRecord):
         shown = set(record_type.data_fields)
-        for name in model.derived_field_names():
+        for name in record.derived_field_names():
             f = model._meta.get_field(name)
             if name in shown or not isinstance(f, models.Field) or not f.editable:
                 continue
@@ -280,19 +290,17 @@ def _record_block(
                 continue
             value = fmt.value(record, f)
             block.derived.append(Item(_label(model, name), value or NOTHING))
-        for key, row in record.saved_children().items():
-            block.children.append(
-                (str(key), [Item(str(k), _plain(v)) for k, v in row.items() if v not in (None, "")])
-            )
+    for number, child in enumerate(children, start=1):
+        title = capfirst(str(type(child)._meta.verbose_name))
+        items = []
+        for f in type(child)._meta.concrete_fields:
+            if f.primary_key or isinstance(f, models.UUIDField) or f.related_model is model:
+                continue
+            value = fmt.value(child, f)
+            if value:
+                items.append(Item(_label(type(child), f.name), value))
+        block.children.append((f"{title} {number}", items))
     return block
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 def _participant_records(participant: Participant) -> dict[str, list[models.Model]]:
@@ -310,6 +318,31 @@ def _participant_records(participant: Participant) -> dict[str, list[models.Mode
     return found
 
 
+def _children(found: dict[str, list[models.Model]]) -> dict[tuple[str, int], list[models.Model]]:
+    """The rows a form's page enters with it (EMG muscle findings), the investigator's rows
+    about a record (an eligibility override, an AE assessment): every model with a key to a
+    form record, but its audit events; one query per such model."""
+    import pghistory.models
+
+    result: dict[tuple[str, int], list[models.Model]] = defaultdict(list)
+    for key, rows in found.items():
+        record_type = records.get(key)
+        if not rows or record_type is None or not issubclass(record_type.model, FormRecord):
+            continue
+        for relation in record_type.model._meta.related_objects:
+            child = relation.related_model
+            if not isinstance(child, type) or issubclass(child, pghistory.models.Event):
+                continue
+            if not (relation.one_to_many or relation.one_to_one):
+                continue
+            to_parent = relation.field
+            for row in child._default_manager.filter(
+                **{f"{to_parent.name}__in": [r.pk for r in rows]}
+            ).order_by("pk"):
+                result[(key, getattr(row, to_parent.attname))].append(row)
+    return result
+
+
 def _queries(participant: Participant, fmt: _Format) -> dict[tuple[str, int], list[QueryView]]:
     result: dict[tuple[str, int], list[QueryView]] = defaultdict(list)
     rows = (
@@ -325,7 +358,7 @@ def _queries(participant: Participant, fmt: _Format) -> dict[tuple[str, int], li
         model = record_type.model if record_type else None
         view = QueryView(
             number=query.pk,
-            field=_label(model, query.field_name) if model and query.field_name else "",
+            about=_label(model, query.field_name) if model and query.field_name else "",
             status=str(query.get_status_display()),
             opened=fmt.moment(query.opened_at),
             assigned_to=str(query.get_assigned_role_display()),
@@ -526,8 +559,9 @@ def casebook(
     zone = site.zone
     report = progress or (lambda percent: None)
     found = _participant_records(participant)
+    children = _children(found)
     report(10)
-    fmt = _Format(zone, _user_names(found))
+    fmt = _Format(zone, _user_names({**found, "": [c for rows in children.values() for c in rows]}))
     today = site.local_today()
     timeline = clinic_selectors.timeline(participant, today)
     visit_names = {row.visit.pk: row.visit.display_code for row in timeline}
@@ -548,7 +582,14 @@ def casebook(
     }
 
     def block_of(record_type: records.RecordType, record: Any, title: str = "") -> RecordBlock:
-        block = _record_block(record_type, record, fmt, identifiers=identifiers, title=title)
+        block = _record_block(
+            record_type,
+            record,
+            fmt,
+            identifiers=identifiers,
+            title=title,
+            children=children.get((record_type.key, record.pk), ()),
+        )
         review = _review_lines(
             record_type.key, record.pk, states.get((record_type.key, record.pk)), sdv, signed, fmt
         )
@@ -570,12 +611,12 @@ def casebook(
         for cell in row.forms:
             block = None
             key = cell.record_key or cell.code
-            record = by_visit.get((row.visit.pk, key))
-            if record is not None:
+            stored = by_visit.get((row.visit.pk, key))
+            if stored is not None:
                 record_type = records.get(key)
                 assert record_type is not None
-                block = block_of(record_type, record, title=cell.label)
-                used.add((key, record.pk))
+                block = block_of(record_type, stored, title=cell.label)
+                used.add((key, stored.pk))
             lines.append(FormLine(cell.label, cell.state_label, block))
         # The visit's own safety answers ("nothing since the last visit").
         review = by_visit.get((row.visit.pk, "visit_safety_review"))
@@ -626,7 +667,6 @@ def casebook(
         return blocks
 
     adverse_events = log_of("adverse_event")
-    _add_assessments(adverse_events, fmt)
     conmeds = log_of("conmed")
     others = [
         block_of(record_type, record)
@@ -733,32 +773,3 @@ def _consents(participant: Participant) -> list[Item]:
         .select_related("version")
         .order_by("signed_on", "pk")
     ]
-
-
-def _add_assessments(blocks: Iterable[RecordBlock], fmt: _Format) -> None:
-    from safety.models import AdverseEventAssessment
-
-    by_event: dict[int, list[str]] = defaultdict(list)
-    for a in (
-        AdverseEventAssessment.objects.filter(adverse_event_id__in=[b.pk for b in blocks])
-        .select_related("investigator")
-        .order_by("signed_at", "pk")
-    ):
-        by_event[a.adverse_event_id].append(
-            _(
-                "Investigator's assessment by %(who)s on %(at)s (event version %(version)s):"
-                " serious %(serious)s; related to the procedure: %(procedure)s; to the cells:"
-                " %(cells)s. %(comment)s"
-            )
-            % {
-                "who": a.investigator.get_username(),
-                "at": fmt.moment(a.signed_at),
-                "version": a.event_version,
-                "serious": _("yes") if a.serious else _("no"),
-                "procedure": a.get_related_procedure_display(),
-                "cells": a.get_related_cells_display(),
-                "comment": a.comment,
-            }
-        )
-    for block in blocks:
-        block.review = by_event.get(block.pk, []) + block.review

@@ -20,7 +20,9 @@ from crfs.alsfrs_r.models import AlsfrsR
 from crfs.vitals.models import Vitals
 from queries import services as query_services
 from reports import casebook_services, tasks
+from reports.charts import Marker, Point, Reference, Series, line_chart
 from reports.models import CasebookJob, CasebookStatus
+from reports.trajectory import participant_trajectory
 from review import services as review_services
 from safety import services as safety_services
 from tests.conftest import TX_DAY
@@ -264,6 +266,12 @@ def test_an_investigator_downloads_the_whole_casebook(
     assert "Signed (Visit) by investigator_" in flat
     assert "I confirm that the data are accurate and complete." in flat
 
+    # The trajectory charts of the participant page, each with its title.
+    trajectory = participant_trajectory(participant, participant.site.local_today())
+    assert trajectory is not None and "Trajectories" in flat
+    for chart in trajectory.charts:
+        assert re.sub(r"\s+", " ", chart.title) in flat, chart.title
+
     # The audit summary: the ALSFRS-R changed once, with its reason.
     assert "Audit summary" in flat
     assert "Transcription error: walking is 2 in the source" in flat
@@ -361,3 +369,79 @@ def test_the_visit_dates_are_the_sites_days(story):
     assert m06.actual_date is not None
     assert m06.actual_date.isoformat() in text
     assert date(2025, 8, 1).isoformat() in text  # the transplantation day
+
+
+def test_the_charts_svg_text_is_drawn_in_the_pdf():
+    """fpdf2 draws the SVG of reports.charts with its text (axis labels, ticks, lanes,
+    legend) in the casebook's font: Persian and arrows included."""
+    from reports.casebook_pdf import _Pdf
+
+    chart = line_chart(
+        "ALSFRS-R total",
+        "Months from transplantation",
+        "ALSFRS-R total (points)",
+        [
+            Series("Observed", [Point(-1, 40), Point(6, 38), Point(12, 35, hollow=True)]),
+            Series("Expected → پیش‌بینی", [Point(-10, 48), Point(12, 30)]),
+        ],
+        markers=[Marker("Adverse events", 2, "Headache", text="G2")],
+        references=[Reference(0, "Transplantation")],
+    )
+    pdf = _Pdf("footer")
+    pdf.add_page()
+    pdf.image(io.BytesIO(str(chart.svg).encode()), w=pdf.epw)
+    _pages, text = _text(bytes(pdf.output()))
+    for shown in (
+        "ALSFRS-R total (points)",
+        "Months from transplantation",
+        "Transplantation",
+        "Adverse events",
+        "G2",
+        "Observed",
+        "Expected →",
+        "40",
+    ):
+        assert shown in text, shown
+
+
+def test_the_casebook_reads_in_the_same_number_of_queries_whatever_its_size(
+    story, coordinator_a, monitor_a, site_a
+):
+    """Reads per record type, never per visit, record, query or child row: more visits,
+    forms, events and queries cost no more queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports import casebook_selectors
+    from visits.services import add_unscheduled_visit
+
+    participant = story["participant"]
+
+    def count() -> int:
+        participant.refresh_from_db()
+        with CaptureQueriesContext(connection) as captured:
+            casebook_selectors.casebook(participant, identifiers=True, version="test")
+        return len(captured)
+
+    before = count()
+    extra = add_unscheduled_visit(
+        actor=coordinator_a,
+        participant=participant,
+        actual_date=date(2025, 9, 1),
+        reason="Neck stiffness — seen again",
+    )
+    vitals = save_crf(coordinator_a, extra, Vitals, {"weight_kg": Decimal("59.0")}, complete=False)
+    query = query_services.open_query(
+        actor=monitor_a,
+        site=site_a,
+        record_type="vitals",
+        record_pk=vitals.pk,
+        field_name="weight_kg",
+        text="Scale calibrated?",
+    )
+    query_services.post(actor=coordinator_a, query=query, action="answer", text="Yes, on 1 Sept")
+    review_services.verify(
+        actor=monitor_a, record_type=records.get("alsfrs_r"), record=story["alsfrs"]
+    )
+    after = count()
+    assert after == before
