@@ -267,9 +267,6 @@ def _filter_sql(filters: Filters, site: Site) -> tuple[str, list[Any]]:
 def _union(scope: Scope, filters: Filters, *, snapshots: bool) -> tuple[str, list[Any]]:
     """One SELECT over every event table in scope; columns: model, id, obj, at, label,
     context, actor, pid, vid[, new, old]."""
-    import pghistory.models
-
-    contexts = qn(pghistory.models.Context._meta.db_table)
     where, where_params = _filter_sql(filters, scope.site)
     selects = []
     params: list[Any] = []
@@ -286,8 +283,8 @@ def _union(scope: Scope, filters: Filters, *, snapshots: bool) -> tuple[str, lis
             extra += tracked.visit.joins
         columns = (
             "%s::text AS model, e.pgh_id AS id, e.pgh_obj_id::text AS obj, e.pgh_created_at AS at,"
-            " e.pgh_label AS label, c.metadata AS context,"
-            " COALESCE(c.metadata ->> 'actor_id', c.metadata ->> 'user') AS actor,"
+            " e.pgh_label AS label, e.pgh_context AS context,"
+            " COALESCE(e.pgh_context ->> 'actor_id', e.pgh_context ->> 'user') AS actor,"
             f" ({pid})::bigint AS pid, ({vid})::bigint AS vid"
         )
         if snapshots:
@@ -298,7 +295,7 @@ def _union(scope: Scope, filters: Filters, *, snapshots: bool) -> tuple[str, lis
         head, _sep, tail = scoped.partition(" WHERE ")
         selects.append(
             f"(SELECT * FROM (SELECT {columns} FROM {qn(tracked.events._meta.db_table)} e"
-            f"{head}{extra} LEFT JOIN {contexts} c ON c.id = e.pgh_context_id"
+            f"{head}{extra}"
             f" WHERE {tail}) x WHERE {where})"
         )
         params += [tracked.key, *scoped_params, *where_params]

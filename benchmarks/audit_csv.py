@@ -60,19 +60,9 @@ def seed(sizes: tuple[int, ...]) -> None:
     with connection.cursor() as cursor:
         # Straight into the tables: no audit triggers while filling (replica role).
         cursor.execute("SET session_replication_role = replica")
-        cursor.execute(
-            "INSERT INTO pghistory_context (id, created_at, updated_at, metadata)"
-            " VALUES (gen_random_uuid(), now(), now(), %s)",
-            [
-                json.dumps(
-                    {
-                        "actor_id": user.pk,
-                        "reason": "=HYPERLINK(1)",
-                        "path": "page",
-                        "url": "/sites/x/",
-                    }
-                )
-            ],
+        # Every event row carries its own context (settings.PGHISTORY_CONTEXT_FIELD).
+        context = json.dumps(
+            {"actor_id": user.pk, "reason": "=HYPERLINK(1)", "path": "page", "url": "/sites/x/"}
         )
         for size in sizes:
             site = Site.objects.create(code=site_code(size), name=f"Bench {size}", country="Iran")
@@ -106,15 +96,15 @@ def seed(sizes: tuple[int, ...]) -> None:
             cursor.execute(
                 f"""
                 INSERT INTO {events._meta.db_table} ({listed}, pgh_created_at, pgh_label,
-                    pgh_obj_id, pgh_context_id)
+                    pgh_obj_id, pgh_context_id, pgh_context)
                 SELECT {snapshot}, now() - (g || ' minutes')::interval,
                     CASE WHEN g = 1 THEN 'insert' ELSE 'update' END, v.id,
-                    (SELECT id FROM pghistory_context LIMIT 1)
+                    gen_random_uuid(), %s::jsonb
                 FROM visits_visit v JOIN participants_participant p ON p.id = v.participant_id
                 CROSS JOIN generate_series(1, %s) AS g
                 WHERE p.site_id = %s
                 """,
-                [per_visit, site.pk],
+                [context, per_visit, site.pk],
             )
         cursor.execute("SET session_replication_role = DEFAULT")
         cursor.execute("ANALYZE")

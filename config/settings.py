@@ -112,6 +112,9 @@ PGHISTORY_DEFAULT_TRACKERS = (
     pghistory.DeleteEvent(),
 )
 PGHISTORY_APPEND_ONLY = True
+# Each event row keeps the context (actor, reason, path) current when it was written: a
+# request's later writes (another service, a nested re-derivation) do not rewrite it.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
 # Adds the running management command's or Celery task's name to every context (trials.history).
 PGHISTORY_JSON_ENCODER = "trials.history.PathEncoder"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from crfs.base import REASON_REQUIRED, FormRecord, FormStatus
 from participants.models import Consent
 from trials import checks
+from trials.history import audit_context
 
 # Saved at registration (identity, demographics, ALS history), not through this service;
 # every form saved here is a study procedure and needs the signed consent first.
@@ -205,7 +205,7 @@ def _save(
         record.completed_at = None
     record.version += 1
     record.updated_by = user
-    with pghistory.context(reason=reason or None, actor_id=user.pk, form=record.form_code):
+    with audit_context(reason=reason or None, actor_id=user.pk, form=record.form_code):
         record.save()
         if children is not None:
             record.save_children(children)

@@ -21,7 +21,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pghistory
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -29,6 +28,7 @@ from django.utils.translation import gettext as _
 from crfs import registry
 from crfs.base import FormRecord
 from crfs.eligibility.scoring import DECISION_LABELS
+from trials.history import audit_context
 
 if TYPE_CHECKING:
     from crfs.eligibility.models import Eligibility
@@ -72,7 +72,7 @@ def rederive(records: Iterable[FormRecord], *, actor, cause: str) -> Rederived:
                 setattr(record, name, value)
             result.locked.append(record)
             continue
-        with pghistory.context(actor_id=actor.pk, reason=cause, form=record.form_code):
+        with audit_context(actor_id=actor.pk, reason=cause, form=record.form_code):
             record.save(update_fields=[*changed, "updated_at"])
         result.changed.append(record)
         result.values.append({name: (before[name], getattr(record, name)) for name in changed})

@@ -9,7 +9,7 @@ store for the same answers: the answers pass their rules (dates in order, not af
 visit they are reported at, not before consent, serious ⇒ a criterion, no grade 5), and the
 record fields (status, version, completion, AE numbers, the SAE report time, who entered it)
 are those of a first complete save; tests/demo re-saves seeded rows through the services to
-hold the two together. The inserts run inside `pghistory.context` with the entering user, as
+hold the two together. The inserts run inside `audit_context` with the entering user, as
 `save_form` does, so the audit trail has an insert event for each row.
 
 The rates are plausible for intrathecal/intravenous cell therapy after a lumbar puncture in
@@ -41,7 +41,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
-import pghistory
 from django.utils import timezone
 
 from crfs.base import FormStatus
@@ -53,6 +52,7 @@ from safety.models import (
     ConcomitantMedication,
     VisitSafetyReview,
 )
+from trials.history import audit_context
 from visits.models import Visit
 
 FOLLOW_UPS = ("M06", "M12", "M18", "M24")
@@ -847,7 +847,7 @@ def write_safety(
         for number, planned in enumerate(plan.events, start=1)
     ]
     if events:
-        with pghistory.context(reason=None, actor_id=actor.pk, form=AdverseEvent.form_code):
+        with audit_context(reason=None, actor_id=actor.pk, form=AdverseEvent.form_code):
             AdverseEvent.objects.bulk_create(events)
         for planned in plan.events:
             state = "complete" if planned.complete else "in progress"
@@ -874,7 +874,7 @@ def write_safety(
                 )
             )
     if assessments:
-        with pghistory.context(actor_id=investigator.pk, reason="investigator assessment"):
+        with audit_context(actor_id=investigator.pk, reason="investigator assessment"):
             AdverseEventAssessment.objects.bulk_create(assessments)
         made["adverse_event assessment"] += len(assessments)
     medications = [
@@ -891,9 +891,7 @@ def write_safety(
         for planned in plan.medications
     ]
     if medications:
-        with pghistory.context(
-            reason=None, actor_id=actor.pk, form=ConcomitantMedication.form_code
-        ):
+        with audit_context(reason=None, actor_id=actor.pk, form=ConcomitantMedication.form_code):
             ConcomitantMedication.objects.bulk_create(medications)
         made[f"{ConcomitantMedication.form_code} complete"] += len(medications)
     reviews = [
@@ -909,7 +907,7 @@ def write_safety(
         for code, answers in plan.reviews.items()
     ]
     if reviews:
-        with pghistory.context(reason=None, actor_id=actor.pk, form=VisitSafetyReview.form_code):
+        with audit_context(reason=None, actor_id=actor.pk, form=VisitSafetyReview.form_code):
             VisitSafetyReview.objects.bulk_create(reviews)
         made[f"{VisitSafetyReview.form_code} complete"] += len(reviews)
     return made

@@ -367,10 +367,7 @@ def _model_select(
 ) -> tuple[str, list[Any]]:
     """One model's rows: its snapshots beside the previous one of the same record (lag),
     unfolded into one row per field that changed."""
-    import pghistory.models
-
     users = qn(get_user_model()._meta.db_table)
-    contexts = qn(pghistory.models.Context._meta.db_table)
     record = "left(md5(%s || e.pgh_obj_id::text), 16)" if ctx.deid else "e.pgh_obj_id::text"
     record_params = [f"{key}:{tracked.label}:"] if ctx.deid else []
     when = (
@@ -396,7 +393,7 @@ def _model_select(
         event_columns += [
             "e.pgh_id",
             "u.username",
-            "c.metadata ->> 'reason'",
+            "e.pgh_context ->> 'reason'",
         ]
     inner_cols = [f"{expr} AS ev{i}" for i, expr in enumerate(event_columns)]
     raw_cols = []
@@ -413,9 +410,8 @@ def _model_select(
         + " "
         + ", ".join(inner_cols + raw_cols)
         + f" FROM {qn(tracked.events._meta.db_table)} e{joins}"
-        + f" LEFT JOIN {contexts} c ON c.id = e.pgh_context_id"
         + f" LEFT JOIN {users} u"
-        " ON u.id::text = COALESCE(c.metadata ->> 'actor_id', c.metadata ->> 'user')"
+        " ON u.id::text = COALESCE(e.pgh_context ->> 'actor_id', e.pgh_context ->> 'user')"
         + f" WHERE {where}"
         + " WINDOW w AS (PARTITION BY e.pgh_obj_id ORDER BY e.pgh_id)"
     )

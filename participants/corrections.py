@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
@@ -26,6 +25,7 @@ from participants.choices import ParticipantStatus as S
 from participants.models import AlsHistory, Demographics, Participant
 from participants.services import _locked, _transition
 from trials import permissions
+from trials.history import audit_context
 
 DEMOGRAPHICS_FIELDS = ("date_of_birth", "sex", "height_cm", "weight_kg", "ethnicity")
 HISTORY_FIELDS = (
@@ -226,7 +226,7 @@ def _correct(
     labels = list(dict.fromkeys(_label(model, n) for n in changed if n != "onset_precision"))
     if "onset_precision" in changed and _label(model, "onset_date") not in labels:
         labels.append(_label(model, "onset_date"))
-    with pghistory.context(actor_id=actor.pk, reason=reason):
+    with audit_context(actor_id=actor.pk, reason=reason):
         row.version += 1
         row.save()
         if isinstance(row, Demographics):
@@ -312,7 +312,7 @@ def return_to_screening(*, actor, participant: Participant, reason: str) -> Part
     if not reason:
         raise ValidationError({"reason": _("Give the reason for the return to screening.")})
     lifecycle.run(lifecycle.RETURN_TO_SCREENING_CHECKS, participant)
-    with pghistory.context(actor_id=actor.pk, reason=reason):
+    with audit_context(actor_id=actor.pk, reason=reason):
         _transition(participant, S.SCREENING, participant.site.local_today(), actor, reason)
         participant.exited_on = None  # screening goes on: the screen failure ended nothing
         participant.save()

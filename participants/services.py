@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -36,6 +35,7 @@ from participants.models.identity import comparable_national_id
 from participants.models.sequence import SequenceKind
 from participants.study_ids import format_screening_number, format_study_id
 from trials import permissions
+from trials.history import audit_context
 from trials.models import Site, Trial
 
 
@@ -292,7 +292,7 @@ def register_participant(
         demographics=demographics,
         als_history=als_history,
     )
-    with pghistory.context(actor_id=actor.pk, reason="register participant"):
+    with audit_context(actor_id=actor.pk, reason="register participant"):
         number = SiteSequence.objects.next_value(site, SequenceKind.SCREENING)
         participant = Participant(
             site=site,
@@ -335,7 +335,7 @@ def enrol_participant(*, actor, participant: Participant, enrolled_on: date) -> 
     _not_in_future(participant.site, enrolled_on, "effective_date")
     _check_consent_for_enrolment(participant, enrolled_on)
     lifecycle.run(lifecycle.ENROLMENT_CHECKS, participant)
-    with pghistory.context(actor_id=actor.pk, reason="enrol participant"):
+    with audit_context(actor_id=actor.pk, reason="enrol participant"):
         number = SiteSequence.objects.next_value(participant.site, SequenceKind.STUDY_ID)
         participant.study_id = format_study_id(participant.site.code, number)
         _transition(participant, S.ENROLLED, enrolled_on, actor)
@@ -413,7 +413,7 @@ def change_status(
         errors = _end_of_study_errors(participant, to_status, effective_date, details)
         if errors:
             raise ValidationError(errors)
-    with pghistory.context(actor_id=actor.pk, reason=reason or f"status {to_status}"):
+    with audit_context(actor_id=actor.pk, reason=reason or f"status {to_status}"):
         _transition(participant, to_status, effective_date, actor, reason)
         if to_status in lifecycle.TERMINAL:
             participant.exited_on = effective_date
@@ -484,7 +484,7 @@ def record_contact_attempt(
         raise ValidationError({"method": _("Choose how the participant was contacted.")})
     if outcome not in ContactOutcome.values:
         raise ValidationError({"outcome": _("Choose the outcome of the attempt.")})
-    with pghistory.context(actor_id=actor.pk, reason="contact attempt"):
+    with audit_context(actor_id=actor.pk, reason="contact attempt"):
         attempt = ContactAttempt(
             participant=participant,
             attempted_on=attempted_on,
@@ -540,7 +540,7 @@ def add_consent_version(
     retire_previous: bool = True,
 ) -> ConsentVersion:
     """A newly approved consent form version; the one in use until then ends the day before."""
-    with pghistory.context(reason=f"consent version {version}"):
+    with audit_context(reason=f"consent version {version}"):
         if retire_previous:
             for old in ConsentVersion.objects.filter(trial=trial, active_to__isnull=True).filter(
                 active_from__lt=active_from
@@ -585,7 +585,7 @@ def record_consent(
         )
     if participant.consents.filter(version=version).exists():
         raise ValidationError({"version": _("The participant has already signed this version.")})
-    with pghistory.context(actor_id=actor.pk, reason=f"consent v{version.version}"):
+    with audit_context(actor_id=actor.pk, reason=f"consent v{version.version}"):
         consent = Consent(
             participant=participant,
             version=version,

@@ -8,7 +8,6 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pghistory
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -21,6 +20,7 @@ from queries.models import MessageKind, Query, QueryMessage, QueryStatus
 from queries.selectors import field_label, record_of
 from trials import checks, permissions, records
 from trials.checks import Check, Finding
+from trials.history import audit_context
 from trials.models import Role, Site
 
 # Long enough for any question or answer; a page showing a thread stays readable.
@@ -70,7 +70,7 @@ def open_query(
     participant = record_kind.participant_of(record)
     visit = record_kind.visit_of(record)
     now = timezone.now()
-    with transaction.atomic(), pghistory.context(actor_id=actor.pk, reason="query opened"):
+    with transaction.atomic(), audit_context(actor_id=actor.pk, reason="query opened"):
         query = Query.objects.create(
             site=site,
             participant=participant,
@@ -154,7 +154,7 @@ def post(*, actor, query: Query, action: str, text: str) -> Query:
         elif action == Action.REOPEN:
             query.status = QueryStatus.OPEN
             query.closed_at, query.closed_by, query.closed_by_check = None, None, False
-        with pghistory.context(actor_id=actor.pk, reason=f"query {action}"):
+        with audit_context(actor_id=actor.pk, reason=f"query {action}"):
             if action != Action.REPLY:
                 query.save()
             QueryMessage.objects.create(
@@ -234,7 +234,7 @@ def answer_by_correction(
             "reason": reason or _("none given"),
         }
         now = timezone.now()
-        with pghistory.context(actor_id=actor.pk, reason="query answered by a correction"):
+        with audit_context(actor_id=actor.pk, reason="query answered by a correction"):
             Query.objects.filter(pk__in=[q.pk for q in answered]).update(
                 status=QueryStatus.ANSWERED, updated_at=now
             )
@@ -297,7 +297,7 @@ def sync_check(check: Check[Any], participant_ids: Sequence[int], *, cause: str)
         ]
         close = [q for key, q in existing.items() if key not in found and not q.is_closed]
         new = [(pid, f) for key, (pid, f) in found.items() if key not in existing]
-        with pghistory.context(reason=f"edit check {check.key}: {cause}"):
+        with audit_context(reason=f"edit check {check.key}: {cause}"):
             if new:
                 sites = dict(
                     Participant.objects.filter(pk__in={pid for pid, _f in new}).values_list(
@@ -384,7 +384,7 @@ def run_check_at_site(*, actor, site: Site, check_key: str) -> SyncResult:
         raise ValidationError({"check": _("There is no such check.")})
     ids = Participant.objects.filter(site=site).order_by("pk").values_list("pk", flat=True)
     cause = _("run at %(site)s by %(user)s") % {"site": site.code, "user": actor.get_username()}
-    with pghistory.context(actor_id=actor.pk):
+    with audit_context(actor_id=actor.pk):
         return run_check(check, ids, cause=cause)
 
 

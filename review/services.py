@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -28,6 +27,7 @@ from review.models import (
     Verification,
 )
 from trials import permissions, records
+from trials.history import audit_context
 from trials.records import RecordType
 from trials.signing import TOKEN_REFUSED, identity_errors
 
@@ -71,7 +71,7 @@ def lock(*, actor, target: Target, reason: str) -> Lock:
     _require(actor, permissions.LOCK_DATA, target.site)
     reason = _reason(reason)
     try:
-        with transaction.atomic(), pghistory.context(actor_id=actor.pk, reason=f"lock: {reason}"):
+        with transaction.atomic(), audit_context(actor_id=actor.pk, reason=f"lock: {reason}"):
             return Lock.objects.create(
                 scope=target.scope,
                 target=target.key,
@@ -113,7 +113,7 @@ def unlock(*, actor, lock: Lock, reason: str) -> Lock:
     lock = Lock.objects.select_for_update().get(pk=lock.pk)
     if lock.unlocked_at is not None:
         raise ValidationError(_("This lock was already lifted."))
-    with pghistory.context(actor_id=actor.pk, reason=f"unlock: {reason}"):
+    with audit_context(actor_id=actor.pk, reason=f"unlock: {reason}"):
         lock.unlocked_by = actor
         lock.unlocked_at = timezone.now()
         lock.unlock_reason = reason
@@ -146,7 +146,7 @@ def verify(
     )
     now = timezone.now()
     made = []
-    with pghistory.context(actor_id=actor.pk, reason="source data verified"):
+    with audit_context(actor_id=actor.pk, reason="source data verified"):
         for name in wanted:
             if name in already:
                 continue
@@ -226,7 +226,7 @@ def sign(
         ]
     if not signed:
         raise ValidationError(_("There is nothing to sign."))
-    with pghistory.context(actor_id=actor.pk, reason=f"signed ({kind})"):
+    with audit_context(actor_id=actor.pk, reason=f"signed ({kind})"):
         signature = Signature.objects.create(
             kind=kind,
             site=participant.site,
@@ -282,7 +282,7 @@ def set_sdv_targets(*, actor, site, trial, targets: list[str]) -> SdvTargets:
         raise ValidationError(
             {"targets": _("Unknown record type: %(t)s") % {"t": ", ".join(unknown)}}
         )
-    with pghistory.context(actor_id=actor.pk, reason="targeted SDV changed"):
+    with audit_context(actor_id=actor.pk, reason="targeted SDV changed"):
         row, _created = SdvTargets.objects.update_or_create(
             trial=trial, defaults={"targets": sorted(set(targets)), "updated_by": actor}
         )

@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -40,6 +39,7 @@ from safety.models import (
     VisitSafetyReview,
 )
 from trials import checks, permissions
+from trials.history import audit_context
 from trials.signing import TOKEN_REFUSED, identity_errors
 from visits.models import Visit
 
@@ -218,7 +218,7 @@ def _save_log_record(
     record.updated_by = actor
     if before_save is not None:
         before_save(record)
-    with pghistory.context(reason=reason or None, actor_id=actor.pk, form=record.form_code):
+    with audit_context(reason=reason or None, actor_id=actor.pk, form=record.form_code):
         record.save()
     checks.record_saved(
         record,
@@ -443,7 +443,7 @@ def assess_adverse_event(
         )
     if failed:
         raise ValidationError({"token": TOKEN_REFUSED})
-    with pghistory.context(actor_id=actor.pk, reason="investigator assessment"):
+    with audit_context(actor_id=actor.pk, reason="investigator assessment"):
         assessment = AdverseEventAssessment.objects.create(
             adverse_event=locked,
             event_version=locked.version,

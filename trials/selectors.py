@@ -49,13 +49,13 @@ def team_history(site: Site) -> list[TeamChange]:
     events = list(
         apps.get_model("trials", "MembershipEvent")
         .objects.filter(site_id=site.pk)
-        .select_related("user", "pgh_context")
+        .select_related("user")
         .order_by("-pgh_created_at", "-pgh_id")
     )
 
     def actor_id(event) -> Any:
         # Services name their actor; a page request without one still names its user.
-        metadata = event.pgh_context.metadata if event.pgh_context else {}
+        metadata = event.pgh_context or {}
         return metadata.get("actor_id", metadata.get("user"))
 
     actors = get_user_model().objects.in_bulk(

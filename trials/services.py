@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import pghistory
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from trials import hooks, permissions
+from trials.history import audit_context
 from trials.models import Membership, Site, Trial
 from trials.protocols.definitions import Protocol
 
@@ -27,7 +27,7 @@ def grant_role(*, actor, site: Site, user, role: str) -> Membership:
         raise ValidationError({"username": OWN_ROLES})
     if not permissions.may_hold_roles(user):
         raise ValidationError({"username": NO_SUCH_USER})
-    with pghistory.context(actor_id=actor.pk, reason="grant role"):
+    with audit_context(actor_id=actor.pk, reason="grant role"):
         membership, created = Membership.objects.get_or_create(user=user, site=site, role=role)
         changed = created or not membership.is_active
         if not created and not membership.is_active:
@@ -65,7 +65,7 @@ def revoke_role(*, actor, membership: Membership) -> Membership:
         raise PermissionDenied
     if membership.pk in managers and not set(managers) - {membership.pk}:
         raise ValidationError(LAST_ADMIN)
-    with pghistory.context(actor_id=actor.pk, reason="revoke role"):
+    with audit_context(actor_id=actor.pk, reason="revoke role"):
         membership.is_active = False
         membership.save(update_fields=["is_active"])
     for hook in hooks.ON_ROLE_CHANGED:
@@ -101,7 +101,7 @@ def ensure_user(
 @transaction.atomic
 def load_trial(*, protocol: Protocol) -> Trial:
     """Create or refresh the Trial row from its declarative definition (idempotent)."""
-    with pghistory.context(reason=f"load protocol {protocol.nct_id} v{protocol.version}"):
+    with audit_context(reason=f"load protocol {protocol.nct_id} v{protocol.version}"):
         trial, _ = Trial.objects.update_or_create(
             nct_id=protocol.nct_id,
             defaults={

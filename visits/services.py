@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import date
 
-import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from participants.models import Participant
 from trials import checks, permissions
+from trials.history import audit_context
 from trials.protocols.definitions import UNSCHEDULED_CODE, CreatedOn, VisitKind
 from visits import hooks, schedule
 from visits.choices import VisitStatus
@@ -217,7 +217,7 @@ def record_visit_date(*, actor, visit: Visit, actual_date: date, reason: str = "
     if visit.actual_date not in (None, actual_date) and not reason.strip():
         raise ValidationError({"reason": _("Give the reason for changing a recorded date.")})
     previous = visit.actual_date
-    with pghistory.context(actor_id=actor.pk, reason=reason.strip() or "record visit date"):
+    with audit_context(actor_id=actor.pk, reason=reason.strip() or "record visit date"):
         visit.actual_date = actual_date
         visit.missed_reason = ""
         visit.status = VisitStatus.UPCOMING  # recomputed from the dates just below
@@ -252,7 +252,7 @@ def mark_visit_missed(*, actor, visit: Visit, reason: str) -> Visit:
         raise ValidationError({"missed_reason": _("This visit has a date: it was not missed.")})
     if not reason.strip():
         raise ValidationError({"missed_reason": _("Give the reason the visit was missed.")})
-    with pghistory.context(actor_id=actor.pk, reason="visit missed"):
+    with audit_context(actor_id=actor.pk, reason="visit missed"):
         visit.status = VisitStatus.MISSED
         visit.missed_reason = reason.strip()
         visit.save()
@@ -287,7 +287,7 @@ def add_unscheduled_visit(
     error = visit_date_errors(visit, actual_date)
     if error:
         raise ValidationError({"actual_date": error})
-    with pghistory.context(actor_id=actor.pk, reason="unscheduled visit"):
+    with audit_context(actor_id=actor.pk, reason="unscheduled visit"):
         visit.actual_date = actual_date
         visit.refresh(participant.site.local_today())
         visit.save()
@@ -298,7 +298,7 @@ def refresh_statuses() -> int:
     """Re-evaluate time-dependent statuses (upcoming → window open → overdue); for a daily job."""
     changed = 0
     # The audit trail says why a visit turned overdue with nobody touching it.
-    with pghistory.context(reason="visit status refresh (the date moved on)"):
+    with audit_context(reason="visit status refresh (the date moved on)"):
         for visit in Visit.objects.open().select_related("participant__site"):
             new = visit.status_on(visit.participant.site.local_today())
             if new != visit.status:

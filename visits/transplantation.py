@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pghistory
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from participants import services as participant_services
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from trials import permissions
+from trials.history import audit_context
 from trials.protocols.definitions import CreatedOn, VisitKind
 from visits import hooks
 from visits.models import Transplantation, Visit
@@ -123,7 +123,7 @@ def record_transplantation(
     performed_on = _performed_on(participant, performed_at)
     visits = _visits(participant)
     _check_against_done_visits(participant, performed_on, visits)
-    with pghistory.context(actor_id=actor.pk, reason="record transplantation"):
+    with audit_context(actor_id=actor.pk, reason="record transplantation"):
         transplantation = Transplantation(
             participant=participant,
             performed_at=performed_at,
@@ -173,7 +173,7 @@ def correct_transplantation(
             raise ValidationError(
                 {"performed_date": _("The transplantation cannot be after the end of study.")}
             )
-    with pghistory.context(actor_id=actor.pk, reason=reason.strip()):
+    with audit_context(actor_id=actor.pk, reason=reason.strip()):
         transplantation.performed_at = performed_at
         transplantation.performed_on = performed_on
         for name in FIELDS:

@@ -3,7 +3,6 @@ and the enrolment check that asks it."""
 
 from __future__ import annotations
 
-import pghistory
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +10,7 @@ from crfs.base import FormStatus
 from crfs.eligibility.models import Eligibility
 from crfs.eligibility.scoring import Decision
 from crfs.eligibility.selectors import screening_checklist
+from trials.history import audit_context
 
 # Forms whose saving re-derives the checklist of the same (screening) visit.
 SOURCE_FORMS = frozenset({"alsfrs_r", "fvc"})
@@ -36,7 +36,7 @@ def refresh_from_sources(visit, *, user, cause: str) -> Eligibility | None:
         record.status = FormStatus.COMPLETE  # a changed decision is no longer what was signed
     record.version += 1
     record.updated_by = user
-    with pghistory.context(
+    with audit_context(
         reason=f"eligibility re-derived: {cause}", actor_id=user.pk, form=record.form_code
     ):
         record.save()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pghistory
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +21,7 @@ from participants import services as participant_services
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from trials import permissions
+from trials.history import audit_context
 from trials.signing import TOKEN_REFUSED, identity_errors
 
 
@@ -61,7 +61,7 @@ def override_eligibility(
         errors["token"] = str(TOKEN_REFUSED)
     if errors:
         raise ValidationError(errors)
-    with pghistory.context(actor_id=actor.pk, reason=f"eligibility override: {reason}"):
+    with audit_context(actor_id=actor.pk, reason=f"eligibility override: {reason}"):
         override, _created = EligibilityOverride.objects.update_or_create(
             eligibility=record,
             defaults={

@@ -26,9 +26,9 @@ pytestmark = pytest.mark.django_db
 
 
 def context_of(model, **filters) -> dict:
-    event = model.pgh_event_model.objects.filter(**filters).select_related("pgh_context").last()
+    event = model.pgh_event_model.objects.filter(**filters).last()
     assert event is not None and event.pgh_context is not None
-    return event.pgh_context.metadata
+    return event.pgh_context
 
 
 def register_two(coordinator_a, coordinator_b, site_a, site_b, trial):

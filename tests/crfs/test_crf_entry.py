@@ -147,8 +147,8 @@ def test_change_after_completion_needs_a_reason_which_the_audit_trail_keeps(
     assert (record.q3_swallowing, record.version, record.total) == (2, 2, 46)
     last = record.events.order_by("pgh_id").last()
     assert last.pgh_label == "update" and last.q3_swallowing == 2
-    assert last.pgh_context.metadata["reason"] == "Transcription error"
-    assert last.pgh_context.metadata["actor_id"] == coordinator_a.pk
+    assert last.pgh_context["reason"] == "Transcription error"
+    assert last.pgh_context["actor_id"] == coordinator_a.pk
 
 
 def test_two_people_editing_the_second_save_is_refused_and_nothing_is_lost(

@@ -273,8 +273,8 @@ def test_changing_only_a_row_after_completion_needs_a_reason_kept_in_the_audit(
     assert biceps.fibrillations == 4
     event = biceps.events.order_by("pgh_id").last()
     assert event.pgh_label == "update" and event.fibrillations == 4
-    assert event.pgh_context.metadata["reason"] == "Misread the report"
-    assert event.pgh_context.metadata["actor_id"] == coordinator_a.pk
+    assert event.pgh_context["reason"] == "Misread the report"
+    assert event.pgh_context["actor_id"] == coordinator_a.pk
     # Untouched rows were not rewritten: one insert event each, no update.
     fdi = EmgMuscleFinding.objects.get(muscle="fdi")
     assert list(fdi.events.values_list("pgh_label", flat=True)) == ["insert"]

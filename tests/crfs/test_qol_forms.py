@@ -311,4 +311,4 @@ def test_scores_stored_with_the_old_alsaq5_items_are_re_derived_and_audited(coor
     assert record.alsaq5_physical_mobility == 100 and record.alsaq5_total == 90
     assert record.scoring_version.endswith("items 9, 11, 22, 25, 34)")
     event = record.events.order_by("-pgh_id").first()
-    assert event.pgh_context.metadata["reason"].startswith("ALSAQ-5 item mapping corrected")
+    assert event.pgh_context["reason"].startswith("ALSAQ-5 item mapping corrected")

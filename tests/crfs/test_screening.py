@@ -243,10 +243,10 @@ def test_a_corrected_alsfrs_r_item_flips_eligibility_with_an_audit_entry(screene
     assert record.version == version + 1
     event = record.events.order_by("pgh_id").last()
     assert event.alsfrs_swallowing == 3
-    assert event.pgh_context.metadata["reason"] == (
+    assert event.pgh_context["reason"] == (
         "eligibility re-derived: alsfrs_r saved (Item 3 misread from the source)"
     )
-    assert event.pgh_context.metadata["actor_id"] == coordinator_a.pk
+    assert event.pgh_context["actor_id"] == coordinator_a.pk
 
     # An unrelated correction (item 1) changes no criterion: no new checklist version.
     save_crf(
@@ -333,7 +333,7 @@ def test_override_needs_an_investigator_a_reason_and_the_password(screened, coor
     )
     assert set(override.criteria) >= {"alsfrs_walking"}
     event = override.events.last()
-    assert event.pgh_context.metadata["reason"].startswith("eligibility override: Walking")
+    assert event.pgh_context["reason"].startswith("eligibility override: Walking")
     enrolled = participant_services.enrol_participant(
         actor=coordinator_a, participant=screened, enrolled_on=TODAY
     )

@@ -233,9 +233,9 @@ def test_seeded_safety_rows_are_what_the_safety_services_store(seeded):
             event.created_by,
             event.updated_by,
         )
-        audit = event_audit.objects.select_related("pgh_context").get(pgh_obj_id=event.pk)
-        assert audit.pgh_context.metadata["actor_id"] == coordinator.pk
-        assert audit.pgh_context.metadata["form"] == "adverse_event"
+        audit = event_audit.objects.get(pgh_obj_id=event.pk)
+        assert audit.pgh_context["actor_id"] == coordinator.pk
+        assert audit.pgh_context["form"] == "adverse_event"
 
     assessments = AdverseEventAssessment.objects.select_related("adverse_event")
     assert assessments.exists()

@@ -48,10 +48,7 @@ def _reasons(model: str, pk) -> list[str]:
     """The audit reasons of one tracked row's events (from its own event table)."""
     app, name = model.split(".")
     events = apps.get_model(app, f"{name}Event").objects.filter(pgh_obj_id=pk)
-    return [
-        (event.pgh_context.metadata if event.pgh_context else {}).get("reason") or ""
-        for event in events.select_related("pgh_context")
-    ]
+    return [(event.pgh_context or {}).get("reason") or "" for event in events]
 
 
 @pytest.fixture

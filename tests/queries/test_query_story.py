@@ -84,9 +84,7 @@ def test_monitor_opens_coordinator_corrects_with_reason_monitor_closes(
     assert (query.status, query.closed_by) == ("closed", monitor_a)
 
     # Every transition is in the trail, with who did it.
-    history = list(
-        query.events.order_by("pgh_id").values_list("status", "pgh_context__metadata__actor_id")
-    )
+    history = list(query.events.order_by("pgh_id").values_list("status", "pgh_context__actor_id"))
     assert [s for s, _a in history] == ["open", "answered", "closed"]
     assert history[0][1] == monitor_a.pk and history[-1][1] == monitor_a.pk
 

@@ -38,7 +38,7 @@ def test_a_change_clears_the_verification_and_names_the_change(
     assert verification.cleared_version == changed.version
     event = AlsfrsR.pgh_event_model.objects.filter(pgh_obj_id=record.pk).latest("pgh_id")
     assert verification.cleared_by_event == event.pgh_id
-    assert event.pgh_context.metadata["reason"] == "source says 3"
+    assert event.pgh_context["reason"] == "source says 3"
 
     page = client_for(monitor_a).get(url)
     assert "cleared" in page.text and f"audit event {event.pgh_id}" in page.text

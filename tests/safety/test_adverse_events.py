@@ -53,7 +53,7 @@ def test_a_coordinator_reports_an_adverse_event_at_month_6(m06, coordinator_a, c
     assert "Headache (post-lumbar puncture)" in log.content.decode()
     # Audited with the actor, like every form.
     event = ae.events.get()
-    assert event.pgh_context.metadata["actor_id"] == coordinator_a.pk
+    assert event.pgh_context["actor_id"] == coordinator_a.pk
 
 
 def test_partial_dates_and_a_partial_save_with_a_missing_reason(m06, coordinator_a, client_for):
@@ -100,7 +100,7 @@ def test_a_change_after_completion_needs_a_reason(m06, coordinator_a, client_for
     client.post(edit_url(ae), ae_post(m06, version=1, grade="3", reason_for_change="source"))
     ae.refresh_from_db()
     assert ae.grade == 3 and ae.version == 2
-    assert ae.events.order_by("pgh_id").last().pgh_context.metadata["reason"] == "source"
+    assert ae.events.order_by("pgh_id").last().pgh_context["reason"] == "source"
 
 
 def test_a_stale_page_is_refused_and_shows_what_changed(m06, coordinator_a, client_for):

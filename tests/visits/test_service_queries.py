@@ -71,8 +71,8 @@ def test_replanned_visits_are_saved_with_their_time_and_audit(actor, baseline_do
     assert replanned.updated_at > baseline.updated_at
     event = replanned.events.order_by("pgh_id").last()
     assert (event.pgh_label, event.target_date) == ("update", TODAY)
-    assert event.pgh_context.metadata["reason"] == "record transplantation"
-    assert event.pgh_context.metadata["actor_id"] == actor.pk
+    assert event.pgh_context["reason"] == "record transplantation"
+    assert event.pgh_context["actor_id"] == actor.pk
 
 
 def test_dating_a_visit_saves_its_date_status_and_update_time_only(
@@ -133,9 +133,7 @@ def test_death_closes_the_visits_still_expected_in_one_statement(
     assert statuses["TX"] == "done"
     assert {statuses[code] for code in ("M06", "M12", "M18", "M24")} == {"not_expected"}
     closed = Visit.objects.get(participant=participant, code="M06")
-    assert closed.events.order_by("pgh_id").last().pgh_context.metadata["reason"] == (
-        "Respiratory failure"
-    )
+    assert closed.events.order_by("pgh_id").last().pgh_context["reason"] == ("Respiratory failure")
 
 
 def test_screen_failure_from_the_checklist(actor, site_a, trial, django_assert_num_queries):

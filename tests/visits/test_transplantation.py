@@ -117,8 +117,8 @@ def test_correcting_the_date_reschedules_only_visits_not_done(
     assert participant.status_date == date(2025, 3, 5)
     event = participant.transplantation.events.order_by("pgh_id").last()
     assert event.performed_on == date(2025, 3, 5)
-    assert event.pgh_context.metadata["reason"] == "Date copied wrongly from the operating list"
-    assert event.pgh_context.metadata["actor_id"] == coordinator_a.pk
+    assert event.pgh_context["reason"] == "Date copied wrongly from the operating list"
+    assert event.pgh_context["actor_id"] == coordinator_a.pk
 
 
 def test_a_correction_needs_a_reason_and_cannot_cross_done_visits(
@@ -250,4 +250,4 @@ def test_a_visit_turned_overdue_by_the_date_says_why_in_its_audit_trail(
     assert m06.status == "overdue"
     last = m06.events.order_by("pgh_id").last()
     assert last.pgh_context is not None
-    assert last.pgh_context.metadata["reason"].startswith("visit status refresh")
+    assert last.pgh_context["reason"].startswith("visit status refresh")
