@@ -408,6 +408,8 @@ def test_investigator_and_data_manager_read_the_page_and_csvs_of_their_own_sites
     assert "Months from transplantation" in text and "ALSFRS-R total (points, 0-48)" in text
     assert "Pre-treatment ΔFS (points lost per month)" in text
     assert "no slope" in text  # P5 is listed without one
+    # A study ID opens the participant's page (and its trajectory).
+    assert reverse("participant-detail", args=[site_a.code, study["p1"].pk]) in text
     assert text.count("<svg") == 3
 
     table_csv = client.get(reverse("reports-cohort-csv"))
