@@ -34,16 +34,18 @@ def participant(actor, site_a, trial):
 def test_registration(actor, site_a, trial, django_assert_num_queries):
     # the trial's lock and the national ID already registered?, sequence, participant,
     # status change, identity, demographics and ALS history (each after its lock check:
-    # trials.locking asks review before a record's save), the screening visit
-    with django_assert_num_queries(2 + 11):
+    # trials.locking asks review before a record's save), the screening visit; the data
+    # locks asked before the participant's insert and the visits' bulk insert
+    with django_assert_num_queries(2 + 11 + 2):
         register(actor, site_a, trial, screened_on=TODAY - timedelta(days=3))
 
 
 def test_enrolment(actor, participant, django_assert_num_queries):
     screen_eligible(actor, participant)
     # lock (with site and trial), consents signed, version in use, the eligibility check's
-    # checklist, sequence, status change, participant, the baseline visit
-    with django_assert_num_queries(2 + 8):
+    # checklist, sequence, status change, participant, the baseline visit; the data locks
+    # asked before the participant's save and the visit's bulk insert (trials.locking)
+    with django_assert_num_queries(2 + 8 + 2):
         services.enrol_participant(actor=actor, participant=participant, enrolled_on=TODAY)
 
 
@@ -85,8 +87,9 @@ def test_contact_attempt(actor, participant, django_assert_num_queries):
 def test_screen_failure_by_hand(actor, participant, django_assert_num_queries):
     consent(actor, participant)
     # lock, status change, participant; the hooks: the visits (none to close), then the
-    # reminders (participant, visits, reminders)
-    with django_assert_num_queries(2 + 3 + 1 + 3):
+    # reminders (participant, visits, reminders); the data locks asked before the
+    # participant's save (trials.locking)
+    with django_assert_num_queries(2 + 3 + 1 + 3 + 1):
         services.change_status(
             actor=actor,
             participant=participant,
