@@ -366,7 +366,13 @@ def _strips(
                 _shape(m.symbol, cx, mid, 4.5 if m.emphasis else 4, colour, filled=m.filled)
             )
             if m.text:
-                parts.append(_text(cx + 6, mid + 4, m.text, size=SMALL, fill=colour))
+                # beside the mark, or before it when it would run off the right edge
+                if cx + 7 + len(m.text) * SMALL * 0.62 > WIDTH:
+                    parts.append(
+                        _text(cx - 7, mid + 4, m.text, size=SMALL, fill=colour, anchor="end")
+                    )
+                else:
+                    parts.append(_text(cx + 7, mid + 4, m.text, size=SMALL, fill=colour))
         y += STRIP
     return "".join(parts), y - top
 
