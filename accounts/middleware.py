@@ -95,7 +95,11 @@ class IdleTimeoutMiddleware:
                 if _url_name(request) == "accounts-keep-alive":
                     return JsonResponse({"seconds_left": 0}, status=401)
                 return redirect_to_login(request.get_full_path())
-            if not isinstance(last_seen, int | float) or now - last_seen >= LAST_SEEN_WRITE_SECONDS:
+            if (
+                not isinstance(last_seen, int | float)
+                or now - last_seen >= LAST_SEEN_WRITE_SECONDS
+                or _url_name(request) == "accounts-keep-alive"
+            ):
                 request.session[LAST_SEEN_KEY] = last_seen = now
             request.idle_seconds_left = max(0, int(timeout - (now - last_seen)))  # type: ignore[attr-defined]
             request.idle_timeout_seconds = timeout  # type: ignore[attr-defined]

@@ -4,7 +4,8 @@
 (function () {
   "use strict";
   const body = document.body;
-  if (!body || body.dataset.idleSeconds === undefined) return;
+  // Only pages of a signed-in user with a timeout carry the attributes (not the login page).
+  if (!body || !(Number(body.dataset.idleTimeout) > 0) || body.dataset.idleSeconds === "") return;
   const WARN_BEFORE = 60;
   let warnTimer = null;
   let endTimer = null;

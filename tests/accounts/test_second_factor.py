@@ -250,3 +250,31 @@ def test_the_qr_code_and_key_are_the_same_secret(client, site_a):
     # A reload shows the same key (the app scanned before still matches).
     assert client.get(reverse("accounts-enrol")).context["secret"] == first.context["secret"]
     assert re.fullmatch(r"[A-Z2-7 ]+", first.context["secret"])
+
+
+def test_signing_a_visit_on_its_page_needs_the_code_of_the_signers_app(
+    client_for, coordinator_a, m06
+):
+    from crfs.alsfrs_r.models import AlsfrsR
+    from review.models import Signature
+    from tests.factories import ALSFRS_NORMAL, investigator_of, save_crf
+
+    save_crf(coordinator_a, m06, AlsfrsR, ALSFRS_NORMAL)
+    participant = m06.participant
+    investigator = investigator_of(participant.site)
+    device = with_authenticator(investigator)
+    url = reverse("review-sign", args=["ISF", participant.pk, "visit"]) + f"?visit={m06.pk}"
+    client = client_for(investigator)
+    page = client.get(url)
+    assert "Code from your authenticator app" in page.text and 'name="token"' in page.text
+
+    missing = client.post(url, {"password": PASSWORD})
+    assert missing.status_code == 400 and missing.context["form"].has_error("token")
+    wrong_password = client.post(url, {"password": "nope", "token": authenticator_code(device)})
+    assert wrong_password.context["form"].has_error("password")
+    assert not Signature.objects.exists()
+    assert (
+        client.post(url, {"password": PASSWORD, "token": authenticator_code(device)}).status_code
+        == 302
+    )
+    assert Signature.objects.count() == 1

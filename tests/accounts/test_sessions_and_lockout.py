@@ -170,3 +170,10 @@ def test_a_revoked_role_ends_that_users_sessions_at_once(site_a, coordinator_a):
     # A grant ends nothing.
     services.grant_role(actor=admin, site=site_a, user=colleague, role=Role.COORDINATOR)
     assert other.get(reverse("home")).status_code == 200
+
+
+def test_pages_without_a_timeout_carry_no_idle_clock(client, client_for, monitor_a, settings):
+    settings.ECRF_IDLE_TIMEOUT_MINUTES = 30
+    assert "data-idle-seconds" not in client.get(reverse("login")).text
+    settings.ECRF_IDLE_TIMEOUT_MINUTES = 0
+    assert "data-idle-seconds" not in client_for(monitor_a).get(reverse("home")).text

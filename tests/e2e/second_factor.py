@@ -17,7 +17,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 def pass_second_factor(page, base: str) -> None:
     """After the login form's submit: when the app asks for the second factor, mark the
     session verified and go where the login was going."""
-    page.wait_for_load_state()
+    page.wait_for_url(lambda url: "/login/" not in url)
     if "/accounts/two-factor/" not in page.url:
         return
     cookie = next(c for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
