@@ -324,8 +324,9 @@ def test_a_sync_moves_or_cancels_any_number_of_reminders_in_one_statement(
     assert Reminder.objects.filter(sent_at=None, cancelled_at=None).count() == 32
     transplantation = aug31.transplantation
     # The correction moves all 32: lock, visits, recorded_by, transplantation, status change,
-    # participant, TX, replanned visits; the sync: participant, team, visits, reminders, moved
-    with django_assert_num_queries(2 + 8 + 5):
+    # participant, TX, replanned visits; the sync: participant, team, visits, reminders, moved;
+    # the data locks asked before the transplantation, the participant and the two visit writes
+    with django_assert_num_queries(2 + 8 + 5 + 4):
         correct_transplantation(
             actor=coordinator_a,
             transplantation=transplantation,
@@ -335,8 +336,9 @@ def test_a_sync_moves_or_cancels_any_number_of_reminders_in_one_statement(
         )
     participant = Participant.objects.select_related("site").get(pk=aug31.pk)  # as a page
     # The withdrawal cancels all 32: lock, status change, participant, end of study, visits,
-    # visits closed; the sync: participant, visits, reminders (by visit id), cancelled
-    with django_assert_num_queries(2 + 6 + 4):
+    # visits closed; the sync: participant, visits, reminders (by visit id), cancelled; the
+    # data locks asked before the participant's save
+    with django_assert_num_queries(2 + 6 + 4 + 1):
         participant_services.change_status(
             actor=coordinator_a,
             participant=participant,
