@@ -236,8 +236,10 @@ class _Format:
             return f"{raw:.4g}" if abs(raw) < 1e6 else f"{raw:.0f}"
         if isinstance(raw, Decimal):
             return format(raw.normalize(), "f") if raw == raw.to_integral() else str(raw)
-        if isinstance(raw, dict | list):
-            return ", ".join(f"{k}: {v}" for k, v in raw.items()) if isinstance(raw, dict) else ""
+        if isinstance(raw, dict):
+            return ", ".join(f"{k}: {v}" for k, v in raw.items())
+        if isinstance(raw, list):
+            return ", ".join(str(v) for v in raw)
         return str(raw)
 
 
