@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from exports.models import ExportJob, ExportStatus
@@ -41,7 +42,25 @@ def log_in(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-def test_pages_run_under_the_policy_and_htmx_still_polls(live_server, page):
+def watch(page, console: list[str], errors: list[str]) -> None:
+    page.on("console", lambda message: console.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.add_init_script(RECORD_VIOLATIONS)
+
+
+def visit(page, base: str, path: str) -> None:
+    response = page.goto(f"{base}{path}")
+    assert response is not None and response.status == 200, path
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    violations = page.evaluate("window.__violations")
+    assert violations == [], (path, violations)
+
+
+def refused(console: list[str]) -> list[str]:
+    return [text for text in console if "Content Security Policy" in text or "Refused to" in text]
+
+
+def test_pages_run_under_the_policy_and_htmx_still_polls(live_server, browser, page):
     base = live_server.url
     site = SiteFactory(code="ISF", name="Neurosciences Research Center, Isfahan")
     trial = services.load_trial(protocol=PROTOCOLS["NCT02116634"])
@@ -54,34 +73,26 @@ def test_pages_run_under_the_policy_and_htmx_still_polls(live_server, page):
 
     console: list[str] = []
     errors: list[str] = []
-    page.on("console", lambda message: console.append(message.text))
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.add_init_script(RECORD_VIOLATIONS)
+    watch(page, console, errors)
 
-    def visit(path: str) -> None:
-        response = page.goto(f"{base}{path}")
-        assert response is not None and response.status == 200, path
-        assert "script-src 'self'" in response.headers["content-security-policy"]
-        page.wait_for_load_state("networkidle")
-        violations = page.evaluate("window.__violations")
-        assert violations == [], (path, violations)
-
+    visit(page, base, reverse("login"))
     log_in(page, base, "reza")
     code = site.code
-    visit(reverse("home"))
-    visit(reverse("participant-list", args=[code]))
-    visit(reverse("participant-detail", args=[code, participant.pk]))
-    visit(reverse("visit-detail", args=[code, participant.pk, m06.pk]))
-    visit(reverse("crf-entry", args=[code, participant.pk, m06.pk, "alsfrs_r"]))
-    visit(reverse("reports-dashboard"))
-    visit(reverse("reports-dashboard-site", args=[code]))
-    visit(reverse("reports-cohort"))
-    visit(reverse("export-page"))
+    visit(page, base, reverse("home"))
+    visit(page, base, reverse("participant-list", args=[code]))
+    visit(page, base, reverse("participant-detail", args=[code, participant.pk]))
+    visit(page, base, reverse("visit-detail", args=[code, participant.pk, m06.pk]))
+    visit(page, base, reverse("crf-entry", args=[code, participant.pk, m06.pk, "alsfrs_r"]))
+    visit(page, base, reverse("reports-dashboard"))
+    visit(page, base, reverse("reports-dashboard-site", args=[code]))
+    visit(page, base, reverse("reports-cohort"))
+    visit(page, base, reverse("export-page"))
 
     # The API docs: Swagger UI draws the schema from its init script, a separate file.
-    visit(reverse("api-docs"))
+    visit(page, base, reverse("api-docs"))
     page.locator(".swagger-ui .info").wait_for()
     assert page.locator(".opblock").count() > 0
+    assert page.evaluate("window.__violations") == []
 
     # The export job page polls its status every second (hx-get); the job finishes meanwhile.
     options = ExportOptions(
@@ -105,8 +116,23 @@ def test_pages_run_under_the_policy_and_htmx_still_polls(live_server, page):
     page.get_by_text("The export failed.").wait_for()
     assert page.evaluate("window.__violations") == []
 
-    refused = [
-        text for text in console if "Content Security Policy" in text or "Refused to" in text
-    ]
-    assert refused == []
+    # The second factor's enrolment: the QR code is server-side SVG with no style attribute.
+    visit(page, base, reverse("accounts-enrol"))
+    assert page.locator("svg").count() > 0
+
+    assert refused(console) == []
+    assert errors == []
+
+    # The admin, as a superuser in a browser of their own.
+    get_user_model().objects.create_superuser("root", "root@example.org", PASSWORD)
+    context = browser.new_context(locale="en-GB")
+    admin = context.new_page()
+    admin_console: list[str] = []
+    watch(admin, admin_console, errors)
+    log_in(admin, base, "root")
+    visit(admin, base, reverse("admin:index"))
+    visit(admin, base, reverse("admin:trials_site_changelist"))
+    visit(admin, base, reverse("admin:trials_site_change", args=[site.pk]))
+    context.close()
+    assert refused(admin_console) == []
     assert errors == []
