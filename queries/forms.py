@@ -70,6 +70,10 @@ class FilterForm(forms.Form):
     record_type = forms.ChoiceField(label=_("Record"), required=False)
     check = forms.ChoiceField(label=_("Raised by"), required=False)
     record_pk = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # An age range in whole days, both ends included: the study dashboard's bars (0 to 7,
+    # 8 to 30, over 30 days) open the list with it.
+    min_age = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    max_age = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

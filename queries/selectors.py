@@ -124,6 +124,7 @@ class Filters:
     record_type: str = ""
     check: str = ""  # a check key, "manual" (people's queries), or "" (all)
     record_pk: int | None = None  # with record_type: the queries of one record
+    max_age_days: int | None = None  # age in whole days at most (Query.age_days)
 
 
 def queries_of(site: Site, filters: Filters, participant: Participant | None = None) -> QuerySet:
@@ -137,6 +138,11 @@ def queries_of(site: Site, filters: Filters, participant: Participant | None = N
     if filters.min_age_days:
         queryset = queryset.filter(
             opened_at__lte=timezone.now() - timedelta(days=filters.min_age_days)
+        )
+    if filters.max_age_days is not None:
+        # Age = whole days since opening (floored): at most N days is under N + 1 days.
+        queryset = queryset.filter(
+            opened_at__gt=timezone.now() - timedelta(days=filters.max_age_days + 1)
         )
     if filters.assigned_role:
         queryset = queryset.filter(assigned_role=filters.assigned_role)

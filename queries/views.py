@@ -54,7 +54,8 @@ def _list(
     data: dict[str, Any] = form.cleaned_data if form.is_bound and form.is_valid() else {}
     filters = selectors.Filters(
         status=data.get("status") or "unresolved",
-        min_age_days=data.get("age"),
+        min_age_days=data.get("age") or data.get("min_age"),
+        max_age_days=data.get("max_age"),
         assigned_role=data.get("role") or "",
         record_type=data.get("record_type") or "",
         check=data.get("check") or "",
@@ -79,6 +80,10 @@ def _list(
             "kept": kept.urlencode(),
             "counts": selectors.site_counts(site) if participant is None else None,
             "may_run_checks": permissions.can(request.user, permissions.RUN_CHECKS, site),
+            # Set by a link (the dashboard's age bars), not by the form's choices: said aloud.
+            "age_range": (data.get("min_age"), data.get("max_age"))
+            if data.get("min_age") is not None or data.get("max_age") is not None
+            else None,
         },
         status=400 if form.is_bound and form.errors else 200,
     )

@@ -10,3 +10,7 @@ urlpatterns += cohort_urls.urlpatterns
 from reports import casebook_urls  # noqa: E402 - the casebook's routes, in their own module
 
 urlpatterns += casebook_urls.urlpatterns
+
+from reports import dashboard_urls  # noqa: E402 - the dashboard's routes, in their own module
+
+urlpatterns += dashboard_urls.urlpatterns
