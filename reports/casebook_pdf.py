@@ -126,7 +126,8 @@ class _Writer:
             return 1
         with self.shaped(text):
             lines = self.pdf.multi_cell(width, line, text, dry_run=True, output="LINES", align="L")
-            return len(lines)
+        assert isinstance(lines, list)  # output="LINES" gives the lines
+        return len(lines)
 
     def row(
         self,
