@@ -19,11 +19,22 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from audit.context import AuditContextMiddleware
+from crfs.alsfrs_r.models import AlsfrsR
 from crfs.eligibility.models import Eligibility
 from crfs.fvc.models import Fvc
 from participants import services as participant_services
 from participants.models import ConsentVersion, Demographics
-from tests.factories import UserFactory, member, register, screen_eligible
+from queries import services as query_services
+from queries import tasks
+from queries.models import Query, QueryStatus
+from tests.factories import (
+    ALSFRS_NORMAL,
+    UserFactory,
+    member,
+    register,
+    save_crf,
+    screen_eligible,
+)
 from tests.html_form import PageForm
 from trials import services
 from trials.history import audit_context
@@ -117,6 +128,43 @@ def test_two_services_in_one_request_keep_their_own_reasons(site_a, trial):
     # only the request's user.
     assert "actor_id" not in version and version["user"] == admin.pk
     assert version["path"] == "page"
+
+
+@pytest.mark.django_db
+def test_a_correction_keeps_its_reason_when_its_after_commit_work_runs_in_the_request(
+    m06, coordinator_a, monitor_a, site_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The query the correction answers is written after the correction, in the same request
+    (the after-commit work run at once rather than by a worker)."""
+    record = save_crf(coordinator_a, m06, AlsfrsR, ALSFRS_NORMAL | {"q3_swallowing": 1})
+    query = query_services.open_query(
+        actor=monitor_a,
+        site=site_a,
+        record_type="alsfrs_r",
+        record_pk=record.pk,
+        field_name="q3_swallowing",
+        text="The source says 3.",
+    )
+    monkeypatch.setattr(tasks.after_record_saved, "delay", query_services.after_record_saved)
+
+    def work() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            save_crf(
+                coordinator_a,
+                m06,
+                AlsfrsR,
+                ALSFRS_NORMAL | {"q3_swallowing": 3},
+                reason="transcription error",
+            )
+
+    in_one_request(coordinator_a, "/sites/ISF/", work)
+    query.refresh_from_db()
+    assert query.status == QueryStatus.ANSWERED
+    corrected = last_context(AlsfrsR, pgh_obj_id=record.pk)
+    assert corrected["reason"] == "transcription error"
+    assert corrected["actor_id"] == coordinator_a.pk
+    answered = last_context(Query, pgh_obj_id=query.pk)
+    assert answered["reason"] == "query answered by a correction"
 
 
 @pytest.mark.django_db
