@@ -1,0 +1,259 @@
+"""Benchmark: the study dashboard (one site, and all the user's sites) and the cohort view
+beside a minimal Django view, all served by one gunicorn with production settings.
+
+Uses the database `ecrf_bench_reports` (on DATABASE_URL's server, else the embedded one):
+made once with `setup_demo` and `seed_demo --participants N` (default 10,000) through the
+services, then kept and reused by later runs (seeding takes long; `--reseed` starts over,
+`--drop` removes it after the run). Then starts gunicorn (DEBUG off, two workers, the
+benchmark's own URLconf: the product's plus a minimal view that only needs a signed-in user),
+signs in an investigator of the seeded site and of a second site (a session made as the
+login makes it, with the second factor passed when that app is installed), and times the
+pages over HTTP, in turns so that the machine's load falls on every page alike. Prints
+p50/p95 per page and the p95 ratio to the minimal view; goal: within 5x. The cohort view
+is skipped, with a note, if its URL does not resolve.
+
+    python benchmarks/reports_pages.py [--participants N] [--requests R] [--reseed] [--drop]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from _database import recreate, setup_django, urls  # noqa: E402
+
+DATABASE = "ecrf_bench_reports"
+SITE = "ISF"
+SECOND_SITE = "BN2"
+USERNAME = "bench_reports"
+GOAL = 5.0
+# The server's and this process's key: the session made here must read there.
+SECRET_KEY = "benchmark-only-not-a-secret-" + "x" * 40
+
+
+def _seeded(url: str) -> int:
+    """Participants at the benchmark site (-1: no database or no schema yet)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM participants_participant p"
+                " JOIN trials_site s ON s.id = p.site_id WHERE s.code = %s",
+                [SITE],
+            ).fetchone()
+            return int(row[0]) if row else 0
+    except psycopg.Error:
+        return -1
+
+
+def _prepare(participants: int, reseed: bool, url: str, maintenance: str) -> None:
+    present = -1 if reseed else _seeded(url)
+    if present < 0:
+        recreate(maintenance, DATABASE)
+    setup_django(url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    if present < 0:
+        call_command("setup_demo", stdout=io.StringIO())
+        present = _seeded(url)
+    missing = participants - present
+    if missing > 0:
+        print(f"seeding {missing:,} participants at {SITE} (kept for later runs) ...", flush=True)
+        started = time.perf_counter()
+        call_command(
+            "seed_demo", f"--participants={missing}", "--seed=11", f"--site={SITE}", "--force",
+            stdout=io.StringIO(),
+        )  # fmt: skip
+        print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
+    else:
+        print(f"reusing {DATABASE}: {present:,} participants at {SITE}", flush=True)
+
+
+def _session_cookie() -> tuple[str, str]:
+    """An investigator of both sites, signed in: (cookie name, session key)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+
+    from trials.models import Membership, Role, Site
+
+    user, _created = get_user_model().objects.get_or_create(username=USERNAME)
+    user.set_unusable_password()
+    user.save()
+    second, _created = Site.objects.get_or_create(
+        code=SECOND_SITE, defaults={"name": "Benchmark second site", "country": "Iran"}
+    )
+    for site in (Site.objects.get(code=SITE), second):
+        Membership.objects.get_or_create(user=user, site=site, role=Role.INVESTIGATOR)
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if "django_otp" in settings.INSTALLED_APPS:
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=user, name="bench", defaults={"confirmed": True}
+        )
+        store[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    store.create()
+    return settings.SESSION_COOKIE_NAME, store.session_key
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(base: str, path: str, cookie: str) -> tuple[int, float, int]:
+    request = urllib.request.Request(base + path, headers={"Cookie": cookie})  # noqa: S310
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 (loopback)
+            body = response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        body, status = error.read(), error.code
+    return status, time.perf_counter() - started, len(body)
+
+
+def _wait_until_up(base: str, server: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=5).read()  # noqa: S310
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("gunicorn did not answer")
+
+
+def _pages() -> list[tuple[str, str]]:
+    from django.urls import NoReverseMatch, reverse
+
+    pages = [
+        ("minimal view", "/bench/minimal/"),
+        (f"dashboard, one site ({SITE})", reverse("reports-dashboard-site", args=[SITE])),
+        ("dashboard, all sites", reverse("reports-dashboard")),
+    ]
+    try:
+        pages.append(("cohort view", reverse("reports-cohort")))
+    except NoReverseMatch:
+        print("note: the cohort view's URL (reports-cohort) does not resolve: skipped")
+    return pages
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--participants", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--drop", action="store_true")
+    args = parser.parse_args()
+
+    url, maintenance = urls(DATABASE)
+    os.environ["DJANGO_SECRET_KEY"] = SECRET_KEY
+    _prepare(args.participants, args.reseed, url, maintenance)
+    cookie_name, session_key = _session_cookie()
+    cookie = f"{cookie_name}={session_key}"
+    pages = _pages()
+
+    from django.db import connections
+
+    connections.close_all()
+    static_root = tempfile.mkdtemp(prefix="ecrf_bench_static_")
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    environment = os.environ | {
+        "DATABASE_URL": url,
+        "DJANGO_DEBUG": "false",
+        "ECRF_DEMO": "false",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "ECRF_BENCH_STATIC_ROOT": static_root,
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SETTINGS_MODULE": "_bench_settings",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)]),
+    }
+    # As a deployment does before serving: the hashed static files the pages link to.
+    subprocess.run(
+        [sys.executable, "-m", "django", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT, env=environment, check=True,
+    )  # fmt: skip
+    workers = 2
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
+         f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning"],
+        cwd=ROOT, env=environment,
+    )  # fmt: skip
+    try:
+        _wait_until_up(base, server)
+        for name, path in pages:
+            status, _seconds, _size = _get(base, path, cookie)
+            if status != 200:
+                print(f"{name}: {path} answered {status}", file=sys.stderr)
+                return 1
+            for _warm in range(2 * workers):  # every worker has run each page's code once
+                _get(base, path, cookie)
+        times: dict[str, list[float]] = {name: [] for name, _path in pages}
+        for _round in range(args.requests):
+            for name, path in pages:
+                times[name].append(_get(base, path, cookie)[1])
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(static_root, ignore_errors=True)
+
+    print(
+        f"\n{args.requests} requests per page, in turns, gunicorn with {workers} workers, "
+        f"DEBUG off, one client; {_seeded(url):,} participants at {SITE}"
+    )
+    print(f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'p95 / minimal':>14}")
+    minimal_p95 = None
+    worst = 0.0
+    for name, _path in pages:
+        cuts = statistics.quantiles(times[name], n=20, method="inclusive")
+        p50, p95 = statistics.median(times[name]) * 1000, cuts[18] * 1000
+        if minimal_p95 is None:
+            minimal_p95 = p95
+        ratio = p95 / minimal_p95
+        if name != pages[0][0]:
+            worst = max(worst, ratio)
+        print(f"{name:<32} {p50:>8.1f} {p95:>8.1f} {ratio:>13.1f}x")
+    verdict = "met" if worst <= GOAL else "NOT met"
+    print(f"goal: every page's p95 within {GOAL:.0f}x the minimal view's: {verdict}")
+    if args.drop:
+        recreate(maintenance, DATABASE, drop_only=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
