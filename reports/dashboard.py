@@ -31,7 +31,7 @@ from crfs.screening.selectors import OTHER_FAILURE, SCREENING_CODES
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from queries.models import UNRESOLVED, Query, QueryStatus
-from review.selectors import sdv_progress
+from review.selectors import sdv_totals
 from safety.choices import RELATED, Grade
 from safety.models import AdverseEvent
 from trials.models import Site
@@ -390,13 +390,10 @@ class Sdv:
 
 
 def sdv(sites: Sequence[Site]) -> list[Sdv]:
-    """Per site, as the review queue counts it (review.selectors.sdv_progress: two queries a
-    site, whatever the number of records)."""
-    rows = []
-    for site in sites:
-        progress = sdv_progress(site=site).site
-        rows.append(Sdv(site, progress.total, progress.verified))
-    return rows
+    """Per site, as the review queue counts it (review.selectors.sdv_totals: two queries,
+    whatever the number of sites and records)."""
+    totals = sdv_totals([site.pk for site in sites])
+    return [Sdv(site, totals[site.pk].total, totals[site.pk].verified) for site in sites]
 
 
 # --- adverse events by grade and relatedness ----------------------------------------------
@@ -472,7 +469,7 @@ class Dashboard:
 
 def dashboard(sites: Sequence[Site], now: datetime) -> Dashboard:
     """Every figure over `sites` (the caller scopes them to the user): a fixed number of
-    queries (ten, plus two per site for SDV), whatever the size of the study."""
+    queries (eleven), whatever the size of the study and the number of sites."""
     sites = list(sites)
     today = {site.pk: now.astimezone(site.zone).date() for site in sites}
     if not sites:
