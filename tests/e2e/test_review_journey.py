@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import re
 import tempfile
-import threading
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from crfs.alsfrs_r.models import AlsfrsR
 from queries import services as query_services
@@ -50,28 +48,6 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(folder / f"wire10_{name}_top.png"))
 
 
-def _as_the_worker(*args) -> None:
-    """The task's body, run now but as a Celery worker runs it: in another thread, so with
-    its own connection and outside the request's audit context (pghistory merges a nested
-    context into the outer one: run inside the request, the query service's reason would
-    replace the coordinator's reason on the corrected record's audit event)."""
-    failed: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            query_services.after_record_saved(*args)
-        except BaseException as error:  # re-raised in the test's thread
-            failed.append(error)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    worker.join()
-    if failed:
-        raise failed[0]
-
-
 def _journey_shot(page, name: str) -> None:
     page.screenshot(path=str(Path(tempfile.gettempdir()) / f"journey_{name}.png"), full_page=True)
 
@@ -99,8 +75,9 @@ def _as(browser, live_server, user, viewport=DESKTOP):
 def test_verify_query_correct_close_sign_and_lock(
     live_server, browser, monkeypatch, coordinator_a, monitor_a, site_a, trial, django_user_model
 ):
-    # A save's after-commit work (answering queries, the edit checks) runs as the worker would.
-    monkeypatch.setattr(tasks.after_record_saved, "delay", _as_the_worker)
+    # A save's after-commit work (answering queries, the edit checks) runs at once, in the
+    # request: each service's changes keep its own audit reason (trials.history.audit_context).
+    monkeypatch.setattr(tasks.after_record_saved, "delay", query_services.after_record_saved)
     today = site_a.local_today()
     participant = transplanted_participant(
         coordinator_a, site_a, trial, on=today - timedelta(days=380), name="Reza Review"
