@@ -168,6 +168,8 @@ def test_stacked_bars_link_to_the_list_behind_them():
     root = parse(chart)
     links = [a.get("href") for a in root.iter(f"{SVG}a")]
     assert links == ["/visits?tp=M01"]
+    # Links inside an image are unreachable to assistive technology: a group of them instead.
+    assert root.get("role") == "group" and root.get("aria-labelledby")
     assert chart.table.columns == ("Timepoint", "In window", "Missed", "Total")
     assert chart.table.rows == (("M01", "5", "1", "6"), ("M03", "4", "0", "4"))
     assert "Visits (n)" in texts(root)
@@ -179,7 +181,7 @@ def test_stacked_bars_link_to_the_list_behind_them():
         [BarGroup("Screen failures", [3, 1])],
         horizontal=True,
     )
-    parse(horizontal)
+    assert parse(horizontal).get("role") == "img"
     assert horizontal.table.rows[0][0].startswith("A very long exclusion criterion that cannot fit")
 
 
