@@ -113,7 +113,7 @@ def participant_list(
     if forms == "in_progress":
         started = Q()
         for branch in registry.in_progress(visit__participant=OuterRef("pk")):
-            started |= Exists(branch)
+            started |= Q(Exists(branch))
         participants = participants.filter(started)
     if due == "overdue":
         participants = participants.filter(next_window_end__lt=today)

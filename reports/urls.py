@@ -1,16 +1,10 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, URLResolver
 
-# Each page's route joins this list with its view (dashboard, cohort, casebook).
-urlpatterns: list[URLPattern] = []
+from reports import casebook_urls, cohort_urls, dashboard_urls
 
-from reports import cohort_urls  # noqa: E402 - the cohort view's routes, in their own module
-
-urlpatterns += cohort_urls.urlpatterns
-
-from reports import casebook_urls  # noqa: E402 - the casebook's routes, in their own module
-
-urlpatterns += casebook_urls.urlpatterns
-
-from reports import dashboard_urls  # noqa: E402 - the dashboard's routes, in their own module
-
-urlpatterns += dashboard_urls.urlpatterns
+# Each page keeps its routes beside its views.
+urlpatterns: list[URLPattern | URLResolver] = [
+    *dashboard_urls.urlpatterns,
+    *cohort_urls.urlpatterns,
+    *casebook_urls.urlpatterns,
+]
