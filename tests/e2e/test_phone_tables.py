@@ -1,0 +1,35 @@
+"""On a phone (390 px) the site team page and the export log never scroll sideways: their
+wide tables scroll inside their own box (the team history was 461 px wide, the export log
+582 px, seen on `make run`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_alsfrs_entry import log_in
+from tests.factories import UserFactory, member
+from trials import services
+from trials.models import Role
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def fits(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_team_and_export_log_fit_a_phone(live_server, page, site_a):
+    admin = member(Role.SITE_ADMIN, site_a, "siteadmin_a")
+    investigator = member(Role.INVESTIGATOR, site_a, "investigator_a")
+    for index, role in enumerate((Role.COORDINATOR, Role.DATA_MANAGER, Role.MONITOR)):
+        person = UserFactory(
+            username=f"person{index}", first_name="Mohammadreza", last_name="Hosseinzadeh"
+        )
+        services.grant_role(actor=admin, site=site_a, user=person, role=role)
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server.url, investigator.username)
+    page.goto(f"{live_server.url}/sites/{site_a.code}/team/")
+    assert page.locator("#team-history").count() == 1
+    assert fits(page)
+    page.goto(f"{live_server.url}/exports/log/")
+    assert fits(page)
