@@ -60,6 +60,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# A first start initialises PostgreSQL, migrates and loads the demo study: about 110 s on
+# this 2-core machine with a test suite beside it, so 120 s failed in CI once. A wait for
+# liveness, not a speed check (make bench measures speed).
+STARTUP_SECONDS = 300
+
+
 def _wait_for(url: str, seconds: float) -> int:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -126,7 +132,7 @@ def test_make_run_stack_serves_login_and_stops_everything_on_ctrl_c(server_dir):
     base = f"http://127.0.0.1:{port}"
     process = _start_stack(env, port)
     try:
-        assert _wait_for(f"{base}/healthz", 120) == 200
+        assert _wait_for(f"{base}/healthz", STARTUP_SECONDS) == 200
         home = _log_in(base, "coordinator", "coordinator-demo-2026")
         assert "Neurosciences Research Center, Isfahan" in home
     finally:
@@ -141,7 +147,7 @@ def test_make_run_stack_serves_login_and_stops_everything_on_ctrl_c(server_dir):
     # A second run finds the same database and works again.
     process = _start_stack(env, port)
     try:
-        assert _wait_for(f"{base}/healthz", 120) == 200
+        assert _wait_for(f"{base}/healthz", STARTUP_SECONDS) == 200
     finally:
         _stop_stack(process)
 
@@ -185,7 +191,7 @@ def test_make_run_stops_on_sighup_and_a_killed_run_leaves_nothing_behind(server_
 
     process = _start_stack(env, port)
     try:
-        assert _wait_for(f"{base}/healthz", 120) == 200
+        assert _wait_for(f"{base}/healthz", STARTUP_SECONDS) == 200
         pids = _pid_files(var)
         assert set(pids) == {"supervisor", "web", "worker", "beat"}
         process.send_signal(signal.SIGHUP)
@@ -201,7 +207,7 @@ def test_make_run_stops_on_sighup_and_a_killed_run_leaves_nothing_behind(server_
 
     process = _start_stack(env, port)
     try:
-        assert _wait_for(f"{base}/healthz", 120) == 200
+        assert _wait_for(f"{base}/healthz", STARTUP_SECONDS) == 200
         with psycopg.connect(embedded.postgres_uri(var / "pgdata"), autocommit=True) as conn:
             conn.execute("CREATE TABLE visit_note (body text)")
             conn.execute("INSERT INTO visit_note VALUES ('M06 done')")
@@ -215,7 +221,7 @@ def test_make_run_stops_on_sighup_and_a_killed_run_leaves_nothing_behind(server_
 
     process = _start_stack(env, port)
     try:
-        assert _wait_for(f"{base}/healthz", 120) == 200
+        assert _wait_for(f"{base}/healthz", STARTUP_SECONDS) == 200
         home = _log_in(base, "coordinator", "coordinator-demo-2026")
         assert "Neurosciences Research Center, Isfahan" in home
         with psycopg.connect(embedded.postgres_uri(var / "pgdata")) as conn:
