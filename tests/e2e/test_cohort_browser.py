@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from tests.e2e.conftest import browser, page  # noqa: F401 - the browser fixtures
 from tests.e2e.test_alsfrs_entry import log_in
 from tests.factories import member
 from tests.reports.test_cohort import dated, person, save_alsfrs, visit
@@ -30,7 +29,7 @@ def shot(name: str) -> str:
 
 def test_the_cohort_view_fits_a_phone_and_shows_its_numbers(
     live_server,
-    page,  # noqa: F811
+    page,
     coordinator_a,
     site_a,
     trial,
