@@ -106,6 +106,8 @@ CRITERIA: tuple[Criterion, ...] = (
         "alsfrs_cutting", Kind.INCLUSION, _("ALSFRS-R cutting food (item 5a/5b) ≥ 2"), derived=True
     ),
     Criterion("alsfrs_walking", Kind.INCLUSION, _("ALSFRS-R walking (item 8) ≥ 2"), derived=True),
+    # Not a format string ("% o" would read as one).
+    # xgettext:no-python-format
     Criterion("fvc_50", Kind.INCLUSION, _("FVC ≥ 50 % of predicted"), derived=True),
     Criterion("polysomnography", Kind.INCLUSION, _("Normal polysomnography")),
     Criterion("consent", Kind.INCLUSION, _("Signed informed consent"), derived=True),
