@@ -72,7 +72,7 @@ def test_every_message_of_the_project_has_a_persian_translation(tmp_path, catalo
         pytest.skip("GNU gettext (xgettext) is not installed: apt-get install gettext")
     extracted = _extract(tmp_path)
     assert len(extracted) > 1500  # the extraction found the project, not an empty folder
-    missing = sorted(msgid for key, _entry in extracted.items() if key not in catalogue)
+    missing = sorted(entry.msgid for key, entry in extracted.items() if key not in catalogue)
     assert not missing, (
         f"{len(missing)} messages are not in locale/fa (run `make messages` and translate "
         f"them): {missing[:20]}"
@@ -191,9 +191,9 @@ def test_django_serves_the_persian_catalogue():
     with translation.override("fa"):
         assert translation.gettext("Participant") == "شرکت‌کننده"
         assert translation.gettext("Adverse event") == "عارضه جانبی"
-        assert translation.ngettext("%(n)s open query", "%(n)s open queries", 3) % {
-            "n": 3
-        } == ("3 پرسش داده باز")
+        assert translation.ngettext("%(n)s open query", "%(n)s open queries", 3) % {"n": 3} == (
+            "3 پرسش داده باز"
+        )
     with translation.override("en"):
         assert translation.gettext("Participant") == "Participant"
 
