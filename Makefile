@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test e2e lint format bench setup clean
+.PHONY: run test e2e lint format bench setup clean messages
 
 setup: $(VENV)/.synced
 
@@ -37,6 +37,13 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The Persian catalogue: extract the project's messages into locale/fa (needs GNU gettext),
+# translate the new ones in django.po, then run it again to compile the committed .mo.
+MESSAGES_IGNORE := $(foreach d,.venv var tests static benchmarks docs scripts node_modules locale,--ignore=$(d))
+messages: setup
+	DJANGO_DEBUG=true $(VENV)/bin/python manage.py makemessages -l fa $(MESSAGES_IGNORE)
+	DJANGO_DEBUG=true $(VENV)/bin/python manage.py compilemessages -l fa $(MESSAGES_IGNORE)
 
 bench: setup
 	DJANGO_DEBUG=true $(VENV)/bin/python benchmarks/run_all.py
