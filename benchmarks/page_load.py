@@ -1,0 +1,405 @@
+"""Benchmark: page speed under load (step 12). Eight signed-in clients at once, on loopback,
+against the pages of a busy clinic day, each beside a minimal Django view on the same server.
+
+The study: a database `ecrf_bench_load` (on DATABASE_URL's server, else the embedded one).
+- `--template NAME` (or ECRF_BENCH_TEMPLATE): a fresh copy of a seeded database, e.g. one made
+  once with `seed_demo --participants 10000` (`CREATE DATABASE ... TEMPLATE NAME`: seconds).
+- otherwise (the default, as `make bench` runs it): made once with `setup_demo` and
+  `seed_demo --participants N` (default 10,000: about 10 to 15 minutes on 2 cores), then
+  kept and reused by later runs (`--reseed` starts over, `--drop` removes it after the run).
+
+Then starts gunicorn as compose does (DEBUG off, 3 sync workers, the production settings with
+the benchmark's URLconf: the product's routes plus a minimal view that only needs a signed-in
+user), signs in a coordinator of the seeded site (a session made as the login makes it, with
+the second factor passed), and for each page in turn runs `--clients` clients (threads, one
+HTTP request at a time each, a new connection per request as gunicorn's sync workers close
+it) for `--seconds` seconds, split in `--rounds` rounds so that a burst of load from
+elsewhere on the machine falls on every page alike. Pages: the participant list, the page
+of the participant with the most visits, their latest visit with an ALSFRS-R, that
+ALSFRS-R's form, the coordinator's home and the site's study dashboard.
+
+Prints p50/p95/p99 in ms and requests per second per page, and each page's p95 over the
+minimal view's; goal: within 5x. Default run: 7 pages x 20 s = about 2.5 minutes of load.
+
+    python benchmarks/page_load.py [--template DB] [--participants N] [--clients C]
+        [--seconds S] [--rounds R] [--workers W] [--pages KEY ...] [--reseed] [--drop]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from _database import recreate, setup_django, urls  # noqa: E402
+
+DATABASE = "ecrf_bench_load"
+SITE = "ISF"
+USERNAME = "bench_load"
+GOAL = 5.0
+# The server's and this process's key: the session made here must read there.
+SECRET_KEY = "benchmark-only-not-a-secret-" + "y" * 40
+
+
+@dataclass
+class Page:
+    key: str
+    label: str
+    path: str
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0  # wall time of its load phases
+    failures: int = 0
+    size: int = 0
+
+
+def _seeded(url: str) -> int:
+    """Participants at the benchmark site (-1: no database or no schema yet)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM participants_participant p"
+                " JOIN trials_site s ON s.id = p.site_id WHERE s.code = %s",
+                [SITE],
+            ).fetchone()
+            return int(row[0]) if row else 0
+    except psycopg.Error:
+        return -1
+
+
+def _clone(maintenance: str, name: str, template: str) -> None:
+    """A fresh copy of `template` (refused while anyone is connected to it: retried)."""
+    import psycopg
+
+    recreate(maintenance, name, drop_only=True)
+    for attempt in range(30):
+        try:
+            with psycopg.connect(maintenance, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            return
+        except psycopg.errors.ObjectInUse:
+            if attempt == 29:
+                raise
+            time.sleep(2)
+
+
+def _prepare(args: argparse.Namespace, url: str, maintenance: str) -> None:
+    if args.template:
+        print(f"cloning {args.template} into {args.database} ...", flush=True)
+        started = time.perf_counter()
+        _clone(maintenance, args.database, args.template)
+        print(f"  cloned in {time.perf_counter() - started:.0f} s", flush=True)
+        present = _seeded(url)
+    else:
+        present = -1 if args.reseed else _seeded(url)
+        if present < 0:
+            recreate(maintenance, args.database)
+    setup_django(url)
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # a template of an older schema gets the new indexes
+    if present < 0:
+        call_command("setup_demo", stdout=io.StringIO())
+        present = _seeded(url)
+    missing = args.participants - present
+    if missing > 0 and not args.template:
+        print(f"seeding {missing:,} participants at {SITE} (kept for later runs) ...", flush=True)
+        started = time.perf_counter()
+        call_command(
+            "seed_demo", f"--participants={missing}", "--seed=12", f"--site={SITE}", "--force",
+            stdout=io.StringIO(),
+        )  # fmt: skip
+        print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
+    else:
+        print(f"{args.database}: {present:,} participants at {SITE}", flush=True)
+    # The planner's statistics of a fresh clone or seed, as autovacuum would have them.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def _session_cookie() -> str:
+    """A coordinator of the site, signed in with the second factor passed: the Cookie header."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+
+    from trials.models import Membership, Role, Site
+
+    user, _created = get_user_model().objects.get_or_create(username=USERNAME)
+    user.set_unusable_password()
+    user.save()
+    Membership.objects.get_or_create(
+        user=user, site=Site.objects.get(code=SITE), role=Role.COORDINATOR
+    )
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if "django_otp" in settings.INSTALLED_APPS:
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=user, name="bench", defaults={"confirmed": True}
+        )
+        store[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    store.create()
+    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
+
+
+def _pages() -> list[Page]:
+    """The pages, with real ids: the participant with the most dated visits (the longest
+    participant page), their latest visit that has an ALSFRS-R, and that form."""
+    from django.db.models import Count, Q
+    from django.urls import reverse
+
+    from crfs.alsfrs_r.models import AlsfrsR
+    from participants.models import Participant
+
+    participant = (
+        Participant.objects.filter(site__code=SITE)
+        .annotate(dated=Count("visits", filter=Q(visits__actual_date__isnull=False)))
+        .order_by("-dated", "pk")
+        .first()
+    )
+    if participant is None:
+        raise RuntimeError(f"no participant at {SITE}")
+    record = (
+        AlsfrsR.objects.filter(visit__participant=participant)
+        .order_by("-visit__actual_date", "-pk")
+        .select_related("visit")
+        .first()
+    )
+    if record is None:
+        raise RuntimeError(f"participant {participant.pk} has no ALSFRS-R")
+    visit = record.visit
+    ids = [SITE, participant.pk]
+    return [
+        Page("minimal", "minimal Django view", "/bench/minimal/"),
+        Page("list", "participant list", reverse("participant-list", args=[SITE])),
+        Page("participant", "participant page", reverse("participant-detail", args=ids)),
+        Page("visit", "visit page", reverse("visit-detail", args=[*ids, visit.pk])),
+        Page(
+            "form",
+            "form page (ALSFRS-R)",
+            reverse("crf-entry", args=[*ids, visit.pk, "alsfrs_r"]),
+        ),
+        Page("home", "coordinator home", reverse("home")),
+        Page("dashboard", "study dashboard (site)", reverse("reports-dashboard-site", args=[SITE])),
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(port: int, path: str, cookie: str) -> tuple[int, float, int]:
+    """One GET on a new connection: (status, seconds to the whole body, body bytes)."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("GET", path, headers={"Cookie": cookie})
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    return response.status, time.perf_counter() - started, len(body)
+
+
+def _load(port: int, page: Page, cookie: str, clients: int, seconds: float) -> None:
+    """`clients` threads request the page back to back for `seconds`; each latency kept."""
+    stop_at = time.perf_counter() + seconds
+    lock = threading.Lock()
+
+    def client() -> None:
+        mine: list[float] = []
+        failed = 0
+        while time.perf_counter() < stop_at:
+            try:
+                status, elapsed, _size = _get(port, page.path, cookie)
+            except OSError:
+                failed += 1
+                continue
+            if status == 200:
+                mine.append(elapsed)
+            else:
+                failed += 1
+        with lock:
+            page.latencies.extend(mine)
+            page.failures += failed
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _client in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    page.seconds += time.perf_counter() - started
+
+
+def _wait_until_up(port: int, server: subprocess.Popen, seconds: float = 300) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()  # noqa: S310
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("gunicorn did not answer")
+
+
+def _report(pages: list[Page], args: argparse.Namespace, participants: int) -> bool:
+    print(
+        f"\n{args.clients} concurrent signed-in clients, {args.seconds:g} s per page in "
+        f"{args.rounds} round(s), gunicorn with {args.workers} sync workers, DEBUG off, "
+        f"loopback; {participants:,} participants at {SITE}; {os.cpu_count()} cores"
+    )
+    header = (
+        f"{'page':<26} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'KB':>6} {'p95 / minimal':>14}"
+    )
+    print(header)
+    print("-" * len(header))
+    minimal_p95 = None
+    worst = 0.0
+    for page in pages:
+        if len(page.latencies) < 2:
+            print(f"{page.label:<26} too few answers ({len(page.latencies)})")
+            worst = float("inf")
+            continue
+        cuts = statistics.quantiles(page.latencies, n=100, method="inclusive")
+        p50, p95, p99 = (cut * 1000 for cut in (cuts[49], cuts[94], cuts[98]))
+        if minimal_p95 is None:
+            minimal_p95 = p95
+        ratio = p95 / minimal_p95
+        if page.key != "minimal":
+            worst = max(worst, ratio)
+        rate = len(page.latencies) / page.seconds
+        note = f"  ({page.failures} failed)" if page.failures else ""
+        print(
+            f"{page.label:<26} {len(page.latencies):>8} {rate:>7.1f} {p50:>8.1f} {p95:>8.1f} "
+            f"{p99:>8.1f} {page.size / 1024:>6.0f} {ratio:>13.1f}x{note}"
+        )
+    met = worst <= GOAL
+    print(
+        f"goal: every page's p95 within {GOAL:.0f}x the minimal view's: "
+        f"{'met' if met else 'NOT met'} (worst {worst:.1f}x)"
+    )
+    return met
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--template",
+        default=os.environ.get("ECRF_BENCH_TEMPLATE", ""),
+        help="clone this seeded database instead of seeding (env ECRF_BENCH_TEMPLATE)",
+    )
+    parser.add_argument("--participants", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20.0, help="load per page, in all")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (compose: 3)")
+    parser.add_argument("--pages", nargs="*", default=[], help="only these keys (and minimal)")
+    parser.add_argument("--database", default=DATABASE, help=f"default {DATABASE}")
+    parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--drop", action="store_true")
+    args = parser.parse_args()
+
+    url, maintenance = urls(args.database)
+    os.environ["DJANGO_SECRET_KEY"] = SECRET_KEY
+    _prepare(args, url, maintenance)
+    cookie = _session_cookie()
+    pages = _pages()
+    if args.pages:
+        pages = [page for page in pages if page.key == "minimal" or page.key in args.pages]
+
+    from django.db import connections
+
+    connections.close_all()
+    static_root = tempfile.mkdtemp(prefix="ecrf_bench_static_")
+    port = _free_port()
+    environment = os.environ | {
+        "DATABASE_URL": url,
+        "DJANGO_DEBUG": "false",
+        "ECRF_DEMO": "false",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "ECRF_BENCH_STATIC_ROOT": static_root,
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SETTINGS_MODULE": "_bench_settings",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)]),
+    }
+    # As a deployment does before serving: the hashed static files the pages link to.
+    subprocess.run(
+        [sys.executable, "-m", "django", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT, env=environment, check=True,
+    )  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
+         f"127.0.0.1:{port}", "--workers", str(args.workers), "--log-level", "warning",
+         # A worker's first import is slow on a busy machine: not a reason to kill it.
+         "--timeout", "300"],
+        cwd=ROOT, env=environment,
+    )  # fmt: skip
+    try:
+        _wait_until_up(port, server)
+        for page in pages:
+            status, _seconds, page.size = _get(port, page.path, cookie)
+            if status != 200:
+                print(f"{page.label}: {page.path} answered {status}", file=sys.stderr)
+                return 1
+            for _warm in range(2 * args.workers):  # every worker has run each page once
+                _get(port, page.path, cookie)
+        print(f"loading {len(pages)} pages ...", flush=True)
+        for round_ in range(args.rounds):
+            # Each round starts one page further on: no page always follows the same one.
+            shift = round_ % len(pages)
+            for page in pages[shift:] + pages[:shift]:
+                _load(port, page, cookie, args.clients, args.seconds / args.rounds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(static_root, ignore_errors=True)
+
+    for page in pages:
+        print(f"  {page.key:<12} {page.path}")
+    _report(pages, args, _seeded(url))
+    if args.drop:
+        recreate(maintenance, args.database, drop_only=True)
+    failed = sum(page.failures for page in pages)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
