@@ -271,7 +271,7 @@ def _wait_until_up(port: int, server: subprocess.Popen, seconds: float = 300) ->
         if server.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {server.returncode}")
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()
             return
         except OSError:
             time.sleep(0.5)
