@@ -7,8 +7,13 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        """A revoked role ends the user's sessions (the audit app logs the revocation itself)."""
-        from accounts import services
+        """A revoked role ends the user's sessions (the audit app logs the revocation itself); a
+        login loads the user's interface preferences into the session."""
+        from django.contrib.auth.signals import user_logged_in
+
+        from accounts import preferences, services
         from trials import hooks
 
         hooks.connect(hooks.ON_ROLE_CHANGED, services.on_role_changed)
+        # The session starts with the user's language and calendar (accounts.preferences).
+        user_logged_in.connect(preferences.on_logged_in, dispatch_uid="accounts.preferences")

@@ -29,6 +29,7 @@ OPEN_BEFORE_SECOND_FACTOR = frozenset(
         "login",
         "logout",
         "set_language",
+        "accounts-language",
         "healthz",
     }
 )

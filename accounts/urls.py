@@ -10,4 +10,6 @@ urlpatterns = [
     ),
     path("accounts/security/", views.security_page, name="accounts-security"),
     path("accounts/keep-alive/", views.keep_alive, name="accounts-keep-alive"),
+    path("accounts/language/", views.switch_language, name="accounts-language"),
+    path("accounts/preferences/", views.preferences_page, name="accounts-preferences"),
 ]

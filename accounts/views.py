@@ -6,18 +6,23 @@ from __future__ import annotations
 import base64
 
 import segno
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language
 from django_otp import user_has_device
 from django_otp.plugins.otp_static.models import StaticToken
 
-from accounts import services
-from accounts.forms import EnrolForm, TokenForm
+from accounts import preferences, services
+from accounts.forms import EnrolForm, PreferenceForm, TokenForm
 from accounts.middleware import session_verified
 from trials import permissions
 from trials.forms import NOT_RUN, form_status, run_service
@@ -123,3 +128,48 @@ def keep_alive(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return JsonResponse({"seconds_left": 0}, status=401)
     return JsonResponse({"seconds_left": getattr(request, "idle_seconds_left", None)})
+
+
+@require_POST
+def switch_language(request: HttpRequest) -> HttpResponse:
+    """The navbar's language switch (also before signing in): Django's set_language (the
+    language cookie, back to `next`), and for a signed-in user the saved choice too."""
+    language = request.POST.get("language", "")
+    if language in preferences.LANGUAGE_CODES and request.user.is_authenticated:
+        preferences.remember_in_session(
+            request, preferences.save_preference(request.user, language=language)
+        )
+    return set_language(request)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The user's language and calendar."""
+    current = preferences.preference_of(request.user)
+    initial = {"language": current.language, "calendar": current.calendar} if current else {}
+    form = PreferenceForm(request.POST or None, initial=initial)
+    saved = run_service(
+        form,
+        lambda data: preferences.save_preference(
+            request.user, language=data["language"], calendar=data["calendar"]
+        ),
+    )
+    if saved is not NOT_RUN:
+        preferences.remember_in_session(request, saved)
+        translation.activate(saved.language or translation.get_language_from_request(request))
+        messages.success(request, _("Your preferences are saved."))
+        response = redirect("accounts-preferences")
+        if saved.language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                saved.language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response
+    return render(request, "accounts/preferences.html", {"form": form}, status=form_status(form))

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "participants",
     "visits",
     "crfs",
+    "crfs.wording",
     "reminders",
     "safety",
     "audit",
@@ -85,6 +86,8 @@ MIDDLEWARE = [
     "config.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # The signed-in user's language and calendar (from the session), replacing the above's.
+    "accounts.preferences.PreferenceMiddleware",
     # After the locale (its message is translated), before anything that reads the request.
     "config.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -135,6 +138,8 @@ TEMPLATES = [
                 "participants.context_processors.navigation",
                 "reminders.context_processors.notifications",
             ],
+            # `date` in the user's calendar (Jalali or Gregorian) and digits; `digits`.
+            "builtins": ["trials.templatetags.calendar_dates"],
         },
     }
 ]
@@ -191,10 +196,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "exports.tasks.purge_expired_exports",
         "schedule": 60 * 60,
     },
+    "purge-expired-casebooks": {
+        "task": "reports.tasks.purge_expired_casebooks",
+        "schedule": 60 * 60,
+    },
 }
 # --- Dataset exports: bundles under ECRF_EXPORT_DIR, deleted after the retention period.
 ECRF_EXPORT_DIR = Path(env("ECRF_EXPORT_DIR", default=str(embedded.VAR_DIR / "exports")))
 ECRF_EXPORT_RETENTION_DAYS = env.int("ECRF_EXPORT_RETENTION_DAYS", default=30)
+# Casebook PDFs (reports) are purged the same way; by default after the same period.
+ECRF_CASEBOOK_RETENTION_DAYS = env.int(
+    "ECRF_CASEBOOK_RETENTION_DAYS", default=ECRF_EXPORT_RETENTION_DAYS
+)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(embedded.VAR_DIR / "celerybeat-schedule")
 )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from enum import Enum, auto
 from typing import Any, Final, TypeVar
 
@@ -11,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from trials import permissions
+from trials import jalali, permissions
 from trials.digits import AsciiDigitsWidget
 from trials.models import Role
 from trials.services import NO_SUCH_USER
@@ -98,10 +99,52 @@ def limit_length(field: forms.Field, max_length: int) -> None:
 
 
 class DateInput(AsciiDigitsWidget, forms.DateInput):
+    """Every date input: the browser's date picker (ISO) in the Gregorian calendar; in the
+    Jalali one (`trials.jalali`), a text input showing and reading '1405/09/09' (any digits),
+    whose typed date reaches the field as ISO, so the field, the service and the database see
+    the Gregorian date. What cannot be read is passed on as typed: the field's "Enter a valid
+    date." and the form shown again with the text the user typed."""
+
     input_type = "date"
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%d")
+
+    def format_value(self, value):
+        if jalali.is_jalali():
+            if isinstance(value, str):
+                try:
+                    value = date.fromisoformat(value)
+                except ValueError:
+                    return value
+            if isinstance(value, date):
+                return jalali.input_value(value)
+        return super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        if jalali.is_jalali():
+            widget = context["widget"]
+            widget["type"] = "text"
+            widget["attrs"] = {
+                "inputmode": "numeric",
+                "placeholder": jalali.local_digits("1405/01/31"),
+                "maxlength": "10",
+                "autocomplete": "off",
+                "dir": "ltr",
+                "data-calendar": "jalali",
+                **widget["attrs"],
+            }
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        value = super().value_from_datadict(data, files, name)
+        if isinstance(value, str) and value.strip() and jalali.is_jalali():
+            try:
+                return jalali.parse_date(value).isoformat()
+            except (ValueError, OverflowError):
+                return value
+        return value
 
 
 def form_status(*forms: forms.BaseForm | None) -> int:

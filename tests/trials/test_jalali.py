@@ -1,0 +1,175 @@
+# ruff: noqa: RUF001  (Persian digits in the expected text are meant)
+"""The Jalali calendar of the pages (trials.jalali, the `date` filter, the date input): what a
+user reads and types, while fields, storage and the schedule keep Gregorian dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django import forms
+from django.template import Context, Template
+from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
+
+from trials import jalali
+from trials.forms import DateInput
+
+# (Jalali, Gregorian) at the edges of months and years: Nowruz, the last day of Esfand in a
+# leap year (1403: 30 days) and a common one (1404: 29), the first day of the second half-year.
+EDGES = [
+    ((1403, 1, 1), date(2024, 3, 20)),  # Nowruz 1403
+    ((1403, 12, 30), date(2025, 3, 20)),  # 30 Esfand of the leap year 1403
+    ((1404, 1, 1), date(2025, 3, 21)),  # Nowruz 1404
+    ((1404, 12, 29), date(2026, 3, 20)),  # last day of the common year 1404
+    ((1405, 1, 1), date(2026, 3, 21)),  # Nowruz 1405
+    ((1404, 6, 31), date(2025, 9, 22)),  # last 31-day month
+    ((1404, 7, 1), date(2025, 9, 23)),
+    ((1405, 9, 9), date(2026, 11, 30)),
+    ((1399, 12, 30), date(2021, 3, 20)),  # leap 1399
+    ((1370, 1, 1), date(1991, 3, 21)),
+]
+
+
+@pytest.mark.parametrize(("jalali_day", "gregorian"), EDGES)
+def test_conversion_both_ways_at_month_and_year_edges(jalali_day, gregorian):
+    assert jalali.to_jalali(gregorian) == jalali_day
+    assert jalali.from_jalali(*jalali_day) == gregorian
+    assert jalali.from_jalali(*jalali_day) - timedelta(days=1) != gregorian
+
+
+def test_day_before_nowruz_is_the_last_day_of_esfand():
+    assert jalali.to_jalali(date(2025, 3, 20)) == (1403, 12, 30)
+    assert jalali.to_jalali(date(2026, 3, 20)) == (1404, 12, 29)
+
+
+def test_no_30_esfand_in_a_common_year():
+    with pytest.raises(ValueError):
+        jalali.from_jalali(1404, 12, 30)
+    with pytest.raises(ValueError):
+        jalali.parse_date("1404/12/30", jalali.JALALI)
+
+
+@given(st.dates(min_value=date(1925, 1, 1), max_value=date(2100, 12, 31)))
+def test_every_day_round_trips_through_what_the_input_shows(day):
+    with translation.override("fa"), jalali.override(jalali.JALALI):
+        assert jalali.parse_date(jalali.input_value(day)) == day
+    with translation.override("en"), jalali.override(jalali.JALALI):
+        assert jalali.parse_date(jalali.input_value(day)) == day
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["1405/09/09", "۱۴۰۵/۰۹/۰۹", "١٤٠٥/٠٩/٠٩", "1405-9-9", " 1405/9/09 ", "1405.09.09"],
+)
+def test_typed_jalali_in_any_digits(typed):
+    assert jalali.parse_date(typed, jalali.JALALI) == date(2026, 11, 30)
+
+
+def test_a_gregorian_year_is_read_as_iso_in_the_jalali_calendar():
+    assert jalali.parse_date("2026-11-30", jalali.JALALI) == date(2026, 11, 30)
+    assert jalali.parse_date("2026-11-30", jalali.GREGORIAN) == date(2026, 11, 30)
+
+
+@pytest.mark.parametrize("typed", ["", "1405/13/01", "1405/00/10", "1405/01/32", "abc", "14050909"])
+def test_not_a_date(typed):
+    with pytest.raises(ValueError):
+        jalali.parse_date(typed, jalali.JALALI)
+
+
+def test_calendar_follows_the_language_unless_chosen():
+    with translation.override("fa"):
+        assert jalali.get_calendar() == jalali.JALALI
+        with jalali.override(jalali.GREGORIAN):
+            assert jalali.get_calendar() == jalali.GREGORIAN
+    with translation.override("en"):
+        assert jalali.get_calendar() == jalali.GREGORIAN
+        with jalali.override(jalali.JALALI):
+            assert jalali.get_calendar() == jalali.JALALI
+
+
+def render(source: str, **context) -> str:
+    return Template(source).render(Context(context))
+
+
+def test_date_filter_in_jalali_with_persian_digits():
+    day = date(2026, 11, 30)
+    with translation.override("fa"):
+        assert render('{{ d|date:"Y-m-d" }}', d=day) == "۱۴۰۵/۰۹/۰۹"
+        assert render('{{ d|date:"j F Y" }}', d=day) == "۹ آذر ۱۴۰۵"
+        with jalali.override(jalali.GREGORIAN):
+            assert render('{{ d|date:"Y-m-d" }}', d=day) == "۲۰۲۶-۱۱-۳۰"
+    with translation.override("en"):
+        assert render('{{ d|date:"Y-m-d" }}', d=day) == "2026-11-30"
+        with jalali.override(jalali.JALALI):
+            assert render('{{ d|date:"Y-m-d" }}', d=day) == "1405/09/09"
+            assert render('{{ d|date:"j F Y" }}', d=day) == "9 Azar 1405"
+
+
+def test_date_filter_on_date_times_keeps_the_time_and_zone(settings):
+    from django.utils import timezone
+
+    moment = datetime(2025, 3, 20, 21, 0, tzinfo=UTC)  # 00:30 on Nowruz 1404 in Tehran
+    with timezone.override("Asia/Tehran"), translation.override("fa"):
+        assert render('{{ m|date:"Y-m-d H:i" }}', m=moment) == "۱۴۰۴/۰۱/۰۱ ۰۰:۳۰"
+    with timezone.override("Asia/Tehran"), translation.override("en"):
+        assert render('{{ m|date:"Y-m-d H:i T" }}', m=moment).startswith("2025-03-21 00:30")
+
+
+def test_date_filter_without_a_date():
+    with translation.override("fa"):
+        assert render('{{ d|date:"Y-m-d" }}', d=None) == ""
+        assert render('{{ d|date:"Y-m-d"|default:"—" }}', d=None) == "—"
+        assert render('{{ d|date:"Y-m-d" }}', d="not a date") == ""
+
+
+def test_digits_filter():
+    with translation.override("fa"):
+        assert render("{{ n|digits }}", n=1234) == "۱۲۳۴"
+    with translation.override("en"):
+        assert render("{{ n|digits }}", n=1234) == "1234"
+
+
+class VisitDateForm(forms.Form):
+    day = forms.DateField(widget=DateInput())
+
+
+def test_date_input_reads_jalali_and_gives_the_field_gregorian():
+    with translation.override("fa"):
+        form = VisitDateForm({"day": "۱۴۰۴/۱۲/۲۹"})
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["day"] == date(2026, 3, 20)
+
+
+def test_date_input_refuses_a_day_jalali_lacks_and_shows_what_was_typed():
+    with translation.override("fa"):
+        form = VisitDateForm({"day": "1404/12/30"})
+        assert not form.is_valid()
+        assert form.errors["day"]
+        html = str(form["day"])
+        assert 'value="1404/12/30"' in html
+        assert 'type="text"' in html
+
+
+def test_date_input_shows_a_stored_date_in_jalali():
+    with translation.override("fa"):
+        html = str(VisitDateForm(initial={"day": date(2025, 3, 21)})["day"])
+    assert 'value="۱۴۰۴/۰۱/۰۱"' in html
+    assert 'type="text"' in html and 'data-calendar="jalali"' in html and 'dir="ltr"' in html
+
+
+def test_date_input_is_the_browsers_date_picker_in_the_gregorian_calendar():
+    with translation.override("en"):
+        html = str(VisitDateForm(initial={"day": date(2025, 3, 21)})["day"])
+        form = VisitDateForm({"day": "2025-03-21"})
+        assert form.is_valid()
+    assert 'type="date"' in html and 'value="2025-03-21"' in html
+    assert form.cleaned_data["day"] == date(2025, 3, 21)
+
+
+def test_a_form_shown_again_keeps_the_jalali_date():
+    with translation.override("fa"):
+        form = VisitDateForm({"day": "1405/01/01"})
+        assert form.is_valid()
+        assert 'value="۱۴۰۵/۰۱/۰۱"' in str(form["day"])
