@@ -11,12 +11,21 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Preference
 from tests.factories import PASSWORD, member, register
 from trials.models import Role
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def back_to_the_default_language():
+    """A page in Persian activates Persian in this thread (as any Persian request does); the
+    next test starts in the default language."""
+    yield
+    translation.deactivate()
 
 
 def page_direction(response) -> tuple[str, str]:

@@ -10,10 +10,9 @@ import pytest
 from django import forms
 from django.template import Context, Template
 from django.utils import translation
-from hypothesis import given
-from hypothesis import strategies as st
 
 from trials import jalali
+from trials.digits import ascii_digits
 from trials.forms import DateInput
 
 # (Jalali, Gregorian) at the edges of months and years: Nowruz, the last day of Esfand in a
@@ -51,12 +50,17 @@ def test_no_30_esfand_in_a_common_year():
         jalali.parse_date("1404/12/30", jalali.JALALI)
 
 
-@given(st.dates(min_value=date(1925, 1, 1), max_value=date(2100, 12, 31)))
-def test_every_day_round_trips_through_what_the_input_shows(day):
-    with translation.override("fa"), jalali.override(jalali.JALALI):
-        assert jalali.parse_date(jalali.input_value(day)) == day
-    with translation.override("en"), jalali.override(jalali.JALALI):
-        assert jalali.parse_date(jalali.input_value(day)) == day
+def test_every_day_round_trips_through_what_the_input_shows():
+    """Every day from 1990 to 2045 (Jalali 1368 to 1424), shown as the input shows it and
+    typed back, in Persian and in Latin digits."""
+    day, last = date(1990, 1, 1), date(2045, 12, 31)
+    with jalali.override(jalali.JALALI):
+        while day <= last:
+            with translation.override("fa"):
+                shown = jalali.input_value(day)
+            assert jalali.parse_date(shown) == day, shown
+            assert jalali.parse_date(ascii_digits(shown)) == day, shown
+            day += timedelta(days=1)
 
 
 @pytest.mark.parametrize(
