@@ -5,8 +5,11 @@ The study: a database `ecrf_bench_load` (on DATABASE_URL's server, else the embe
 - `--template NAME` (or ECRF_BENCH_TEMPLATE): a fresh copy of a seeded database, e.g. one made
   once with `seed_demo --participants 10000` (`CREATE DATABASE ... TEMPLATE NAME`: seconds).
 - otherwise (the default, as `make bench` runs it): made once with `setup_demo` and
-  `seed_demo --participants N` (default 10,000: about 10 to 15 minutes on 2 cores), then
-  kept and reused by later runs (`--reseed` starts over, `--drop` removes it after the run).
+  `seed_demo --participants S` through the services (`--seed`, default 500: a few minutes on
+  2 cores), then grown to `--participants` (default 10,000) by copying those participants and
+  everything under them in SQL (benchmarks/_replicate.py: about a minute), and kept and
+  reused by later runs (`--reseed` starts over, `--drop` removes it after the run).
+  `--seed 10000` makes all of them through the services (10 minutes or more on 2 cores).
 
 Then starts gunicorn as compose does (DEBUG off, 3 sync workers, the production settings with
 the benchmark's URLconf: the product's routes plus a minimal view that only needs a signed-in
@@ -21,7 +24,7 @@ ALSFRS-R's form, the coordinator's home and the site's study dashboard.
 Prints p50/p95/p99 in ms and requests per second per page, and each page's p95 over the
 minimal view's; goal: within 5x. Default run: 7 pages x 20 s = about 2.5 minutes of load.
 
-    python benchmarks/page_load.py [--template DB] [--participants N] [--clients C]
+    python benchmarks/page_load.py [--template DB] [--participants N] [--seed S] [--clients C]
         [--seconds S] [--rounds R] [--workers W] [--pages KEY ...] [--reseed] [--drop]
 """
 
@@ -49,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from _database import recreate, setup_django, urls  # noqa: E402
+from _replicate import replicate  # noqa: E402
 
 DATABASE = "ecrf_bench_load"
 SITE = "ISF"
@@ -119,17 +123,27 @@ def _prepare(args: argparse.Namespace, url: str, maintenance: str) -> None:
     if present < 0:
         call_command("setup_demo", stdout=io.StringIO())
         present = _seeded(url)
-    missing = args.participants - present
-    if missing > 0 and not args.template:
-        print(f"seeding {missing:,} participants at {SITE} (kept for later runs) ...", flush=True)
+    through_services = min(args.seed, args.participants) - present
+    if through_services > 0 and not args.template:
+        print(
+            f"seeding {through_services:,} participants at {SITE} through the services"
+            " (kept for later runs) ...",
+            flush=True,
+        )
         started = time.perf_counter()
         call_command(
-            "seed_demo", f"--participants={missing}", "--seed=12", f"--site={SITE}", "--force",
-            stdout=io.StringIO(),
+            "seed_demo", f"--participants={through_services}", "--seed=12", f"--site={SITE}",
+            "--force", stdout=io.StringIO(),
         )  # fmt: skip
         print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
-    else:
-        print(f"{args.database}: {present:,} participants at {SITE}", flush=True)
+        present = _seeded(url)
+    if present < args.participants and not args.template:
+        copies = -(-args.participants // present) - 1
+        print(f"copying the {present:,} participants {copies} times in SQL ...", flush=True)
+        started = time.perf_counter()
+        present = replicate(url, SITE, copies)
+        print(f"  copied in {time.perf_counter() - started:.0f} s", flush=True)
+    print(f"{args.database}: {present:,} participants at {SITE}", flush=True)
     # The planner's statistics of a fresh clone or seed, as autovacuum would have them.
     from django.db import connection
 
@@ -326,6 +340,12 @@ def main() -> int:
         help="clone this seeded database instead of seeding (env ECRF_BENCH_TEMPLATE)",
     )
     parser.add_argument("--participants", type=int, default=10_000)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=500,
+        help="how many of them seed_demo makes; the rest are SQL copies of those (default 500)",
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0, help="load per page, in all")
     parser.add_argument("--rounds", type=int, default=2)
