@@ -26,6 +26,7 @@ from participants.models import AlsHistory, Demographics, Participant
 from participants.services import _locked, _transition
 from trials import permissions
 from trials.history import audit_context
+from trials.jalali import display_date
 
 DEMOGRAPHICS_FIELDS = ("date_of_birth", "sex", "height_cm", "weight_kg", "ethnicity")
 HISTORY_FIELDS = (
@@ -91,7 +92,7 @@ def _demographics_errors(participant: Participant, row: Demographics) -> dict[st
     if born >= screened:
         return {
             "date_of_birth": _("The date of birth must precede the screening date (%(date)s).")
-            % {"date": screened.isoformat()}
+            % {"date": display_date(screened)}
         }
     if screened.year - born.year > 110:
         return {"date_of_birth": _("This date of birth gives an age over 110 years.")}
@@ -118,14 +119,14 @@ def _history_errors(participant: Participant, row: AlsHistory) -> dict[str, str]
         if onset > screened:
             errors["onset_date"] = _(
                 "Symptom onset cannot be after the screening date (%(date)s)."
-            ) % {"date": screened.isoformat()}
+            ) % {"date": display_date(screened)}
         elif born is not None and onset < born:
             # Not the date itself: the person correcting may not see identifiers.
             errors["onset_date"] = _("Symptom onset cannot precede the date of birth.")
     if isinstance(diagnosis, date) and diagnosis > screened:
         errors["diagnosis_date"] = _(
             "The diagnosis cannot be after the screening date (%(date)s)."
-        ) % {"date": screened.isoformat()}
+        ) % {"date": display_date(screened)}
     return errors
 
 

@@ -36,6 +36,7 @@ from participants.models.sequence import SequenceKind
 from participants.study_ids import format_screening_number, format_study_id
 from trials import permissions
 from trials.history import audit_context
+from trials.jalali import display_date
 from trials.models import Site, Trial
 
 
@@ -67,7 +68,7 @@ def _transition(participant: Participant, new: str, day: date, actor, reason: st
                 "effective_date": _(
                     "The change cannot take effect before the current status began (%(date)s)."
                 )
-                % {"date": participant.status_date.isoformat()}
+                % {"date": display_date(participant.status_date)}
             }
         )
     StatusChange.objects.create(
@@ -473,7 +474,7 @@ def record_contact_attempt(
                     "This form was saved already (the attempt of %(date)s). To record another "
                     "attempt, check the answers below and save again."
                 )
-                % {"date": saved.attempted_on.isoformat()}
+                % {"date": display_date(saved.attempted_on)}
             )
     if participant.has_ended:
         raise ValidationError(_("The participant's study has ended."))
@@ -574,8 +575,8 @@ def record_consent(
                 )
                 % {
                     "version": version.version,
-                    "start": version.active_from.isoformat(),
-                    "end": version.active_to.isoformat() if version.active_to else "…",
+                    "start": display_date(version.active_from),
+                    "end": display_date(version.active_to) or "…",
                 }
             }
         )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from participants.models import Participant
 from trials import checks, permissions
 from trials.history import audit_context
+from trials.jalali import display_date
 from trials.protocols.definitions import UNSCHEDULED_CODE, CreatedOn, VisitKind
 from visits import hooks, schedule
 from visits.choices import VisitStatus
@@ -166,20 +167,20 @@ def visit_date_errors(visit: Visit, actual: date) -> str | None:
     transplanted = anchor_date(participant)
     if actual > participant.site.local_today():
         return _("The visit date cannot be in the future (site date %(today)s).") % {
-            "today": participant.site.local_today().isoformat()
+            "today": display_date(participant.site.local_today())
         }
     if actual < participant.screened_on:
         return _("The visit date cannot precede screening (%(date)s).") % {
-            "date": participant.screened_on.isoformat()
+            "date": display_date(participant.screened_on)
         }
     if kind == VisitKind.FOLLOW_UP and (transplanted is None or actual < transplanted):
         return _("A follow-up visit cannot precede the transplantation (%(date)s).") % {
-            "date": transplanted.isoformat() if transplanted else "—"
+            "date": display_date(transplanted) or "—"
         }
     # Dates carry no time: a baseline on the transplantation day is taken before the procedure.
     if kind == VisitKind.BASELINE and transplanted is not None and actual > transplanted:
         return _("The baseline visit cannot be after the transplantation (%(date)s).") % {
-            "date": transplanted.isoformat()
+            "date": display_date(transplanted)
         }
     if (
         participant.exited_on is not None
@@ -187,7 +188,7 @@ def visit_date_errors(visit: Visit, actual: date) -> str | None:
         and not (participant.follow_up_continues and _continues_after_exit(visit))
     ):
         return _("The visit date cannot be after the end of study (%(date)s).") % {
-            "date": participant.exited_on.isoformat()
+            "date": display_date(participant.exited_on)
         }
     return None
 
@@ -269,7 +270,7 @@ def add_unscheduled_visit(
     if participant.has_ended and not participant.follow_up_continues:
         raise ValidationError(
             _("The participant's study ended on %(date)s: no new visits can be added.")
-            % {"date": participant.exited_on.isoformat() if participant.exited_on else "—"}
+            % {"date": display_date(participant.exited_on) or "—"}
         )
     protocol = participant.trial.protocol
     if not protocol.unscheduled_visits_allowed:

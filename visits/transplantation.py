@@ -15,6 +15,7 @@ from participants.choices import ParticipantStatus
 from participants.models import Participant
 from trials import permissions
 from trials.history import audit_context
+from trials.jalali import display_date
 from trials.protocols.definitions import CreatedOn, VisitKind
 from visits import hooks
 from visits.models import Transplantation, Visit
@@ -55,7 +56,7 @@ def _check_against_done_visits(participant: Participant, performed_on, visits: l
                     "performed_date": _(
                         "The baseline visit (%(date)s) cannot be after the transplantation."
                     )
-                    % {"date": visit.actual_date.isoformat()}
+                    % {"date": display_date(visit.actual_date)}
                 }
             )
         if kind == VisitKind.FOLLOW_UP and visit.actual_date < performed_on:
@@ -64,7 +65,7 @@ def _check_against_done_visits(participant: Participant, performed_on, visits: l
                     "performed_date": _(
                         "Visit %(code)s (%(date)s) would precede the transplantation."
                     )
-                    % {"code": visit.code, "date": visit.actual_date.isoformat()}
+                    % {"code": visit.code, "date": display_date(visit.actual_date)}
                 }
             )
 

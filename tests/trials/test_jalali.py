@@ -177,3 +177,20 @@ def test_a_form_shown_again_keeps_the_jalali_date():
         form = VisitDateForm({"day": "1405/01/01"})
         assert form.is_valid()
         assert 'value="۱۴۰۵/۰۱/۰۱"' in str(form["day"])
+
+
+@pytest.mark.django_db
+def test_a_refusal_names_its_date_in_the_users_calendar(coordinator_a, site_a, trial):
+    """Validation messages that name a date use the calendar the user typed in."""
+    from tests.factories import register
+    from visits.services import visit_date_errors
+
+    participant = register(coordinator_a, site_a, trial, screened_on=date(2025, 3, 21))
+    visit = participant.visits.get(code="SCR")
+    with translation.override("en"):
+        assert "2025-03-21" in visit_date_errors(visit, date(2025, 3, 1))
+    with translation.override("fa"):
+        message = visit_date_errors(visit, date(2025, 3, 1))
+        assert "۱۴۰۴/۰۱/۰۱" in message and "2025" not in message
+    with translation.override("en"), jalali.override(jalali.JALALI):
+        assert "1404/01/01" in visit_date_errors(visit, date(2025, 3, 1))
