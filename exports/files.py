@@ -54,7 +54,12 @@ _XPT_STAMP = re.compile(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d")
 
 def normalise_stat_file(path: Path, fmt: str) -> None:
     """ReadStat writes the current time into SPSS, Stata and SAS transport headers."""
-    data = bytearray(path.read_bytes())
+    path.write_bytes(normalise_stat_bytes(path.read_bytes(), fmt))
+
+
+def normalise_stat_bytes(raw: bytes, fmt: str) -> bytes:
+    """The file's bytes with ReadStat's time stamps replaced by fixed ones."""
+    data = bytearray(raw)
     if fmt == "sav":
         # $FL2 header: creation date (9 bytes) at 84+8 and creation time (8 bytes) after it.
         data[92:109] = b"01 Jan 0000:00:00"
@@ -72,4 +77,4 @@ def normalise_stat_file(path: Path, fmt: str) -> None:
         head = bytes(data[: marker if marker > 0 else len(data)])
         head = _XPT_STAMP.sub(b"01JAN00:00:00:00", head)
         data[: len(head)] = head
-    path.write_bytes(bytes(data))
+    return bytes(data)

@@ -1,7 +1,9 @@
 """SPSS .sav, Stata .dta and SAS transport .xpt with variable and value labels (pyreadstat).
 
-pyreadstat writes whole data frames, so a table is held in memory while its file is
-written, in parts of PART_ROWS rows for a longer one (<table>_part2.sav, ...). Coded text answers and missing-data
+pyreadstat writes whole data frames, so the rows reach it a chunk at a time and each
+chunk's rows are appended to one file whose header is written once (see write_part):
+memory stays flat whatever the study's size. A table longer than PART_ROWS rows comes
+in parts (<table>_part2.sav, ...). Coded text answers and missing-data
 reasons become integers 1..n with value labels (the codebook lists both); SAS
 transport files carry no value labels, so a `formats.sas` program with
 PROC FORMAT and FORMAT statements comes with them.
@@ -9,13 +11,20 @@ PROC FORMAT and FORMAT statements comes with them.
 
 from __future__ import annotations
 
+import logging
+import struct
+import tempfile
 from collections.abc import Iterator
+from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyreadstat
+from django.db import connection
 
-from exports.files import normalise_stat_file
+from exports.files import normalise_stat_bytes, normalise_stat_file
 from exports.tables import HIDDEN, stream_rows
 from exports.variables import (
     BOOLEAN,
@@ -34,6 +43,7 @@ from exports.writers import Progress, Written
 
 LABEL_LIMIT = {"sav": 256, "dta": 80, "xpt": 40}  # xpt: SAS transport version 5
 NUMERIC = {INTEGER, FLOAT, DECIMAL, BOOLEAN}
+log = logging.getLogger(__name__)
 
 
 def _coded(variable: Variable) -> CodeList | None:
@@ -53,30 +63,238 @@ def _value_labels(table: Table) -> dict[str, dict[int | float, str]]:
     return labels
 
 
-# pyreadstat writes whole data frames, so a long table (the audit log of a large study)
-# is written in parts of this many rows: memory stays bounded whatever the table's length.
+# A table longer than this many rows is written in parts (<table>_part2.sav, ...): files of
+# that length stay easy to open and append. Memory does not depend on it (see CHUNK_BYTES).
 PART_ROWS = 100_000
+# pyreadstat writes whole data frames, so rows reach it in frames of about this many bytes
+# of row data (between MIN_CHUNK_ROWS and MAX_CHUNK_ROWS rows), each written to a scratch
+# file whose rows are appended to the part's file: the header (string widths from one query
+# over the table, value labels) is written once and given the row count at the end.
+# Memory stays flat whatever the study's size.
+CHUNK_BYTES = 4_000_000
+MIN_CHUNK_ROWS, MAX_CHUNK_ROWS = 200, 10_000
+STATA_STR_MAX = 2045  # longer text is a Stata strL, stored apart from the rows
 
 
-def frames_of(table: Table, progress: Progress) -> Iterator[pd.DataFrame]:
-    """The table's rows as data frames of at most PART_ROWS rows (one, maybe empty, at least)."""
-    columns: list[list] = [[] for _ in table.variables]
-    count = 0
-    parts = 0
+class _WidthChanged(Exception):
+    """A chunk's header differs from the first one's (a text longer than its measured width)."""
+
+
+class _NotStreamable(Exception):
+    """The file keeps something per row outside its rows (Stata strL): write it whole."""
+
+
+def _is_text(variable: Variable) -> bool:
+    """Written as text (every kind that is neither coded, numeric nor a date)."""
+    if _coded(variable) is not None and variable.kind == TEXT:
+        return False
+    return variable.kind not in NUMERIC and variable.kind not in (DATE, DATETIME)
+
+
+def text_widths(table: Table) -> dict[int, int]:
+    """{column: the longest value in UTF-8 bytes} of the table's text columns, in one query."""
+    indexes = [i for i, v in enumerate(table.variables) if _is_text(v)]
+    if not indexes:
+        return {}
+    names = ", ".join(f"c{i}" for i in range(HIDDEN + len(table.variables)))
+    longest = ", ".join(f"max(octet_length(t.c{HIDDEN + i}::text))" for i in indexes)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {longest} FROM ({table.sql}) AS t({names})", table.params)  # noqa: S608 - the export's own query
+        found = cursor.fetchone()
+    return {i: int(n or 0) for i, n in zip(indexes, found, strict=True)}
+
+
+def text_widths_in_python(table: Table) -> dict[int, int]:
+    """The same, measured on the values as written (when the query's text differs)."""
+    widths = {i: 0 for i, v in enumerate(table.variables) if _is_text(v)}
     for row in stream_rows(table):
-        for i, value in enumerate(row[HIDDEN:]):
-            columns[i].append(value)
-        count += 1
-        if count % 5000 == 0:
-            progress(5000)
-        if count == PART_ROWS:
-            parts += 1
-            yield _frame(table, columns)
-            columns = [[] for _ in table.variables]
-            count = 0
-    progress(count % 5000)
-    if count or not parts:
-        yield _frame(table, columns)
+        values = row[HIDDEN:]
+        for i, width in widths.items():
+            value = values[i]
+            if value is not None:
+                size = len(str(value).encode("utf-8"))
+                if size > width:
+                    widths[i] = size
+    return widths
+
+
+def _template(table: Table, widths: dict[int, int]) -> tuple:
+    """A first row that gives every chunk the same header: each text as wide as the
+    table's longest, a date in each date column, a missing value in each number."""
+    values: list[Any] = []
+    for i, variable in enumerate(table.variables):
+        if i in widths:
+            values.append("x" * max(1, widths[i]))
+        elif variable.kind == DATE:
+            values.append(date(2000, 1, 1))
+        elif variable.kind == DATETIME:
+            values.append(datetime(2000, 1, 1))  # noqa: DTZ001 - written naive, as the rows
+        else:
+            values.append(None)
+    return tuple(values)
+
+
+def _chunk_rows(table: Table, widths: dict[int, int]) -> int:
+    row_bytes = 8 * len(table.variables) + sum(widths.values())
+    return max(MIN_CHUNK_ROWS, min(MAX_CHUNK_ROWS, CHUNK_BYTES // max(row_bytes, 1)))
+
+
+_SAV_END = struct.pack("<ii", 999, 0)  # the dictionary termination record
+_DTA_MAP = 14  # offsets in a .dta <map>
+
+
+def _dta_map(data: bytes) -> tuple[int, list[int]]:
+    at = data.index(b"<map>") + len(b"<map>")
+    return at, list(struct.unpack_from(f"<{_DTA_MAP}Q", data, at))
+
+
+def _split(fmt: str, data: bytes, rows: int) -> tuple[bytes, int, bytes]:
+    """(header, bytes per row, what follows the rows) of a file of `rows` rows."""
+    if fmt == "sav":
+        row = 8 * struct.unpack_from("<i", data, 68)[0]
+        start = len(data) - rows * row
+        if struct.unpack_from("<i", data, 72)[0] != 0 or data[start - 8 : start] != _SAV_END:
+            raise _NotStreamable("unexpected .sav layout")
+        return data[:start], row, b""
+    if fmt == "dta":
+        if (
+            not data.startswith(b"<stata_dta><header><release>11")
+            or b"<byteorder>LSF" not in data[:80]
+        ):
+            raise _NotStreamable("unexpected .dta layout")
+        _at, offsets = _dta_map(data)
+        start = offsets[9] + len(b"<data>")
+        end = offsets[10] - len(b"</data>")
+        if data[offsets[10] : offsets[11]] != b"<strls></strls>":
+            raise _NotStreamable("strL values")
+        row, rest = divmod(end - start, rows) if rows else (0, 0)
+        if rest or not row:
+            raise _NotStreamable("unexpected .dta layout")
+        return data[:start], row, data[end:]
+    names = data.index(b"HEADER RECORD*******NAMESTR HEADER RECORD!!!!!!!")
+    count = int(data[names + 54 : names + 58])
+    first = names + 80
+    row = sum(struct.unpack_from(">h", data, first + 140 * k + 4)[0] for k in range(count))
+    obs = data.index(b"HEADER RECORD*******OBS     HEADER RECORD!!!!!!!", first + 140 * count)
+    return data[: obs + 80], row, b""
+
+
+def _same_header(fmt: str, first: bytes, other: bytes) -> bool:
+    if fmt == "sav":
+        return len(first) == len(other) and first[:80] + first[84:] == other[:80] + other[84:]
+    if fmt == "dta":
+        return first[first.index(b"</map>") :] == other[other.index(b"</map>") :]
+    return first == other
+
+
+def _final_header(fmt: str, head: bytes, head_rows: int, rows: int, row: int) -> bytes:
+    """The first chunk's header given the part's row count."""
+    data = bytearray(head)
+    if fmt == "sav":
+        struct.pack_into("<i", data, 80, rows)
+    elif fmt == "dta":
+        at = data.index(b"<N>") + len(b"<N>")
+        if data.startswith(b"<stata_dta><header><release>117"):
+            struct.pack_into("<I", data, at, rows)
+        else:
+            struct.pack_into("<Q", data, at, rows)
+        at, offsets = _dta_map(bytes(data))
+        shift = (rows - head_rows) * row
+        for index in range(10, _DTA_MAP):  # <strls>, <value_labels>, </stata_dta>, the end
+            offsets[index] += shift
+        struct.pack_into(f"<{_DTA_MAP}Q", data, at, *offsets)
+    return bytes(data)
+
+
+def write_part(
+    fmt: str,
+    table: Table,
+    rows: Iterator[tuple],
+    path: Path,
+    member: str,
+    widths: dict[int, int],
+    progress: Progress,
+) -> int:
+    """Write up to PART_ROWS rows of `rows` to `path`, a chunk at a time; the row count."""
+    template = _template(table, widths)
+    size = _chunk_rows(table, widths)
+    head = b""
+    head_rows = row = count = 0
+    tail = b""
+    with path.open("wb") as out, tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+        chunk_path = Path(scratch) / f"chunk.{fmt}"
+        while True:
+            chunk = list(islice(rows, size))
+            if count and not chunk:
+                break
+            frame = _frame(table, _columns(table, [template, *(r[HIDDEN:] for r in chunk)]))
+            _pyreadstat_write(fmt, table, frame, chunk_path, member)
+            del frame
+            data = normalise_stat_bytes(chunk_path.read_bytes(), fmt)
+            this_head, this_row, this_tail = _split(fmt, data, len(chunk) + 1)
+            if not head:
+                head, head_rows, row, tail = this_head, len(chunk) + 1, this_row, this_tail
+                out.write(head)  # given the row count at the end
+            elif this_row != row or not _same_header(fmt, head, this_head):
+                raise _WidthChanged(table.name)
+            start = len(this_head) + row  # the template row is left out
+            out.write(memoryview(data)[start : start + len(chunk) * row])
+            count += len(chunk)
+            progress(len(chunk))
+            if len(chunk) < size:
+                break
+        if fmt == "xpt":  # records of 80 bytes, the last one padded with spaces
+            out.write(b" " * (-(len(head) + count * row) % 80))
+        out.write(tail)
+        out.seek(0)
+        out.write(_final_header(fmt, head, head_rows, count, row))
+    return count
+
+
+def write_part_whole(
+    fmt: str, table: Table, rows: Iterator[tuple], path: Path, member: str, progress: Progress
+) -> int:
+    """Up to PART_ROWS rows in one frame (a .dta file with strL values keeps them apart)."""
+    chunk = list(rows)
+    write_frame(
+        fmt, table, _frame(table, _columns(table, [r[HIDDEN:] for r in chunk])), path, member
+    )
+    progress(len(chunk))
+    return len(chunk)
+
+
+def write_table(
+    fmt: str, table: Table, folder: Path, member: str, widths: dict[int, int], progress: Progress
+) -> list[tuple[str, int]]:
+    """The table's files (in parts of PART_ROWS rows) and their row counts."""
+    rows = stream_rows(table)
+    written: list[tuple[str, int]] = []
+    streamable = not (fmt == "dta" and any(w > STATA_STR_MAX for w in widths.values()))
+    try:
+        part = 1
+        while True:
+            relative = part_path(table, fmt, part)
+            block = islice(rows, PART_ROWS)
+            if streamable:
+                count = write_part(fmt, table, block, folder / relative, member, widths, progress)
+            else:
+                count = write_part_whole(fmt, table, block, folder / relative, member, progress)
+            if not count and part > 1:
+                (folder / relative).unlink()
+                break
+            written.append((relative, count))
+            if count < PART_ROWS:
+                break
+            part += 1
+    finally:
+        rows.close()
+    return written
+
+
+def _columns(table: Table, rows: list[tuple]) -> list[list]:
+    if not rows:
+        return [[] for _ in table.variables]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _frame(table: Table, columns: list[list]) -> pd.DataFrame:
@@ -105,7 +323,7 @@ def _frame(table: Table, columns: list[list]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=[v.short for v in table.variables])
 
 
-def write_frame(fmt: str, table: Table, frame: pd.DataFrame, path: Path, member: str = "") -> None:
+def _pyreadstat_write(fmt: str, table: Table, frame: pd.DataFrame, path: Path, member: str) -> None:
     limit = LABEL_LIMIT[fmt]
     labels: dict[str, str | None] = {v.short: v.label[:limit] for v in table.variables}
     value_labels = _value_labels(table)
@@ -145,6 +363,11 @@ def write_frame(fmt: str, table: Table, frame: pd.DataFrame, path: Path, member:
             table_name=member,
             file_format_version=5,
         )
+
+
+def write_frame(fmt: str, table: Table, frame: pd.DataFrame, path: Path, member: str = "") -> None:
+    """One whole frame to one file (pyreadstat), with fixed time stamps."""
+    _pyreadstat_write(fmt, table, frame, path, member)
     normalise_stat_file(path, fmt)
 
 
@@ -202,10 +425,17 @@ def write_stats(fmt: str, tables: list[Table], folder: Path, progress: Progress)
     members = member_names(tables)
     parts: dict[str, list[str]] = {}
     for table in tables:
-        for part, frame in enumerate(frames_of(table, progress), start=1):
-            relative = part_path(table, fmt, part)
-            write_frame(fmt, table, frame, folder / relative, members[table.name])
-            written.append(Written(relative, {table.name: len(frame)}))
+        widths = text_widths(table)
+        try:
+            files = write_table(fmt, table, folder, members[table.name], widths, progress)
+        except _WidthChanged:
+            # The query's text of a value was shorter than the value written: measure again
+            # on the values themselves (one more pass over the table).
+            log.info("export %s: text widths measured on the values", table.name)
+            widths = text_widths_in_python(table)
+            files = write_table(fmt, table, folder, members[table.name], widths, progress)
+        for relative, count in files:
+            written.append(Written(relative, {table.name: count}))
             parts.setdefault(table.name, []).append(relative.removeprefix("data/"))
     if fmt == "xpt":
         (folder / "data" / "formats.sas").write_text(sas_formats(tables, parts), encoding="utf-8")
