@@ -24,7 +24,7 @@ from participants.models import (
     Participant,
     ParticipantIdentity,
 )
-from trials import permissions
+from trials import jalali, permissions
 from trials.digits import DecimalInput, DigitsTextInput, PhoneInput
 from trials.forms import (
     ADDRESS_MAX_LENGTH,
@@ -166,7 +166,11 @@ class RegistrationForm(FormTokenMixin, CrispyFields, forms.Form):
     def clean_onset(self) -> str:
         value = self.cleaned_data["onset"]
         try:
-            onset, precision = partial_dates.parse_partial_date(value)
+            typed_jalali = jalali.parse_partial(value)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+        try:
+            onset, precision = typed_jalali or partial_dates.parse_partial_date(value)
         except ValueError:
             raise forms.ValidationError(_("Enter a date as YYYY-MM-DD, YYYY-MM or YYYY.")) from None
         self.cleaned_data["onset_date"] = onset
@@ -386,7 +390,7 @@ class AlsHistoryCorrectionForm(CorrectionForm):
 
     def __init__(self, *args, row: AlsHistory, **kwargs):
         initial = {name: getattr(row, name) for name in HISTORY_FIELDS} | {
-            "onset": row.onset_display,
+            "onset": jalali.partial_input(row.onset_display),
             "version": row.version,
         }
         super().__init__(*args, initial=initial, **kwargs)
@@ -398,7 +402,11 @@ class AlsHistoryCorrectionForm(CorrectionForm):
     def clean_onset(self) -> str:
         value = self.cleaned_data["onset"]
         try:
-            onset, precision = partial_dates.parse_partial_date(value)
+            typed_jalali = jalali.parse_partial(value)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
+        try:
+            onset, precision = typed_jalali or partial_dates.parse_partial_date(value)
         except ValueError:
             raise forms.ValidationError(_("Enter a date as YYYY-MM-DD, YYYY-MM or YYYY.")) from None
         self.cleaned_data["onset_date"] = onset

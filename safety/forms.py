@@ -17,6 +17,7 @@ from participants.partial_dates import PartialDate
 from safety import coding
 from safety.choices import CRITERIA_FIELDS, Relatedness
 from safety.models import AdverseEvent, ConcomitantMedication
+from trials import jalali
 from trials.digits import ascii_digits
 from trials.forms import FREE_TEXT_MAX_LENGTH, CrispyFields, limit_length
 from trials.protocols.definitions import UNSCHEDULED_CODE
@@ -46,12 +47,19 @@ class PartialDateField(forms.CharField):
         if len(text) > 10:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         try:
+            typed_jalali = jalali.parse_partial(text)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+        if typed_jalali is not None:
+            return PartialDate(typed_jalali[0], "day")
+        try:
             return PartialDate.parse(text)
         except ValueError as error:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from error
 
     def prepare_value(self, value: Any) -> Any:
-        return str(value) if isinstance(value, PartialDate) else value
+        text = str(value) if isinstance(value, PartialDate) else value
+        return jalali.partial_input(text) if isinstance(text, str) else text
 
 
 class VisitChoiceField(forms.ModelChoiceField):

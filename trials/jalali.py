@@ -21,7 +21,7 @@ from typing import Final, Literal
 
 import jdatetime
 from django.utils import dateformat
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from trials.digits import ascii_digits
 
@@ -208,3 +208,50 @@ def looks_jalali(text: str) -> bool:
         if match:
             return int(match.group(1)) < FIRST_GREGORIAN_YEAR
     return False
+
+
+# ---- partial dates (a date and its precision: day, month or year) -----------------------
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def jalali_partial_refusal() -> str:
+    return gettext(
+        "A Jalali month or year cannot be stored as it is (partial dates are kept in "
+        "Gregorian months and years): type the whole Jalali date, or the Gregorian month "
+        "(YYYY-MM) or year (YYYY)."
+    )
+
+
+def parse_partial(text: str) -> tuple[date, str] | None:
+    """A partial date typed in the Jalali calendar: a whole Jalali date is the Gregorian day
+    (precision "day"). None when the text is not a Jalali date (the caller reads it as ISO:
+    2024-03-17, 2024-03, 2024); ValueError for a Jalali month or year, which no Gregorian
+    month or year holds (1404 runs from March 2025 to March 2026), and for a day that does
+    not exist."""
+    if not is_jalali() or not looks_jalali(text):
+        return None
+    if _DATE.match(ascii_digits(text)):
+        return parse_date(text, JALALI), "day"
+    raise ValueError(jalali_partial_refusal())
+
+
+def partial_display(text: str) -> str:
+    """A stored partial date's text (ISO: 2024-03-17, 2024-03, 2024) as the user reads it: a
+    whole date in the user's calendar; a month or year stays Gregorian, said so in the
+    Jalali calendar."""
+    if not text:
+        return text
+    if _ISO_DAY.match(text):
+        return display_date(date.fromisoformat(text))
+    if is_jalali():
+        return local_digits(f"{text} ({gettext('Gregorian')})")
+    return local_digits(text)
+
+
+def partial_input(text: str) -> str:
+    """A stored partial date's text as a partial-date input shows it (a whole date in Jalali
+    when the user's calendar is)."""
+    if is_jalali() and isinstance(text, str) and _ISO_DAY.match(text):
+        return input_value(date.fromisoformat(text))
+    return text

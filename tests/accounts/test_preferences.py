@@ -180,7 +180,7 @@ def test_a_visit_date_typed_in_jalali_is_stored_gregorian(coordinator_a, site_a,
         "height_cm": "۱۶۵",
         "weight_kg": "۶۰",
         "ethnicity": "iranian",
-        "onset": "2024-03",
+        "onset": "۱۴۰۳/۰۵/۱۰",
         "onset_region": "lower_limb",
         "diagnosis_date": "۱۴۰۴/۱۰/۰۱",
         "el_escorial": "probable",
@@ -194,3 +194,12 @@ def test_a_visit_date_typed_in_jalali_is_stored_gregorian(coordinator_a, site_a,
     assert participant.screened_on == date(2026, 3, 20)
     assert participant.demographics.date_of_birth == date(1971, 3, 21)
     assert participant.als_history.diagnosis_date == date(2025, 12, 22)
+    assert participant.als_history.onset_date == date(2024, 7, 31)
+    assert participant.als_history.onset_precision == "day"
+    # A Jalali month alone is refused with its reason, nothing saved.
+    data |= {"onset": "۱۴۰۳/۰۵", "national_id": "", "full_name": "Other Person"}
+    data["form_token"] = client.get(url).context["form"]["form_token"].value()
+    refused = client.post(url, data)
+    assert refused.status_code == 400
+    assert refused.context["form"].errors["onset"]
+    assert Participant.objects.count() == 1

@@ -194,3 +194,38 @@ def test_a_refusal_names_its_date_in_the_users_calendar(coordinator_a, site_a, t
         assert "۱۴۰۴/۰۱/۰۱" in message and "2025" not in message
     with translation.override("en"), jalali.override(jalali.JALALI):
         assert "1404/01/01" in visit_date_errors(visit, date(2025, 3, 1))
+
+
+def test_partial_dates_typed_and_shown_in_jalali():
+    with translation.override("fa"):
+        assert jalali.parse_partial("۱۴۰۳/۱۲/۳۰") == (date(2025, 3, 20), "day")
+        assert jalali.parse_partial("2024-03") is None  # Gregorian ISO: the caller reads it
+        for month_or_year in ("1403/12", "۱۴۰۳", "1404/12/30"):
+            with pytest.raises(ValueError):
+                jalali.parse_partial(month_or_year)
+        assert jalali.partial_display("2025-03-20") == "۱۴۰۳/۱۲/۳۰"
+        assert jalali.partial_display("2025-03").startswith("۲۰۲۵-۰۳ (")
+        assert jalali.partial_input("2025-03-20") == "۱۴۰۳/۱۲/۳۰"
+        assert jalali.partial_input("2025-03") == "2025-03"
+    with translation.override("en"):
+        assert jalali.parse_partial("1403/12/30") is None
+        assert jalali.partial_display("2025-03") == "2025-03"
+        assert jalali.partial_display("2025-03-20") == "2025-03-20"
+        assert render("{{ t|partial_date }}", t="2025-03-20") == "2025-03-20"
+
+
+def test_partial_date_field_reads_a_whole_jalali_date_and_refuses_a_jalali_month():
+    from participants.partial_dates import PartialDate
+    from safety.forms import PartialDateField
+
+    field = PartialDateField(required=False)
+    with translation.override("fa"):
+        assert field.clean("۱۴۰۴/۰۱/۰۱") == PartialDate(date(2025, 3, 21), "day")
+        assert field.clean("2025-03") == PartialDate(date(2025, 3, 1), "month")
+        with pytest.raises(forms.ValidationError):
+            field.clean("1404/01")
+        assert field.prepare_value(PartialDate(date(2025, 3, 21), "day")) == "۱۴۰۴/۰۱/۰۱"
+    with translation.override("en"):
+        with pytest.raises(forms.ValidationError):
+            field.clean("1404/01/01")
+        assert field.prepare_value(PartialDate(date(2025, 3, 21), "day")) == "2025-03-21"

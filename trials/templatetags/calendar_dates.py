@@ -42,3 +42,10 @@ def digits(value: Any) -> str:
     if value is None:
         return ""
     return jalali.local_digits(str(value))
+
+
+@register.filter(is_safe=False)
+def partial_date(value: Any) -> str:
+    """A partial date's text (2024-03-17, 2024-03, 2024) in the user's calendar and digits
+    (`trials.jalali.partial_display`)."""
+    return jalali.partial_display(str(value)) if value else ""
