@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "participants",
     "visits",
     "crfs",
+    "crfs.wording",
     "reminders",
     "safety",
     "audit",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from crfs.base import FormRecordForm
 from crfs.qol.models import ALSAQ40_FIELDS, SEIQOL_CUE_NUMBERS, Alsaq40, Seiqol, cue_fields
 from crfs.qol.scoring import ALSAQ40_ITEMS, DOMAIN_LABELS, RESPONSES
+from crfs.wording.forms import InstrumentWordingMixin
+from crfs.wording.spec import ALSAQ40, SEIQOL
 
 
 class MissingRow(TypedDict):
@@ -33,7 +35,9 @@ class MissingReasonsBelow(FormRecordForm):
         return any(row["missing"].value() or row["missing"].errors for row in self.missing_rows())
 
 
-class Alsaq40Form(MissingReasonsBelow, FormRecordForm):
+class Alsaq40Form(InstrumentWordingMixin, MissingReasonsBelow, FormRecordForm):
+    wording_instrument = ALSAQ40
+
     class Meta:
         model = Alsaq40
         fields = list(ALSAQ40_FIELDS.values())
@@ -42,7 +46,22 @@ class Alsaq40Form(MissingReasonsBelow, FormRecordForm):
             for name in ALSAQ40_FIELDS.values()
         }
 
-    responses = tuple(RESPONSES.items())
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        wording = self.load_wording()
+        # The answer scale: the validated translation's, else the published English.
+        self.responses = tuple(
+            (score, wording.anchor(score) if wording else label)
+            for score, label in RESPONSES.items()
+        )
+        if wording is not None:
+            for number, name in ALSAQ40_FIELDS.items():
+                field = self.fields[name]
+                field.label = f"{number}. {wording.item_text(str(number))}"
+                field.choices = [  # type: ignore[attr-defined]
+                    (value, label if value == "" else f"{value} · {wording.anchor(value)}")
+                    for value, label in field.choices  # type: ignore[attr-defined]
+                ]
 
     def missing_short_label(self, name: str) -> str:
         return str(_("Item %(n)s") % {"n": int(name.removeprefix("item_"))})
@@ -52,6 +71,9 @@ class Alsaq40Form(MissingReasonsBelow, FormRecordForm):
         return [
             {
                 "item": item,
+                # The licensed wording when the trial loaded its validated translation, else
+                # the neutral label (the copyrighted English wording is not reproduced).
+                "label": self.wording.item_text(str(item.number)) if self.wording else item.label,
                 "domain": DOMAIN_LABELS[item.domain],
                 "field": self[ALSAQ40_FIELDS[item.number]],
                 "missing": self.missing_field(ALSAQ40_FIELDS[item.number]),
@@ -60,10 +82,16 @@ class Alsaq40Form(MissingReasonsBelow, FormRecordForm):
         ]
 
 
-class SeiqolForm(MissingReasonsBelow, FormRecordForm):
+class SeiqolForm(InstrumentWordingMixin, MissingReasonsBelow, FormRecordForm):
+    wording_instrument = SEIQOL
+
     class Meta:
         model = Seiqol
         fields = list(Seiqol.required_answers)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.load_wording()
 
     def cue_rows(self) -> list[dict[str, object]]:
         return [
