@@ -12,8 +12,10 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in
 
         from accounts import preferences, services
-        from trials import hooks
+        from trials import hooks, i18n
 
         hooks.connect(hooks.ON_ROLE_CHANGED, services.on_role_changed)
+        # What is sent to a user (e-mails, reminders, the calendar feed) is in their language.
+        hooks.connect(i18n.LANGUAGE_SOURCES, preferences.saved_language)
         # The session starts with the user's language and calendar (accounts.preferences).
         user_logged_in.connect(preferences.on_logged_in, dispatch_uid="accounts.preferences")

@@ -28,6 +28,13 @@ def preference_of(user: Any) -> Preference | None:
     return Preference.objects.filter(user=user).first()
 
 
+def saved_language(user: Any) -> str | None:
+    """The user's saved interface language ("" or None: none chosen): a source of
+    trials.i18n.preferred_language, the language of their e-mails, reminders and feed."""
+    preference = preference_of(user)
+    return preference.language if preference else None
+
+
 def save_preference(
     user: Any, *, language: str | None = None, calendar: str | None = None
 ) -> Preference:

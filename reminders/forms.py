@@ -10,7 +10,7 @@ from reminders.models import VISIT_KIND_CHOICES
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language of reminders"),
-        choices=[("", _("Site default")), *settings.LANGUAGES],
+        choices=[("", _("My language (else the site's)")), *settings.LANGUAGES],
         required=False,
     )
     muted_kinds = forms.MultipleChoiceField(

@@ -42,6 +42,7 @@ from reminders.models import (
     ReminderPreference,
     new_calendar_token,
 )
+from trials.i18n import language_for
 from trials.models import Membership, Role
 from trials.protocols.definitions import ReminderDef
 from visits.choices import VisitStatus
@@ -410,7 +411,9 @@ def send_reminder(reminder_id: int, *, now: datetime | None = None) -> str:
         if reason:
             Reminder.objects.filter(pk=reminder.pk).update(cancelled_at=now, last_error=reason)
             return CANCELLED
-        language = (preference.language if preference else "") or settings.LANGUAGE_CODE
+        # The language of reminders the recipient chose, else their interface language, else
+        # the site's (a sponsor contact without an account reads the site's).
+        language = language_for(reminder.recipient, preference.language if preference else None)
         try:
             with transaction.atomic():
                 message = channels.render(reminder, language)

@@ -21,6 +21,7 @@ from reminders.models import CalendarFeed, ReminderPreference
 from trials import permissions
 from trials.forms import NOT_RUN, form_status, run_service
 from trials.http import AuthenticatedHttpRequest
+from trials.i18n import language_for
 
 PAGE_SIZE = 50
 
@@ -107,7 +108,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     user = feed.user
     preference = getattr(user, "reminder_preference", None)
     now = timezone.now()
-    with translation.override((preference.language if preference else "") or None):
+    # In the user's language of reminders, else their interface language, else the site's.
+    with translation.override(language_for(user, preference.language if preference else None)):
         events = [
             ics.Event(
                 uid=f"visit-{visit.pk}@als-ecrf",
