@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from crfs.renderers import FAST_INPUT_RENDERER
 from trials import locking
 from trials.digits import with_ascii_numbers
 
@@ -182,6 +183,8 @@ class FormRecordForm(forms.ModelForm):
     """Entry form: answers (all optional for a partial save), a missing-data reason
     beside each required answer, the record version, completion and reason for change."""
 
+    # Its inputs written in Python, not through Django's widget templates (crfs/renderers.py).
+    default_renderer = FAST_INPUT_RENDERER
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
     mark_complete = forms.BooleanField(
         label=_("Mark the form complete"),
