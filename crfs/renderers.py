@@ -51,12 +51,49 @@ def _input_option(widget: dict[str, Any]) -> str | None:
     """django/forms/widgets/input_option.html (radio_option.html, checkbox_option.html)."""
     if not widget.get("wrap_label"):
         return _input(widget)
-    if not isinstance(widget["label"], str | Promise):
-        return None  # a number or a date the template would localize: left to it
+    label = _label(widget["label"])
+    if label is None:
+        return None
     element_id = widget["attrs"].get("id")
     label_for = f' for="{conditional_escape(element_id)}"' if element_id else ""
     # The include of input.html keeps that template's closing newline.
-    return f"<label{label_for}>{_input(widget)}\n {conditional_escape(widget['label'])}</label>"
+    return f"<label{label_for}>{_input(widget)}\n {label}</label>"
+
+
+def _label(label: Any) -> str | None:
+    """`{{ label }}` of a text; None for a number or a date, which the template localizes."""
+    return conditional_escape(label) if isinstance(label, str | Promise) else None
+
+
+def _option(option: dict[str, Any]) -> str | None:
+    """django/forms/widgets/select_option.html."""
+    label = _label(option["label"])
+    if label is None:
+        return None
+    return f'<option value="{_string(option["value"])}"{_attrs(option["attrs"])}>{label}</option>'
+
+
+SELECT_OPTION = "django/forms/widgets/select_option.html"
+
+
+def _select(widget: dict[str, Any]) -> str | None:
+    """django/forms/widgets/select.html (its line breaks and indents included)."""
+    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            group = _label(group_name)
+            if group is None:
+                return None
+            parts.append(f'\n  <optgroup label="{group}">')
+        for option in group_choices:
+            html = _option(option) if option["template_name"] == SELECT_OPTION else None
+            if html is None:
+                return None
+            parts.append(f"\n  {html}\n")  # the include keeps the template's last newline
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
 
 
 _INPUTS = ["text", "checkbox", "color", "date", "datetime", "email", "hidden", "number"]
@@ -67,6 +104,8 @@ FAST: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "django/forms/widgets/input_option.html": _input_option,
     "django/forms/widgets/radio_option.html": _input_option,
     "django/forms/widgets/checkbox_option.html": _input_option,
+    "django/forms/widgets/select.html": _select,
+    SELECT_OPTION: _option,
 }
 
 

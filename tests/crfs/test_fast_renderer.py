@@ -66,4 +66,6 @@ def test_the_radios_skip_the_template_engine(monkeypatch):
         "django/forms/widgets/input_option.html",
         "django/forms/widgets/input.html",
         "django/forms/widgets/hidden.html",
+        "django/forms/widgets/select.html",
+        "django/forms/widgets/select_option.html",
     } & set(loaded)
