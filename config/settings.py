@@ -198,10 +198,18 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "exports.tasks.purge_expired_exports",
         "schedule": 60 * 60,
     },
+    "purge-expired-casebooks": {
+        "task": "reports.tasks.purge_expired_casebooks",
+        "schedule": 60 * 60,
+    },
 }
 # --- Dataset exports: bundles under ECRF_EXPORT_DIR, deleted after the retention period.
 ECRF_EXPORT_DIR = Path(env("ECRF_EXPORT_DIR", default=str(embedded.VAR_DIR / "exports")))
 ECRF_EXPORT_RETENTION_DAYS = env.int("ECRF_EXPORT_RETENTION_DAYS", default=30)
+# Casebook PDFs (reports) are purged the same way; by default after the same period.
+ECRF_CASEBOOK_RETENTION_DAYS = env.int(
+    "ECRF_CASEBOOK_RETENTION_DAYS", default=ECRF_EXPORT_RETENTION_DAYS
+)
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(embedded.VAR_DIR / "celerybeat-schedule")
 )

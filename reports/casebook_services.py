@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import transaction
@@ -122,6 +124,27 @@ def run_casebook(job_id: int) -> CasebookJob:
     )
     job.refresh_from_db()
     return job
+
+
+def purge_expired_casebooks(*, now=None) -> int:
+    """Delete casebook PDFs written more than ECRF_CASEBOOK_RETENTION_DAYS ago, as exports
+    purge their bundles: the job row stays (who asked for which participant's casebook, when,
+    and the file's sha256), marked expired, with the time its file was deleted."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.ECRF_CASEBOOK_RETENTION_DAYS)
+    expired = CasebookJob.objects.filter(
+        status=CasebookStatus.DONE, finished_at__lt=cutoff, deleted_at__isnull=True
+    )
+    store = storage()
+    count = 0
+    for job in expired.only("pk", "file_name").iterator():
+        if job.file_name and store.exists(job.file_name):
+            store.delete(job.file_name)
+        CasebookJob.objects.filter(pk=job.pk, status=CasebookStatus.DONE).update(
+            status=CasebookStatus.EXPIRED, deleted_at=now, file_name=""
+        )
+        count += 1
+    return count
 
 
 def log_download(*, job: CasebookJob, user, request=None) -> None:

@@ -15,6 +15,7 @@ class CasebookStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Deleted after the retention period")
 
 
 class CasebookJob(models.Model):
@@ -48,6 +49,9 @@ class CasebookJob(models.Model):
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # When the file was deleted (ECRF_CASEBOOK_RETENTION_DAYS after it was written); the row
+    # stays as the log of who asked for which casebook, with the file's sha256.
+    deleted_at = models.DateTimeField(_("file deleted"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -65,7 +69,7 @@ class CasebookJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in {CasebookStatus.DONE, CasebookStatus.FAILED}
+        return self.status in {CasebookStatus.DONE, CasebookStatus.FAILED, CasebookStatus.EXPIRED}
 
     @property
     def download_name(self) -> str:

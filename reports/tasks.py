@@ -10,3 +10,10 @@ def write_casebook(job_id: int) -> str:
     from reports import casebook_services
 
     return casebook_services.run_casebook(job_id).status
+
+
+@shared_task
+def purge_expired_casebooks() -> int:
+    from reports import casebook_services
+
+    return casebook_services.purge_expired_casebooks()

@@ -445,3 +445,55 @@ def test_the_casebook_reads_in_the_same_number_of_queries_whatever_its_size(
     )
     after = count()
     assert after == before
+
+
+def test_casebooks_are_deleted_after_the_retention_period(
+    frozen, settings, site_a, trial, coordinator_a, investigator_a, client_for, casebook_storage
+):
+    """As exports purge their bundles: a PDF written more than ECRF_CASEBOOK_RETENTION_DAYS
+    ago is deleted by the hourly beat task, its job row stays (expired, with the deletion time
+    and the sha256), the download answers 404 and the page says why; younger PDFs, failed
+    and running jobs are left alone."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    settings.ECRF_CASEBOOK_RETENTION_DAYS = 10
+    participant = transplanted_participant(coordinator_a, site_a, trial, on=TX_DAY)
+    store = casebook_services.storage()
+    now = timezone.now()
+
+    def job(age_days: int, status=CasebookStatus.DONE):
+        made = CasebookJob.objects.create(
+            participant=participant, requested_by=investigator_a, identifiers=True
+        )
+        name = store.save(casebook_services.file_name(made), ContentFile(b"%PDF-1.4 test"))
+        CasebookJob.objects.filter(pk=made.pk).update(
+            status=status, file_name=name, sha256="ab" * 32, finished_at=now - timedelta(age_days)
+        )
+        made.refresh_from_db()
+        return made
+
+    old, young, failed = job(11), job(9), job(30, CasebookStatus.FAILED)
+    assert casebook_services.purge_expired_casebooks(now=now) == 1
+    assert casebook_services.purge_expired_casebooks(now=now) == 0  # once only
+    for made in (old, young, failed):
+        made.refresh_from_db()
+    assert old.status == CasebookStatus.EXPIRED and old.deleted_at == now
+    assert old.file_name == "" and old.sha256 == "ab" * 32
+    assert young.status == CasebookStatus.DONE and store.exists(young.file_name)
+    assert failed.status == CasebookStatus.FAILED and store.exists(failed.file_name)
+    assert sorted(p.name for p in casebook_storage.rglob("*.pdf")) == sorted(
+        [f"casebook-{young.pk}.pdf", f"casebook-{failed.pk}.pdf"]
+    )
+
+    client = client_for(investigator_a)
+    download = reverse("casebook-download", args=[site_a.code, old.pk])
+    assert client.get(download).status_code == 404
+    page = client.get(reverse("casebook-status", args=[site_a.code, old.pk]))
+    assert 'data-testid="casebook-expired"' in page.text and "hx-get" not in page.text
+
+    # The beat runs the task (nothing more today); two days on, the younger one goes too.
+    assert tasks.purge_expired_casebooks.apply(kwargs={}).get() == 0
+    assert casebook_services.purge_expired_casebooks(now=now + timedelta(days=2)) == 1
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-casebooks"]
+    assert entry["task"] == tasks.purge_expired_casebooks.name
