@@ -12,7 +12,9 @@ participants:
   themselves for the spaghetti);
 - `participant_slopes`: per participant, the least-squares slope (`regr_slope`) of each
   outcome over months from the transplantation, the baseline ΔFS and each visit's values
-  (one query; the page draws the lines from it when the cohort is small: `DRAW_LIMIT`).
+  (one query; the page draws the lines from it when the cohort is small: `DRAW_LIMIT`);
+- `slope_summary_sql`: above `DRAW_LIMIT` the page lists no participant, and the slope
+  summary is summed in SQL instead (one query, one row).
 
 Definitions (the page's help text says the same):
 - Timepoints: the scheduled visits BL, M06, M12, M18 and M24; unscheduled visits are not used.
@@ -231,6 +233,8 @@ class Summary:
     q3: float | None = None
     out_of_window: int = 0
     missing: dict[str, int] = field(default_factory=dict)
+    # every participant of the cohort has one row per outcome and visit, value or not
+    participants: int = 0
     # mean ± SE of the values themselves (not the change): the spaghetti's summary line
     value_n: int = 0
     value_mean: float | None = None
@@ -301,6 +305,7 @@ def change_table(flt: CohortFilter) -> list[Summary]:
         ) in cursor.fetchall():
             summary = rows[(outcome, code)]
             if whole_visit:
+                summary.participants = count
                 summary.value_n = value_n
                 summary.value_mean = value_mean
                 summary.value_se = value_sd / math.sqrt(value_n) if value_sd is not None else None
@@ -423,6 +428,46 @@ class SlopeSummary:
     slower: int  # losing fewer points per month than before the transplantation
     mean_loss_rate: float | None
     mean_delta_fs: float | None
+
+
+def cohort_size(table: Sequence[Summary]) -> int:
+    """The number of participants in the cohort, from change_table's rows."""
+    return max((s.participants for s in table), default=0)
+
+
+def slope_summary_sql(flt: CohortFilter) -> SlopeSummary:
+    """slope_summary computed in PostgreSQL (one query, one row): for a cohort too large to
+    list, without reading a row per participant."""
+    sql = (
+        _obs_sql()
+        + """
+    , fit AS (
+        SELECT pid,
+               -regr_slope(value, months) FILTER (WHERE outcome = 'alsfrs_r') AS loss
+        FROM obs GROUP BY pid
+    ),
+    person AS (
+        SELECT fit.loss, c.bl_delta_fs::float8 AS dfs,
+               fit.loss IS NOT NULL AND c.bl_delta_fs IS NOT NULL AS compared
+        FROM cohort c JOIN fit ON fit.pid = c.pid
+    )
+    SELECT count(*), count(loss), count(*) FILTER (WHERE compared),
+           count(*) FILTER (WHERE compared AND loss < dfs),
+           avg(loss) FILTER (WHERE compared), avg(dfs) FILTER (WHERE compared)
+    FROM person
+    """
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(flt))
+        participants, with_slope, compared, slower, mean_loss, mean_dfs = cursor.fetchone()
+    return SlopeSummary(
+        participants=participants,
+        with_slope=with_slope,
+        compared=compared,
+        slower=slower,
+        mean_loss_rate=mean_loss,
+        mean_delta_fs=mean_dfs,
+    )
 
 
 def slope_summary(slopes: Sequence[ParticipantSlope]) -> SlopeSummary:

@@ -158,9 +158,13 @@ def _spaghetti(
             )
             % {"limit": cohort.DRAW_LIMIT}
         ]
+    title = (
+        _("%(outcome)s after transplantation: mean ± SE per visit (no line per participant)")
+        if lines is None
+        else _("%(outcome)s after transplantation, per participant and mean ± SE")
+    )
     return charts.line_chart(
-        _("%(outcome)s after transplantation, per participant and mean ± SE")
-        % {"outcome": outcome.label},
+        title % {"outcome": outcome.label},
         _("Months from transplantation"),
         str(outcome.axis),
         series,
@@ -199,17 +203,21 @@ def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if flt is None:
         return render(request, "reports/cohort.html", context)
     table = cohort.change_table(flt)
-    rows = cohort.participant_slopes(flt)
-    slopes = [person for person, _visits in rows]
-    drawn = len(rows) <= cohort.DRAW_LIMIT
+    size = cohort.cohort_size(table)
+    drawn = size <= cohort.DRAW_LIMIT
+    # A cohort too large to draw one by one is summed up in SQL: no row per participant.
+    rows = cohort.participant_slopes(flt) if drawn else None
+    slopes = [person for person, _visits in rows] if rows is not None else None
     context |= {
         "table": table,
-        "cohort_size": len(slopes),
+        "cohort_size": size,
         "draw_limit": cohort.DRAW_LIMIT,
-        "slopes": slopes if drawn else None,
-        "summary": cohort.slope_summary(slopes),
-        "trajectories": [_spaghetti(o, table, rows if drawn else None) for o in cohort.OUTCOMES],
-        "scatter": _scatter(slopes) if drawn else None,
+        "slopes": slopes,
+        "summary": (
+            cohort.slope_summary(slopes) if slopes is not None else cohort.slope_summary_sql(flt)
+        ),
+        "trajectories": [_spaghetti(o, table, rows) for o in cohort.OUTCOMES],
+        "scatter": _scatter(slopes) if slopes is not None else None,
     }
     return render(request, "reports/cohort.html", context)
 

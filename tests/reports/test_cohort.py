@@ -492,3 +492,52 @@ def test_page_and_csvs_answer_in_the_same_number_of_queries_for_3_and_12_people(
     # Beyond the drawing limit (lines, scatter and list left out) the same queries are made.
     monkeypatch.setattr(cohort, "DRAW_LIMIT", 5)
     assert _queries(client, "reports-cohort") == small["reports-cohort"]
+
+
+def test_above_the_drawing_limit_the_page_says_only_the_mean_is_drawn(
+    frozen, coordinator_a, investigator_a, site_a, trial, client_for, monkeypatch
+):
+    """Above DRAW_LIMIT the spaghetti, the scatter and the per-participant table are left
+    out; the page says so in plain words (not only in a chart note), the charts' titles do
+    not promise a line per participant, and the participants' CSV still has everyone."""
+    client = client_for(investigator_a)
+    _transplanted(4, coordinator_a, site_a, trial, 0)
+    ids = list(Participant.objects.values_list("study_id", flat=True))
+
+    monkeypatch.setattr(cohort, "DRAW_LIMIT", 10)
+    drawn = client.get(reverse("reports-cohort"))
+    assert 'id="cohort-summary-only"' not in drawn.text
+    assert all(study_id in drawn.text for study_id in ids)
+    assert drawn.context["scatter"] is not None and drawn.context["slopes"] is not None
+
+    monkeypatch.setattr(cohort, "DRAW_LIMIT", 3)
+    page = client.get(reverse("reports-cohort"))
+    assert page.status_code == 200
+    assert 'id="cohort-summary-only"' in page.text
+    assert "4 participants are more than the 3 drawn one by one" in page.text
+    assert "only the mean ± SE per visit" in page.text
+    assert page.context["scatter"] is None and page.context["slopes"] is None
+    assert 'id="cohort-slopes"' not in page.text
+    for chart in page.context["trajectories"]:
+        assert "no line per participant" in str(chart.title)
+        assert "per participant and mean" not in str(chart.title)
+    # No participant is named anywhere on the page (no line, no point, no row of theirs).
+    assert not any(study_id in page.text for study_id in ids)
+    # The summary above the limit is summed in SQL: the same as from the listed slopes.
+    sql = page.context["summary"]
+    listed = cohort.slope_summary(
+        [s for s, _visits in cohort.participant_slopes(cohort.CohortFilter(sites=[site_a]))]
+    )
+    assert (sql.participants, sql.with_slope, sql.compared, sql.slower) == (
+        listed.participants,
+        listed.with_slope,
+        listed.compared,
+        listed.slower,
+    )
+    assert sql.participants == 4 and sql.with_slope == 4
+    for mean in ("mean_loss_rate", "mean_delta_fs"):
+        assert (getattr(sql, mean) is None) == (getattr(listed, mean) is None)
+        if getattr(listed, mean) is not None:
+            assert getattr(sql, mean) == pytest.approx(getattr(listed, mean), abs=1e-9)
+    text = client.get(reverse("reports-cohort-participants-csv")).content.decode("utf-8-sig")
+    assert all(study_id in text for study_id in ids)
