@@ -34,7 +34,7 @@ from queries.models import UNRESOLVED, Query, QueryStatus
 from review.selectors import sdv_totals
 from safety.choices import RELATED, Grade
 from safety.models import AdverseEvent
-from trials.models import Site
+from trials.models import Site, Trial
 from trials.protocols import PROTOCOLS
 from trials.protocols.definitions import UNSCHEDULED_CODE
 from visits.choices import VisitStatus
@@ -278,41 +278,52 @@ def _expected(nct_id: str, visit_code: str) -> tuple[str, ...]:
 def form_completeness(sites: Sequence[Site]) -> list[FormCompleteness]:
     """Per case report form: of the forms the protocol expects at attended visits (a visit
     with a date; missed and future visits expect nothing yet), how many are complete (or
-    verified, signed, locked), in progress, or not started (no record). Two queries: the
-    attended visits per timepoint, and one UNION ALL of every form's records by state."""
-    attended = (
-        Visit.objects.filter(participant__site__in=sites, actual_date__isnull=False)
-        .order_by()
-        .values_list("participant__trial__nct_id", "code")
-        .annotate(n=Count("pk"))
-    )
+    verified, signed, locked), in progress, or not started (no record).
+
+    One query: the sites' attended visits (with their trial) are read once into a
+    materialised CTE; its count per timepoint and every form's records by state, joined to
+    it by visit, come back as one UNION ALL (joining each form to visits, participants and
+    trials again was most of the dashboard's time at 10,000 participants)."""
+    visit_table, participant_table = Visit._meta.db_table, Participant._meta.db_table
+    trial_table = Trial._meta.db_table
+    forms = registry.entry_forms()
     branches = [
-        spec.model.objects.filter(
-            visit__participant__site_id__in=[site.pk for site in sites],
-            visit__actual_date__isnull=False,
-        )
-        .order_by()
-        .annotate(form=Value(spec.code, output_field=CharField()))
-        .values_list("form", "visit__participant__trial__nct_id", "visit__code", "status")
-        .annotate(n=Count("pk"))
-        for spec in registry.entry_forms().values()
+        "SELECT NULL::text, a.nct_id, a.code, NULL::text, count(*) FROM attended a"
+        " GROUP BY a.nct_id, a.code"
     ]
+    params: list[Any] = [[site.pk for site in sites]]
+    for code, spec in forms.items():
+        branches.append(
+            f"SELECT %s::text, a.nct_id, a.code, f.status, count(*)"  # noqa: S608
+            f" FROM {spec.model._meta.db_table} f JOIN attended a ON a.id = f.visit_id"
+            " GROUP BY a.nct_id, a.code, f.status"
+        )
+        params.append(code)
+    sql = (
+        "WITH attended AS MATERIALIZED ("  # noqa: S608 (table names from the models)
+        f" SELECT v.id, v.code, t.nct_id FROM {visit_table} v"
+        f" JOIN {participant_table} p ON p.id = v.participant_id"
+        f" JOIN {trial_table} t ON t.id = p.trial_id"
+        " WHERE p.site_id = ANY(%s) AND v.actual_date IS NOT NULL) " + " UNION ALL ".join(branches)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
     expected: dict[str, int] = defaultdict(int)
-    for nct_id, code, n in attended:
-        for form in _expected(nct_id, code):
-            expected[form] += n
     complete: dict[str, int] = defaultdict(int)
     in_progress: dict[str, int] = defaultdict(int)
-    first, *rest = branches
-    for form, nct_id, code, status, n in first.union(*rest, all=True):
-        if form not in _expected(nct_id, code):
+    for form, nct_id, visit_code, status, n in fetched:
+        if form is None:  # attended visits at the timepoint: each expected form counts
+            for expected_form in _expected(nct_id, visit_code):
+                expected[expected_form] += n
+        elif form not in _expected(nct_id, visit_code):
             continue
-        if status == FormStatus.IN_PROGRESS:
+        elif status == FormStatus.IN_PROGRESS:
             in_progress[form] += n
         else:
             complete[form] += n
     rows = []
-    for code, spec in registry.entry_forms().items():
+    for code, spec in forms.items():
         if not expected.get(code):
             continue
         counts = {
@@ -469,7 +480,7 @@ class Dashboard:
 
 def dashboard(sites: Sequence[Site], now: datetime) -> Dashboard:
     """Every figure over `sites` (the caller scopes them to the user): a fixed number of
-    queries (eleven), whatever the size of the study and the number of sites."""
+    queries (nine), whatever the size of the study and the number of sites."""
     sites = list(sites)
     today = {site.pk: now.astimezone(site.zone).date() for site in sites}
     if not sites:

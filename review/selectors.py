@@ -12,7 +12,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Cast
 
@@ -268,30 +268,45 @@ def sdv_progress(*, site=None, participant=None) -> SdvProgress:
 def sdv_totals(site_ids: Iterable[int]) -> dict[int, Progress]:
     """{site id: Progress} of the sites' targeted records, as sdv_progress counts them, but
     counted in SQL (no row per participant and visit): the study dashboard's figure, two
-    queries whatever the number of sites and records."""
+    queries whatever the number of sites and records.
+
+    Verified as `_verified` says (an active whole-record verification), but joined to the
+    set of verified record ids instead of an EXISTS per record: inside an aggregate's FILTER
+    PostgreSQL runs an EXISTS once for every record (an index probe each), a join reads the
+    verifications once."""
     ids = list(site_ids)
+    result: dict[int, Progress] = defaultdict(Progress)
+    if not ids:
+        return result
     plans = _plans()
-    branches = []
+    verifications = Verification._meta.db_table
+    parts, params = [], []
     for record_type in records.all_types():
         site = _participant(record_type, "site_id")
-        branches.append(
+        rows = (
             record_type.model._default_manager.filter(
                 _has_data(record_type), **{f"{site}__in": ids}
             )
             .filter(_targeted(record_type, plans))
             .annotate(sid=F(site))
-            .values("sid")
-            .annotate(n=Count("pk"), ok=Count("pk", filter=_verified(record_type)))
-            .values_list("sid", "n", "ok")
+            .values_list("pk", "sid")
             .order_by()
         )
-    result: dict[int, Progress] = defaultdict(Progress)
-    if not branches or not ids:
+        sql, row_params = rows.query.sql_with_params()
+        parts.append(
+            f"SELECT r.sid, count(*), count(v.record_id) FROM ({sql}) AS r(pk, sid)"  # noqa: S608
+            f" LEFT JOIN (SELECT DISTINCT record_id FROM {verifications}"
+            " WHERE record_type = %s AND field = '' AND cleared_at IS NULL) AS v"
+            " ON v.record_id = r.pk GROUP BY r.sid"
+        )
+        params += [*row_params, record_type.key]
+    if not parts:
         return result
-    first, *rest = branches
-    for sid, n, ok in first.union(*rest, all=True):
-        result[sid].total += n
-        result[sid].verified += ok
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for sid, n, ok in cursor.fetchall():
+            result[sid].total += n
+            result[sid].verified += ok
     return result
 
 
