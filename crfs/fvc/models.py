@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from crfs.base import FormRecord
+from crfs.base import FormRecord, in_progress_index
 from crfs.fvc.scoring import (
     AGE_RANGE_YEARS,
     HEIGHT_RANGE_CM,
@@ -76,13 +76,33 @@ def manoeuvre_errors(
                     _("Record the manoeuvres in order: this row is empty but a later one is not.")
                 )
             continue
-        try:
-            problems = volume_problems(_litres(value))
-        except FvcError as error:
-            problems = error.reasons
+        problems = volume_messages(value)
         if problems:
             errors[name] = "; ".join(problems)
     return errors
+
+
+def volume_messages(value: Decimal | float | str) -> list[str]:
+    """`volume_problems` in the page's language: the pure scoring words its reasons in
+    English, each one is said again here through gettext (the same English)."""
+    try:
+        litres = _litres(value)
+    except FvcError as error:
+        return error.reasons
+    values = {"value": litres, "min": MIN_VOLUME_L, "max": MAX_VOLUME_L}
+    messages = []
+    for problem in volume_problems(litres):
+        if "more than two decimals" in problem:
+            message = _("%(value)s L has more than two decimals (record to 0.01 L)")
+        elif " is below " in problem:
+            message = _("%(value)s L is below %(min)s L, not a plausible vital capacity")
+        elif " is above " in problem:
+            message = _("%(value)s L is above %(max)s L, not a plausible vital capacity")
+        else:
+            messages.append(problem)
+            continue
+        messages.append(str(message) % values)
+    return messages
 
 
 @dataclass(frozen=True)
@@ -258,6 +278,7 @@ class Fvc(FormRecord):
     class Meta:
         verbose_name = _("FVC (spirometry)")
         verbose_name_plural = _("FVC (spirometry)")
+        indexes = [in_progress_index("fvc")]
         constraints = [
             *(_volume_check(name) for name in LITRES_FIELDS),
             models.CheckConstraint(

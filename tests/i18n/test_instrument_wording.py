@@ -29,7 +29,7 @@ LANGUAGES = ("en", "fa")
 PO = Path(__file__).resolve().parents[2] / "locale" / "fa" / "LC_MESSAGES" / "django.po"
 NOTE_FA = "هیچ نسخه معتبر فارسی"  # the start of the note's Persian translation
 # Persian pages show digits in Persian: the assertions read them back as ASCII.
-ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹", "0123456789")
+ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٫", "0123456789.")
 
 
 def url(visit, form_code):
@@ -247,3 +247,16 @@ def test_no_instrument_wording_is_in_the_translation_catalogue():
     # as an adverse event's action taken).
     shared = {"Normal", "None"}
     assert not sorted((texts - shared) & catalogue)
+
+
+def test_an_implausible_fvc_volume_is_refused_in_the_pages_language(client_for, coordinator_a, m06):
+    """The pure scoring words its reasons in English; the form says them in Persian."""
+    data = {"version": 0, "trial_1_litres": "0.05", "trial_1_acceptable": "on"}
+    client = client_for(coordinator_a)
+    response = client.post(url(m06, "fvc"), data, HTTP_ACCEPT_LANGUAGE="fa")
+    assert response.status_code == 400
+    html = response.text.translate(ASCII_DIGITS)
+    assert "0.05 L کمتر از 0.20 L است، ظرفیت حیاتی پذیرفتنی‌ای نیست" in html
+    assert "not a plausible vital capacity" not in html
+    english = client.post(url(m06, "fvc"), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert "0.05 L is below 0.20 L, not a plausible vital capacity" in english.text
