@@ -46,6 +46,16 @@ class MissingReason(models.TextChoices):
     REFUSED = "refused", _("Refused")
 
 
+def in_progress_index(model_name: str) -> models.Index:
+    """A partial index of the records saved but not complete (few of the table): the
+    coordinator's "forms in progress" count and list filter read them at every home page."""
+    return models.Index(
+        fields=["visit"],
+        condition=models.Q(status=FormStatus.IN_PROGRESS),
+        name=f"crfs_{model_name}_in_progress",
+    )
+
+
 class FormRecord(models.Model):
     """One instrument's answers at one visit."""
 

@@ -32,7 +32,7 @@ from crfs.alsfrs_r.scoring import (
     unanswered_items,
     validation_errors,
 )
-from crfs.base import FormRecord, MissingReason
+from crfs.base import FormRecord, MissingReason, in_progress_index
 
 # Model field name per item code; stable names, also the export's variable names.
 FIELD_BY_CODE: Mapping[str, str] = {
@@ -100,6 +100,7 @@ class AlsfrsR(FormRecord):
     class Meta:
         verbose_name = _("ALSFRS-R")
         verbose_name_plural = _("ALSFRS-R")
+        indexes = [in_progress_index("alsfrsr")]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(

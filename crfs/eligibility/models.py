@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from crfs.base import FormRecord
+from crfs.base import FormRecord, in_progress_index
 from crfs.eligibility.scoring import (
     CRITERIA,
     DECISION_LABELS,
@@ -176,6 +176,7 @@ class Eligibility(FormRecord):
     class Meta:
         verbose_name = _("eligibility")
         verbose_name_plural = _("eligibility checklists")
+        indexes = [in_progress_index("eligibility")]
 
     @classmethod
     def initial_answers(cls, visit) -> dict[str, object]:

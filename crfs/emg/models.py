@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crfs.base import FormRecord
+from crfs.base import FormRecord, in_progress_index
 from crfs.emg.scoring import (
     MUNIX_MUSCLES,
     MUSCLES,
@@ -175,6 +175,7 @@ class Emg(FormRecord):
     class Meta:
         verbose_name = _("EMG / nerve conduction")
         verbose_name_plural = _("EMG / nerve conduction")
+        indexes = [in_progress_index("emg")]
         constraints = [
             models.CheckConstraint(
                 condition=_in_range(CMAP_FIELDS.values(), *CMAP_RANGE_MV), name="emg_cmap_range"

@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crfs.base import FormRecord
+from crfs.base import FormRecord, in_progress_index
 from crfs.qol.scoring import (
     ALSAQ40_ITEMS,
     ALSAQ40_VERSION,
@@ -126,6 +126,7 @@ class Alsaq40(FormRecord):
     class Meta:
         verbose_name = _("ALSAQ-40")
         verbose_name_plural = _("ALSAQ-40")
+        indexes = [in_progress_index("alsaq40")]
         constraints = [
             models.CheckConstraint(
                 condition=_alsaq40_items_in_range(), name="alsaq40_items_0_to_4"
@@ -225,6 +226,7 @@ class Seiqol(FormRecord):
     class Meta:
         verbose_name = _("SEIQoL-DW")
         verbose_name_plural = _("SEIQoL-DW")
+        indexes = [in_progress_index("seiqol")]
         constraints = [
             models.CheckConstraint(
                 condition=_seiqol_values_in_range(), name="seiqol_levels_weights_0_to_100"

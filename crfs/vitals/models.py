@@ -9,7 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crfs.base import FormRecord
+from crfs.base import FormRecord, in_progress_index
 from crfs.vitals.scoring import (
     PLAUSIBLE,
     BmiCategory,
@@ -110,6 +110,7 @@ class Vitals(FormRecord):
     class Meta:
         verbose_name = _("vital signs and weight")
         verbose_name_plural = _("vital signs and weight")
+        indexes = [in_progress_index("vitals")]
         constraints = [
             *(_range_check(name) for name in PLAUSIBLE),
             models.CheckConstraint(
