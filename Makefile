@@ -7,7 +7,7 @@ UV_VERSION := 0.13.9
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test e2e lint format bench setup clean messages
+.PHONY: run test e2e lint format bench setup clean backup restore messages
 
 setup: $(VENV)/.synced
 
@@ -47,6 +47,14 @@ messages: setup
 
 bench: setup
 	DJANGO_DEBUG=true $(VENV)/bin/python benchmarks/run_all.py
+
+# make backup [OUT=folder]; make restore BACKUP=folder [TARGET=database URL] (README).
+backup: setup
+	DJANGO_DEBUG=$(or $(DJANGO_DEBUG),true) $(VENV)/bin/python -m config.backup backup $(if $(OUT),--out $(OUT))
+
+restore: setup
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=folder [TARGET=url]"; exit 2; }
+	DJANGO_DEBUG=$(or $(DJANGO_DEBUG),true) $(VENV)/bin/python -m config.backup restore $(BACKUP) --create $(if $(TARGET),--target $(TARGET))
 
 clean:
 	rm -rf $(VENV) $(BOOTSTRAP)

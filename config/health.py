@@ -50,3 +50,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "fail", **checks}, status=200 if healthy else 503
     )
+
+
+@never_cache
+@require_GET
+def healthz_workers(request: HttpRequest) -> JsonResponse:
+    """For operators (not a load balancer's check: a dead worker must not take web down).
+    503 when no worker has run the heartbeat task within three of its intervals."""
+    from django.conf import settings
+
+    from config import observability
+
+    interval = float(settings.ECRF_HEARTBEAT_SECONDS)
+    age = observability.heartbeat_age()
+    fresh = age is not None and age <= 3 * interval
+    body = {
+        "status": "ok" if fresh else ("stale" if age is not None else "no heartbeat yet"),
+        "heartbeat_age_seconds": None if age is None else round(age, 1),
+        "heartbeat_interval_seconds": interval,
+        "queue_depth": observability.queue_depth(),
+    }
+    return JsonResponse(body, status=200 if fresh else 503)

