@@ -203,3 +203,20 @@ def test_a_visit_date_typed_in_jalali_is_stored_gregorian(coordinator_a, site_a,
     assert refused.status_code == 400
     assert refused.context["form"].errors["onset"]
     assert Participant.objects.count() == 1
+
+
+def test_nowruz_at_the_site_while_utc_is_still_in_esfand(
+    coordinator_a, site_a, trial, time_machine
+):
+    """00:30 in Isfahan on 21 March 2025 is 1 Farvardin 1404; UTC is still 20 March (30
+    Esfand 1403, a leap year). The registration page's screening date is the site's day."""
+    from datetime import UTC, datetime
+
+    time_machine.move_to(datetime(2025, 3, 20, 21, 0, tzinfo=UTC), tick=False)
+    client = Client(HTTP_ACCEPT_LANGUAGE="fa")
+    client.force_login(coordinator_a)
+    page = client.get(reverse("participant-register", args=[site_a.code]))
+    assert 'value="۱۴۰۴/۰۱/۰۱"' in page.text
+    time_machine.move_to(datetime(2025, 3, 20, 20, 0, tzinfo=UTC), tick=False)  # 23:30 there
+    page = client.get(reverse("participant-register", args=[site_a.code]))
+    assert 'value="۱۴۰۳/۱۲/۳۰"' in page.text
