@@ -29,7 +29,7 @@ def env_example_variables() -> set[str]:
 def test_compose_has_the_production_services():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "redis", "web", "worker", "beat"}
+    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat", "proxy"}
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     assert "gunicorn config.wsgi:application" in services["web"]["command"]
@@ -38,6 +38,41 @@ def test_compose_has_the_production_services():
     for name in APP_SERVICES:
         assert services[name]["env_file"] == ".env"
         assert services[name]["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def test_compose_runs_two_webs_two_workers_and_exactly_one_beat_behind_a_tls_proxy():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert services["web"]["deploy"]["replicas"] == 2
+    assert services["worker"]["deploy"]["replicas"] == 2
+    assert services["beat"]["deploy"]["replicas"] == 1
+    # Only the proxy is reachable from outside; the replicas trust its headers, and only then.
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    assert sorted(services["proxy"]["ports"]) == ["443:443", "80:80"]
+    assert services["web"]["environment"]["DJANGO_TRUSTED_PROXY"] == "true"
+    # Every long-running service says whether it is healthy; migrations run once, first.
+    for name in ("db", "redis", "web", "worker", "beat", "proxy"):
+        assert services[name]["healthcheck"]["test"], f"{name} has no health check"
+    assert "migrate" in services["migrate"]["command"]
+    assert "migrate" not in " ".join(services["web"]["command"].split()[:1])
+    assert services["web"]["depends_on"]["migrate"]["condition"] == (
+        "service_completed_successfully"
+    )
+    mounted = dict(v.split(":")[:2][::-1] for v in services["proxy"]["volumes"])
+    assert mounted["/etc/nginx/nginx.conf"] == "./deploy/nginx.conf"
+
+
+def test_the_proxy_ends_tls_and_overwrites_the_headers_the_app_believes():
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert re.search(r"listen 443 ssl;", conf)
+    assert "ssl_certificate     /etc/nginx/certs/fullchain.pem;" in conf
+    assert re.search(r"ssl_protocols TLSv1\.2 TLSv1\.3;", conf)
+    assert "return 301 https://$host$request_uri;" in conf
+    # Set, not passed through: a client's own X-Forwarded-Proto / X-Request-ID are replaced.
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in conf
+    assert "proxy_set_header X-Request-ID $request_id;" in conf
+    assert "server web:8000;" in conf
 
 
 def dockerignore_excludes(path: str) -> bool:
@@ -88,6 +123,7 @@ def test_dockerignore_keeps_local_data_secrets_and_exports_out_of_the_image():
         "exports/downloads/isf-identified.zip",
         ".git/HEAD",
         ".venv/bin/python",
+        "deploy/certs/privkey.pem",
     ):
         assert dockerignore_excludes(path), f"{path} would be copied into the image"
     for path in (
