@@ -185,7 +185,7 @@ def _get(base: str, path: str, cookie: str) -> tuple[int, float, int]:
     return status, time.perf_counter() - started, len(body)
 
 
-def _wait_until_up(base: str, server: subprocess.Popen, seconds: float = 120) -> None:
+def _wait_until_up(base: str, server: subprocess.Popen, seconds: float = 600) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
