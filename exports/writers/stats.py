@@ -140,6 +140,7 @@ def _chunk_rows(table: Table, widths: dict[int, int]) -> int:
 
 
 _SAV_END = struct.pack("<ii", 999, 0)  # the dictionary termination record
+_SAV_CASES = struct.pack("<iiii", 7, 16, 8, 2)  # then 1 and the number of cases (int64)
 _DTA_MAP = 14  # offsets in a .dta <map>
 
 
@@ -180,11 +181,10 @@ def _split(fmt: str, data: bytes, rows: int) -> tuple[bytes, int, bytes]:
 
 
 def _same_header(fmt: str, first: bytes, other: bytes) -> bool:
-    if fmt == "sav":
-        return len(first) == len(other) and first[:80] + first[84:] == other[:80] + other[84:]
+    """Equal but for the row counts (and, in a .dta file, the offsets after the rows)."""
     if fmt == "dta":
         return first[first.index(b"</map>") :] == other[other.index(b"</map>") :]
-    return first == other
+    return _final_header(fmt, first, 0, 0, 0) == _final_header(fmt, other, 0, 0, 0)
 
 
 def _final_header(fmt: str, head: bytes, head_rows: int, rows: int, row: int) -> bytes:
@@ -192,6 +192,10 @@ def _final_header(fmt: str, head: bytes, head_rows: int, rows: int, row: int) ->
     data = bytearray(head)
     if fmt == "sav":
         struct.pack_into("<i", data, 80, rows)
+        # and the 64-bit count of the "number of cases" record (type 7, subtype 16)
+        at = bytes(data).find(_SAV_CASES)
+        if at >= 0:
+            struct.pack_into("<q", data, at + len(_SAV_CASES) + 8, rows)
     elif fmt == "dta":
         at = data.index(b"<N>") + len(b"<N>")
         if data.startswith(b"<stata_dta><header><release>117"):
