@@ -196,7 +196,9 @@ def _site_objects(site, trial, users) -> dict[str, object]:
         complete=True,
     )
     alsfrs = AlsfrsR.objects.get(visit=m06)
-    record_key = records.for_model(AlsfrsR).key
+    alsfrs_type = records.for_model(AlsfrsR)
+    assert alsfrs_type is not None
+    record_key = alsfrs_type.key
     query = open_query(
         actor=data_manager,
         site=site,
@@ -384,7 +386,9 @@ def url_of(study: Study, route: str, case: Case, context: str) -> str:
 LOGIN = "/accounts/login/"
 
 
-def expected(route: str, row: Row, case: Case, who: str | None, context: str) -> str | int:
+def expected(
+    route: str, row: Row, case: Case, who: str | None, context: str
+) -> str | int | tuple[int, ...]:
     """200/302/405 (allowed answer), "refused" (403 or 404), "login" or "admin-login"."""
     if row.scope == Scope.ADMIN:
         return "admin" if who == SUPERUSER else "admin-login"
@@ -602,7 +606,7 @@ def test_refused_post_changes_nothing(study, db, client, route, name):
             data: dict = {}
         elif write.data is None:
             writer_url = url if context != CROSS else url_of(study, route, case, OTHER)
-            data = _writer_page_data(client, study, side, writer_url, write, write.writer)
+            data = _writer_page_data(client, study, side, writer_url, write, write.writer or "")
         else:
             data = write.data(study.objects[side])  # type: ignore[operator]
         posts[context] = data
