@@ -291,7 +291,9 @@ def write_table(
                 break
             part += 1
     finally:
-        rows.close()
+        close = getattr(rows, "close", None)  # the server-side cursor, when we stop early
+        if close is not None:
+            close()
     return written
 
 
