@@ -17,7 +17,7 @@ from typing import Any
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import Promise
 from django.utils.html import conditional_escape
-from django.utils.safestring import SafeData, SafeString, mark_safe
+from django.utils.safestring import SafeData, mark_safe
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
@@ -62,7 +62,9 @@ def _input_option(widget: dict[str, Any]) -> str | None:
 
 def _label(label: Any) -> str | None:
     """`{{ label }}` of a text; None for a number or a date, which the template localizes."""
-    return conditional_escape(label) if isinstance(label, str | Promise) else None
+    if isinstance(label, Promise):
+        label = str(label)  # a lazy translation, as the template renders it
+    return conditional_escape(label) if isinstance(label, str) else None
 
 
 def _option(option: dict[str, Any]) -> str | None:
@@ -113,7 +115,7 @@ class FastInputRenderer(DjangoTemplates):
     """Django's template renderer, but an input (and a radio or checkbox option) is written
     in Python."""
 
-    def render(self, template_name: str, context: dict[str, Any], request=None) -> SafeString:
+    def render(self, template_name: str, context: dict[str, Any], request=None) -> str:
         fast = FAST.get(template_name)
         html = fast(context["widget"]) if fast and set(context) == {"widget"} else None
         if html is None:
