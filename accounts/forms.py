@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CalendarChoice
 from trials.forms import CrispyFields
+from trials.i18n import chosen_language
 
 
 class TokenForm(CrispyFields, forms.Form):
@@ -47,3 +52,28 @@ class PreferenceForm(CrispyFields, forms.Form):
             "scheduled in the Gregorian calendar."
         ),
     )
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form whose e-mail is in the account's own language (its saved choice,
+    trials.i18n), else in the language of the page that asked for it."""
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        language = chosen_language(context.get("user")) or translation.get_language()
+        with translation.override(language):
+            super().send_mail(
+                subject_template_name,
+                email_template_name,
+                context,
+                from_email,
+                to_email,
+                html_email_template_name,
+            )

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest
 from django.urls import include, path
 
+from accounts.forms import PasswordResetForm
 from config.health import healthz, healthz_workers
 from trials import views as trial_views
 from trials.login import AdminLoginForm, LoginForm
@@ -24,6 +25,12 @@ urlpatterns = [
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=LoginForm),
         name="login",
+    ),
+    # The reset e-mail in the account's language (accounts.forms.PasswordResetForm).
+    path(
+        "accounts/password_reset/",
+        auth_views.PasswordResetView.as_view(form_class=PasswordResetForm),
+        name="password_reset",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("sites/<str:code>/", trial_views.site_page, name="site"),

@@ -25,18 +25,25 @@ def language_codes() -> frozenset[str]:
     return frozenset(code for code, _name in settings.LANGUAGES)
 
 
-def preferred_language(user: Any) -> str:
-    """The language `user` reads messages in (a code of settings.LANGUAGES)."""
+def chosen_language(user: Any) -> str | None:
+    """The language `user` chose (the first source that names one of the site's), or None."""
     if user is not None:
         codes = language_codes()
         for source in LANGUAGE_SOURCES:
             language = source(user)
             if language in codes:
                 return str(language)
-    return settings.LANGUAGE_CODE
+    return None
+
+
+def preferred_language(user: Any) -> str:
+    """The language `user` reads messages in (a code of settings.LANGUAGES)."""
+    return chosen_language(user) or settings.LANGUAGE_CODE
 
 
 def language_for(user: Any, chosen: str | None = None) -> str:
     """`chosen` (a message-specific choice, e.g. the language of reminders) when it is a
     language of the site, else the user's preferred language."""
-    return chosen if chosen in language_codes() else preferred_language(user)  # type: ignore[return-value]
+    if chosen is not None and chosen in language_codes():
+        return chosen
+    return preferred_language(user)

@@ -29,7 +29,7 @@ LANGUAGES = ("en", "fa")
 PO = Path(__file__).resolve().parents[2] / "locale" / "fa" / "LC_MESSAGES" / "django.po"
 NOTE_FA = "هیچ نسخه معتبر فارسی"  # the start of the note's Persian translation
 # Persian pages show digits in Persian: the assertions read them back as ASCII.
-ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٫", "0123456789.")
+ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹\u066b", "0123456789.")  # \u066b: the decimal point
 
 
 def url(visit, form_code):

@@ -137,3 +137,20 @@ def test_the_calendar_feed_is_in_its_owners_language(transplanted, client_for, c
     persian = client.get(feed_url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"SUMMARY:بازه M06 · {transplanted.study_id} (ISF)" in persian
     assert "DESCRIPTION:تاریخ هدف: 2026-02-28" in persian
+
+
+def test_the_password_reset_email_is_in_the_accounts_language(client, coordinator_a):
+    """Asked from an English page, for an account whose saved language is Persian: Persian;
+    without a saved language, the asking page's language."""
+    client.post(
+        reverse("password_reset"), {"email": coordinator_a.email}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "You asked to reset your password" in mail.outbox[-1].body
+    save_preference(coordinator_a, language="fa")
+    client.post(
+        reverse("password_reset"), {"email": coordinator_a.email}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    message = mail.outbox[-1]
+    assert message.to == [coordinator_a.email]
+    assert message.subject == "ALS eCRF: بازنشانی گذرواژه"
+    assert "شما درخواست بازنشانی گذرواژه خود در ALS eCRF را داده‌اید." in message.body
