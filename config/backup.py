@@ -177,6 +177,14 @@ def _tables(conn) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _value(conn, sql: str):
+    """The first column of the one row `sql` returns."""
+    row = conn.execute(sql).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from {sql!r}")
+    return row[0]
+
+
 def row_counts(conn) -> dict[str, int]:
     return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in _tables(conn)}
 
@@ -206,8 +214,8 @@ def backup(out_dir: Path) -> dict:
     started = time.monotonic()
     with psycopg.connect(url) as conn:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
-        server_major = _major(conn.execute("SHOW server_version").fetchone()[0])
+        snapshot = _value(conn, "SELECT pg_export_snapshot()")
+        server_major = _major(_value(conn, "SHOW server_version"))
         pg_dump, dump_major = client("pg_dump", server_major)
         dump = out_dir / DUMP
         # The snapshot keeps pg_dump and the counts below on one view of the data.
@@ -266,7 +274,7 @@ def restore(backup_dir: Path, target: str, *, create: bool = False) -> list[str]
     with psycopg.connect(target) as conn:
         if _tables(conn):
             raise SystemExit("The target database has tables: restore only into a fresh one.")
-        server_major = _major(conn.execute("SHOW server_version").fetchone()[0])
+        server_major = _major(_value(conn, "SHOW server_version"))
     pg_restore, _ = client("pg_restore", max(server_major, manifest["pg_dump_major"]))
     subprocess.run(
         [pg_restore, "--no-owner", "--exit-on-error", "--jobs=2", f"--dbname={target}", str(dump)],
