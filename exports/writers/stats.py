@@ -71,8 +71,8 @@ PART_ROWS = 100_000
 # file whose rows are appended to the part's file: the header (string widths from one query
 # over the table, value labels) is written once and given the row count at the end.
 # Memory stays flat whatever the study's size.
-CHUNK_BYTES = 4_000_000
-MIN_CHUNK_ROWS, MAX_CHUNK_ROWS = 200, 10_000
+CHUNK_BYTES = 1_000_000
+MIN_CHUNK_ROWS, MAX_CHUNK_ROWS = 200, 2_000
 STATA_STR_MAX = 2045  # longer text is a Stata strL, stored apart from the rows
 
 
