@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -21,7 +22,14 @@ from participants.models import Participant
 from participants.partial_dates import months_between
 from reports import charts
 from reports.charts import Band, Chart, Marker, Point, Reference, Series
-from reports.trajectory_selectors import TrajectoryData, VisitOutcomes, trajectory_data
+from reports.trajectory_selectors import (
+    MedicationChange,
+    MedicationChangeKind,
+    TrajectoryData,
+    VisitOutcomes,
+    trajectory_data,
+)
+from safety.choices import DoseUnit, Frequency, MedRoute
 from visits.choices import VisitStatus
 
 # The expected course is drawn at least this far past the transplantation.
@@ -214,6 +222,17 @@ def _safety_markers(data: TrajectoryData, x: Callable[[date], float]) -> list[Ma
         # Medication taken since before screening is the starting point, not a change.
         if change.day < since:
             continue
+        if change.kind == MedicationChangeKind.CHANGED:
+            marks.append(
+                Marker(
+                    lane,
+                    x(change.day),
+                    _("%(name)s changed: %(terms)s (entered on %(day)s)")
+                    % {"name": change.name, "terms": _terms(change), "day": _day(change.day)},
+                    symbol="square",
+                )
+            )
+            continue
         what = _("%(name)s started") if change.started else _("%(name)s stopped")
         marks.append(
             Marker(
@@ -225,6 +244,32 @@ def _safety_markers(data: TrajectoryData, x: Callable[[date], float]) -> list[Ma
             )
         )
     return marks
+
+
+_TERM_LABELS = {
+    "dose": (lambda: _("dose"), None),
+    "dose_unit": (lambda: _("unit"), DoseUnit),
+    "route": (lambda: _("route"), MedRoute),
+    "frequency": (lambda: _("frequency"), Frequency),
+}
+
+
+def _term_value(name: str, value: object) -> str:
+    choices = _TERM_LABELS[name][1]
+    if choices is not None:
+        try:
+            return str(choices(str(value)).label)
+        except ValueError:
+            return str(value)
+    return charts.fmt(float(value)) if isinstance(value, int | float | Decimal) else str(value)
+
+
+def _terms(change: MedicationChange) -> str:
+    """'dose 50 → 100, frequency Once a day → Twice a day'"""
+    return ", ".join(
+        f"{_TERM_LABELS[name][0]()} {_term_value(name, before)} → {_term_value(name, after)}"
+        for name, before, after in change.terms
+    )
 
 
 def _stage_bands(data: TrajectoryData, x: Callable[[date], float], end_x: float) -> list[Band]:
@@ -275,7 +320,8 @@ def trajectory(data: TrajectoryData) -> Trajectory | None:
     marker_note = _(
         "Lanes under each chart: ● visit attended, ○ out of window (also drawn open on the "
         "lines), ✕ missed, ▽ overdue; ▲ adverse event with its grade (orange: serious); "
-        "◆ medication started, ◇ stopped."
+        "◆ medication started, ◇ stopped, ■ its dose, unit, route or frequency changed (on "
+        "the day the change was entered)."
     )
 
     total_series = [_observed(_("ALSFRS-R total"), data, lambda v: v.total, x, style=0)]

@@ -1,18 +1,24 @@
 """What a participant's trajectory is drawn from: the outcomes per visit, the visits'
-attendance, the adverse events and the medication changes, read in a constant number of
-queries (three, plus the transplantation and the ALS history when the caller's participant
-has not loaded them with select_related, as the participant page does)."""
+attendance, the adverse events and the medication changes (from the records' history),
+read in a constant number of queries (three, plus the transplantation and the ALS history
+when the caller's participant has not loaded them with select_related, as the participant
+page does)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import F
 
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from participants.partial_dates import PartialDate
+from review.recordinfo import event_model
 from safety.models import AdverseEvent, ConcomitantMedication, Medication
 from visits.choices import VisitStatus
 from visits.models import Visit
@@ -60,12 +66,31 @@ class EventMark:
     serious: bool | None
 
 
+class MedicationChangeKind(StrEnum):
+    STARTED = "started"
+    STOPPED = "stopped"
+    # dose, unit, route or frequency changed: an edit of the medication's record that
+    # replaced a value given before (filling in a blank is not a change)
+    CHANGED = "changed"
+
+
+# The prescription's terms: a new value of one of these, over a value given before, is a
+# change of the medication (the history of the record, pghistory's events, keeps each).
+PRESCRIPTION_FIELDS = ("dose", "dose_unit", "route", "frequency")
+
+
 @dataclass(frozen=True)
 class MedicationChange:
     name: str
-    started: bool  # False: stopped
-    day: date
+    kind: MedicationChangeKind
+    day: date  # started, stopped: the (imputed) date given; changed: the day it was entered
     als_drug: bool
+    # changed: (field, before, after) of each prescription term that changed
+    terms: tuple[tuple[str, object, object], ...] = ()
+
+    @property
+    def started(self) -> bool:
+        return self.kind == MedicationChangeKind.STARTED
 
 
 @dataclass(frozen=True)
@@ -143,6 +168,77 @@ def _imputed(day: date | None, precision: str | None) -> date | None:
     return None if day is None else PartialDate.of(day, precision).imputed()
 
 
+def _name(version: dict[str, Any]) -> str:
+    if version["medication"] == Medication.OTHER:
+        return str(version["other_name"])
+    return str(Medication(version["medication"]).label) if version["medication"] else ""
+
+
+def medication_changes(participant: Participant) -> tuple[MedicationChange, ...]:
+    """Every start, stop and change of the participant's medications, from the records'
+    history in one query: each record's versions in order (pghistory writes one with every
+    insert and update, in the same transaction); the last is the record as it stands, which
+    gives its start and stop; a version whose dose, unit, route or frequency replaces a value
+    of the version before is a change, on the site's calendar day it was entered."""
+    events = event_model(ConcomitantMedication)
+    if events is None:  # pragma: no cover - the model is tracked (safety.models)
+        return ()
+    versions = (
+        events._default_manager.filter(pgh_obj__participant=participant)
+        .order_by("pgh_obj_id", "pgh_id")
+        .values(
+            "pgh_obj_id",
+            "pgh_created_at",
+            "medication",
+            "other_name",
+            "start_date",
+            "start_precision",
+            "stop_date",
+            "stop_precision",
+            *PRESCRIPTION_FIELDS,
+            zone=F("pgh_obj__participant__site__time_zone"),
+        )
+    )
+    changes: list[MedicationChange] = []
+    previous: dict[str, Any] | None = None
+    last: dict[str, Any] | None = None
+
+    def close(med: dict[str, Any] | None) -> None:
+        if med is None:
+            return
+        als_drug = med["medication"] in (Medication.RILUZOLE, Medication.EDARAVONE)
+        if (started := _imputed(med["start_date"], med["start_precision"])) is not None:
+            changes.append(
+                MedicationChange(_name(med), MedicationChangeKind.STARTED, started, als_drug)
+            )
+        if (stopped := _imputed(med["stop_date"], med["stop_precision"])) is not None:
+            changes.append(
+                MedicationChange(_name(med), MedicationChangeKind.STOPPED, stopped, als_drug)
+            )
+
+    for version in versions:
+        if previous is not None and previous["pgh_obj_id"] != version["pgh_obj_id"]:
+            close(last)
+            previous = None
+        if previous is not None:
+            terms = tuple(
+                (name, previous[name], version[name])
+                for name in PRESCRIPTION_FIELDS
+                if None not in (previous[name], version[name]) and version[name] != previous[name]
+            )
+            if terms:
+                entered = version["pgh_created_at"].astimezone(ZoneInfo(version["zone"])).date()
+                als_drug = version["medication"] in (Medication.RILUZOLE, Medication.EDARAVONE)
+                changes.append(
+                    MedicationChange(
+                        _name(version), MedicationChangeKind.CHANGED, entered, als_drug, terms
+                    )
+                )
+        previous = last = version
+    close(last)
+    return tuple(sorted(changes, key=lambda c: (c.day, c.name, c.kind)))
+
+
 def trajectory_data(participant: Participant, today: date) -> TrajectoryData:
     visits = (
         Visit.objects.filter(participant=participant)
@@ -167,21 +263,12 @@ def trajectory_data(participant: Participant, today: date) -> TrajectoryData:
         ).only("number", "term_code", "onset_date", "onset_precision", "grade", "serious")
         if (onset := _imputed(ae.onset_date, ae.onset_precision)) is not None
     )
-    changes: list[MedicationChange] = []
-    for med in ConcomitantMedication.objects.filter(participant=participant).only(
-        "medication", "other_name", "start_date", "start_precision", "stop_date", "stop_precision"
-    ):
-        als_drug = med.medication in (Medication.RILUZOLE, Medication.EDARAVONE)
-        if (started := _imputed(med.start_date, med.start_precision)) is not None:
-            changes.append(MedicationChange(med.name, True, started, als_drug))
-        if (stopped := _imputed(med.stop_date, med.stop_precision)) is not None:
-            changes.append(MedicationChange(med.name, False, stopped, als_drug))
     return TrajectoryData(
         onset=_onset(participant),
         transplanted_on=_transplanted_on(participant),
         screened_on=participant.screened_on,
         visits=outcomes,
         events=events,
-        medication_changes=tuple(sorted(changes, key=lambda c: (c.day, c.name))),
+        medication_changes=medication_changes(participant),
         died_on=participant.exited_on if participant.status == ParticipantStatus.DIED else None,
     )

@@ -363,3 +363,91 @@ def test_the_course_from_raw_rows_year_onset_death_and_overdue():
     assert before.x_label == "Months from screening"
     assert "No transplantation yet" in before.origin_note
     assert "No pre-treatment line" in before.line_note
+
+
+def test_a_change_of_dose_frequency_or_route_is_marked_on_the_day_it_was_entered(
+    course, coordinator_a, time_machine
+):
+    """The issue's "con-med changes": besides starts and stops, an edit of the medication's
+    record that replaces its dose, unit, route or frequency (the record's history) is marked
+    on the site's calendar day it was entered; other edits are not changes, and filling in a
+    stop date is the stop."""
+    from zoneinfo import ZoneInfo
+
+    from review.recordinfo import event_model
+    from safety.models import ConcomitantMedication
+
+    med = ConcomitantMedication.objects.get(participant=course)
+    events = event_model(ConcomitantMedication)._default_manager
+    zone = ZoneInfo(course.site.time_zone)
+    answers = {
+        "medication": "edaravone",
+        "indication": "ALS",
+        "dose": Decimal("60"),
+        "dose_unit": "mg",
+        "route": "iv",
+        "frequency": "cycles",
+        "start_date": date(2026, 3, 3),
+        "start_precision": "day",
+        "ongoing": True,
+    }
+
+    def edit(when: datetime, **changes) -> date:
+        """The edit, and the site's day its version was entered: the history's time is the
+        database's clock (the trigger's now(); the trail is append-only), not the frozen one."""
+        time_machine.move_to(when, tick=False)
+        med.refresh_from_db()
+        save_conmed(
+            actor=coordinator_a,
+            participant=course,
+            visit=med.visit,
+            conmed_id=med.pk,
+            answers=answers | changes,
+            expected_version=med.version,
+            complete=True,
+            reason="Prescription changed",
+        )
+        answers.update(changes)
+        last = events.filter(pgh_obj_id=med.pk).order_by("-pgh_id").first()
+        return last.pgh_created_at.astimezone(zone).date()
+
+    def con_med_rows():
+        trajectory = participant_trajectory(type(course).objects.get(pk=course.pk))
+        total = chart_by_title(trajectory, "ALSFRS-R total against the pre-treatment slope")
+        _stages, marks = total.extra_tables
+        return [(r[1], r[2]) for r in marks.rows if r[0] == "Con meds"], total
+
+    def x(day: date) -> str:
+        return f"{round(months(TX_DAY, day), 2):g}"
+
+    assert con_med_rows()[0] == [(x(date(2026, 3, 3)), "Edaravone started")]
+    queries_before = _queries(type(course).objects.get(pk=course.pk))
+
+    dose_day = edit(datetime(2026, 9, 16, 8, 0, tzinfo=UTC), dose=Decimal("120"), frequency="qd")
+    edit(datetime(2026, 9, 20, 8, 0, tzinfo=UTC), indication="ALS (progression)")  # no change
+    route_day = edit(datetime(2026, 9, 25, 8, 0, tzinfo=UTC), route="oral")
+    edit(datetime(2026, 9, 28, 8, 0, tzinfo=UTC), ongoing=False, stop_date=date(2026, 9, 27))
+
+    rows, total = con_med_rows()
+    expected = sorted(
+        [
+            (date(2026, 3, 3), "started", "Edaravone started"),
+            (
+                dose_day,
+                "changed",
+                "Edaravone changed: dose 60 → 120, frequency In cycles (e.g. 14 days on, 14 "
+                f"off) → Once a day (entered on {dose_day.isoformat()})",
+            ),
+            (
+                route_day,
+                "changed",
+                f"Edaravone changed: route Intravenous → Oral (entered on {route_day.isoformat()})",
+            ),
+            (date(2026, 9, 27), "stopped", "Edaravone stopped"),
+        ],
+        key=lambda row: (row[0], row[1]),
+    )
+    assert rows == [(x(day), text) for day, _kind, text in expected]
+    assert any("■ its dose, unit, route or frequency changed" in note for note in total.notes)
+    # The history is read in the same number of queries however many versions there are.
+    assert _queries(type(course).objects.get(pk=course.pk)) == queries_before
