@@ -143,6 +143,8 @@ def test_queue_depth_counts_waiting_messages(tmp_path, settings):
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(tmp_path),
         "data_folder_out": str(tmp_path),
+        # Else kombu keeps the queue's bindings in ./control, inside the checkout.
+        "control_folder": str(tmp_path / "control"),
     }
     from kombu import Connection
 
