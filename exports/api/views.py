@@ -61,7 +61,8 @@ def _filter_by_participant(queryset, request, sites, lookup: str):
     value = request.query_params.get("participant")
     if value is None:
         return queryset
-    if not value.isascii() or not value.isdigit():
+    # A whole number, as the description says (a negative one names no participant: 404).
+    if not value.isascii() or not value.removeprefix("-").isdigit():
         raise ParseError(_("participant: a participant id (a whole number) is expected."))
     if not Participant.objects.filter(pk=int(value), site__in=sites).exists():
         raise NotFound(_("No participant with this id at your sites."))

@@ -230,7 +230,7 @@ def test_hostile_input_never_fails_and_a_refusal_saves_nothing(crawl, db, name, 
 
     @FUZZ
     @given(data=st.data())
-    def post(data, form: PageForm, url: str, a_form: bool = True):
+    def post(data, form: PageForm, url: str, a_form: bool):
         payload = _form_data(data.draw, form)
         fresh()
         with transaction.atomic():
@@ -245,7 +245,7 @@ def test_hostile_input_never_fails_and_a_refusal_saves_nothing(crawl, db, name, 
     for form in post_forms:
         for url in urls:
             if fuzz_study.url_name(url) == name and (form.action == url or len(urls) == 1):
-                post(form=form, url=url)
+                post(form=form, url=url, a_form=True)
                 posted = True
     if not posted:
         for url in urls[:1]:
