@@ -52,7 +52,8 @@ SITE_FILTER = OpenApiParameter(
 )
 PARTICIPANT_FILTER = OpenApiParameter(
     "participant",
-    OpenApiTypes.INT,
+    # A participant id: a positive whole number (anything else is a 400, as described).
+    {"type": "integer", "minimum": 1},
     description="A participant id (400 if not a whole number, 404 for one you may not see).",
 )
 
@@ -61,8 +62,7 @@ def _filter_by_participant(queryset, request, sites, lookup: str):
     value = request.query_params.get("participant")
     if value is None:
         return queryset
-    # A whole number, as the description says (a negative one names no participant: 404).
-    if not value.isascii() or not value.removeprefix("-").isdigit():
+    if not value.isascii() or not value.isdigit():
         raise ParseError(_("participant: a participant id (a whole number) is expected."))
     if not Participant.objects.filter(pk=int(value), site__in=sites).exists():
         raise NotFound(_("No participant with this id at your sites."))
