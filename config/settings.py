@@ -88,12 +88,13 @@ MIDDLEWARE = [
     "config.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the locale (its message is translated), before anything that reads the request:
+    # the preference below reads the session, which a NUL in its cookie would make a 500.
+    "config.middleware.RefuseNulMiddleware",
     # The signed-in user's language and calendar (from the session), replacing the above's.
     "accounts.preferences.PreferenceMiddleware",
     # Persian digits in a Persian page's text (identifiers, inputs and files left alone).
     "trials.persian_digits.PersianDigitsMiddleware",
-    # After the locale (its message is translated), before anything that reads the request.
-    "config.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
