@@ -171,9 +171,9 @@ def main() -> int:
     database = f"{DATABASE}_{args.template}" if args.template else DATABASE
     url, maintenance = urls(database)
     if args.template:
-        from reports_pages import _clone
+        from _server import clone
 
-        _clone(maintenance, args.template, database)
+        clone(maintenance, args.template, database)
     else:
         recreate(maintenance, database)
     setup_django(url)

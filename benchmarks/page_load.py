@@ -35,14 +35,12 @@ import http.client
 import io
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +51,7 @@ sys.path.insert(0, str(HERE))
 
 from _database import recreate, setup_django, urls  # noqa: E402
 from _replicate import replicate  # noqa: E402
+from _server import clone, free_port, participants_at, signed_in_session, wait_until_up  # noqa: E402
 
 DATABASE = "ecrf_bench_load"
 SITE = "ISF"
@@ -73,47 +72,15 @@ class Page:
     size: int = 0
 
 
-def _seeded(url: str) -> int:
-    """Participants at the benchmark site (-1: no database or no schema yet)."""
-    import psycopg
-
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM participants_participant p"
-                " JOIN trials_site s ON s.id = p.site_id WHERE s.code = %s",
-                [SITE],
-            ).fetchone()
-            return int(row[0]) if row else 0
-    except psycopg.Error:
-        return -1
-
-
-def _clone(maintenance: str, name: str, template: str) -> None:
-    """A fresh copy of `template` (refused while anyone is connected to it: retried)."""
-    import psycopg
-
-    recreate(maintenance, name, drop_only=True)
-    for attempt in range(30):
-        try:
-            with psycopg.connect(maintenance, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            return
-        except psycopg.errors.ObjectInUse:
-            if attempt == 29:
-                raise
-            time.sleep(2)
-
-
 def _prepare(args: argparse.Namespace, url: str, maintenance: str) -> None:
     if args.template:
         print(f"cloning {args.template} into {args.database} ...", flush=True)
         started = time.perf_counter()
-        _clone(maintenance, args.database, args.template)
+        clone(maintenance, args.template, args.database)
         print(f"  cloned in {time.perf_counter() - started:.0f} s", flush=True)
-        present = _seeded(url)
+        present = participants_at(url, SITE)
     else:
-        present = -1 if args.reseed else _seeded(url)
+        present = -1 if args.reseed else participants_at(url, SITE)
         if present < 0:
             recreate(maintenance, args.database)
     setup_django(url)
@@ -122,7 +89,7 @@ def _prepare(args: argparse.Namespace, url: str, maintenance: str) -> None:
     call_command("migrate", verbosity=0)  # a template of an older schema gets the new indexes
     if present < 0:
         call_command("setup_demo", stdout=io.StringIO())
-        present = _seeded(url)
+        present = participants_at(url, SITE)
     through_services = min(args.seed, args.participants) - present
     if through_services > 0 and not args.template:
         print(
@@ -136,7 +103,7 @@ def _prepare(args: argparse.Namespace, url: str, maintenance: str) -> None:
             "--force", stdout=io.StringIO(),
         )  # fmt: skip
         print(f"  seeded in {time.perf_counter() - started:.0f} s", flush=True)
-        present = _seeded(url)
+        present = participants_at(url, SITE)
     if present < args.participants and not args.template:
         copies = -(-args.participants // present) - 1
         print(f"copying the {present:,} participants {copies} times in SQL ...", flush=True)
@@ -149,42 +116,6 @@ def _prepare(args: argparse.Namespace, url: str, maintenance: str) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-
-
-def _session_cookie() -> str:
-    """A coordinator of the site, signed in with the second factor passed: the Cookie header."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
-
-    from trials.models import Membership, Role, Site
-
-    user, _created = get_user_model().objects.get_or_create(username=USERNAME)
-    user.set_unusable_password()
-    user.save()
-    Membership.objects.get_or_create(
-        user=user, site=Site.objects.get(code=SITE), role=Role.COORDINATOR
-    )
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    if "django_otp" in settings.INSTALLED_APPS:
-        from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        device, _created = TOTPDevice.objects.get_or_create(
-            user=user, name="bench", defaults={"confirmed": True}
-        )
-        store[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    store.create()
-    return f"{settings.SESSION_COOKIE_NAME}={store.session_key}"
 
 
 def _pages() -> list[Page]:
@@ -229,12 +160,6 @@ def _pages() -> list[Page]:
     ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _get(port: int, path: str, cookie: str) -> tuple[int, float, int]:
     """One GET on a new connection: (status, seconds to the whole body, body bytes)."""
     started = time.perf_counter()
@@ -277,19 +202,6 @@ def _load(port: int, page: Page, cookie: str, clients: int, seconds: float) -> N
     for thread in threads:
         thread.join()
     page.seconds += time.perf_counter() - started
-
-
-def _wait_until_up(port: int, server: subprocess.Popen, seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5).read()
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("gunicorn did not answer")
 
 
 def _report(pages: list[Page], args: argparse.Namespace, participants: int) -> bool:
@@ -359,7 +271,10 @@ def main() -> int:
     url, maintenance = urls(args.database)
     os.environ["DJANGO_SECRET_KEY"] = SECRET_KEY
     _prepare(args, url, maintenance)
-    cookie = _session_cookie()
+    from trials.models import Role
+
+    name, key = signed_in_session(USERNAME, [(SITE, Role.COORDINATOR)])
+    cookie = f"{name}={key}"
     pages = _pages()
     if args.pages:
         pages = [page for page in pages if page.key == "minimal" or page.key in args.pages]
@@ -368,7 +283,7 @@ def main() -> int:
 
     connections.close_all()
     static_root = tempfile.mkdtemp(prefix="ecrf_bench_static_")
-    port = _free_port()
+    port = free_port()
     environment = os.environ | {
         "DATABASE_URL": url,
         "DJANGO_DEBUG": "false",
@@ -393,7 +308,7 @@ def main() -> int:
         cwd=ROOT, env=environment,
     )  # fmt: skip
     try:
-        _wait_until_up(port, server)
+        wait_until_up(f"http://127.0.0.1:{port}", server, seconds=300)
         for page in pages:
             status, _seconds, page.size = _get(port, page.path, cookie)
             if status != 200:
@@ -414,7 +329,7 @@ def main() -> int:
 
     for page in pages:
         print(f"  {page.key:<12} {page.path}")
-    _report(pages, args, _seeded(url))
+    _report(pages, args, participants_at(url, SITE))
     if args.drop:
         recreate(maintenance, args.database, drop_only=True)
     failed = sum(page.failures for page in pages)

@@ -29,7 +29,6 @@ import argparse
 import io
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from _database import recreate, setup_django, urls  # noqa: E402
+from _server import clone, free_port, participants_at, signed_in_session, wait_until_up  # noqa: E402
 
 DATABASE = "ecrf_bench_reports"
 SITE = "ISF"
@@ -55,44 +55,10 @@ GOAL = 5.0
 SECRET_KEY = "benchmark-only-not-a-secret-" + "x" * 40
 
 
-def _seeded(url: str) -> int:
-    """Participants at the benchmark site (-1: no database or no schema yet)."""
-    import psycopg
-
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM participants_participant p"
-                " JOIN trials_site s ON s.id = p.site_id WHERE s.code = %s",
-                [SITE],
-            ).fetchone()
-            return int(row[0]) if row else 0
-    except psycopg.Error:
-        return -1
-
-
-def _clone(maintenance: str, template: str, name: str) -> None:
-    """A fresh copy of `template` (an open connection to the template makes PostgreSQL
-    refuse: tried again for a minute)."""
-    import psycopg
-
-    recreate(maintenance, name, drop_only=True)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with psycopg.connect(maintenance, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-            return
-        except psycopg.errors.ObjectInUse:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(3)
-
-
 def _prepare_clone(template: str, url: str, maintenance: str, name: str) -> None:
     print(f"copying {template} to {name} ...", flush=True)
     started = time.perf_counter()
-    _clone(maintenance, template, name)
+    clone(maintenance, template, name)
     print(f"  copied in {time.perf_counter() - started:.0f} s", flush=True)
     setup_django(url)
     from django.core.management import call_command
@@ -106,7 +72,7 @@ def _prepare_clone(template: str, url: str, maintenance: str, name: str) -> None
 
 
 def _prepare(participants: int, reseed: bool, url: str, maintenance: str) -> None:
-    present = -1 if reseed else _seeded(url)
+    present = -1 if reseed else participants_at(url, SITE)
     if present < 0:
         recreate(maintenance, DATABASE)
     setup_django(url)
@@ -115,7 +81,7 @@ def _prepare(participants: int, reseed: bool, url: str, maintenance: str) -> Non
     call_command("migrate", verbosity=0)
     if present < 0:
         call_command("setup_demo", stdout=io.StringIO())
-        present = _seeded(url)
+        present = participants_at(url, SITE)
     missing = participants - present
     if missing > 0:
         print(f"seeding {missing:,} participants at {SITE} (kept for later runs) ...", flush=True)
@@ -131,46 +97,14 @@ def _prepare(participants: int, reseed: bool, url: str, maintenance: str) -> Non
 
 def _session_cookie() -> tuple[str, str]:
     """An investigator of both sites, signed in: (cookie name, session key)."""
-    from importlib import import_module
+    from trials.models import Role, Site
 
-    from django.conf import settings
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
-
-    from trials.models import Membership, Role, Site
-
-    user, _created = get_user_model().objects.get_or_create(username=USERNAME)
-    user.set_unusable_password()
-    user.save()
-    second, _created = Site.objects.get_or_create(
+    Site.objects.get_or_create(
         code=SECOND_SITE, defaults={"name": "Benchmark second site", "country": "Iran"}
     )
-    for site in (Site.objects.get(code=SITE), second):
-        Membership.objects.get_or_create(user=user, site=site, role=Role.INVESTIGATOR)
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    if "django_otp" in settings.INSTALLED_APPS:
-        from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.plugins.otp_totp.models import TOTPDevice
-
-        device, _created = TOTPDevice.objects.get_or_create(
-            user=user, name="bench", defaults={"confirmed": True}
-        )
-        store[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    store.create()
-    return settings.SESSION_COOKIE_NAME, store.session_key
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return signed_in_session(
+        USERNAME, [(SITE, Role.INVESTIGATOR), (SECOND_SITE, Role.INVESTIGATOR)]
+    )
 
 
 def _get(base: str, path: str, cookie: str) -> tuple[int, float, int]:
@@ -183,19 +117,6 @@ def _get(base: str, path: str, cookie: str) -> tuple[int, float, int]:
     except urllib.error.HTTPError as error:
         body, status = error.read(), error.code
     return status, time.perf_counter() - started, len(body)
-
-
-def _wait_until_up(base: str, server: subprocess.Popen, seconds: float = 600) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=5).read()  # noqa: S310
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("gunicorn did not answer")
 
 
 def _pages() -> list[tuple[str, str]]:
@@ -242,7 +163,7 @@ def main() -> int:
 
     connections.close_all()
     static_root = tempfile.mkdtemp(prefix="ecrf_bench_static_")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     environment = os.environ | {
         "DATABASE_URL": url,
@@ -269,7 +190,7 @@ def main() -> int:
         cwd=ROOT, env=environment,
     )  # fmt: skip
     try:
-        _wait_until_up(base, server)
+        wait_until_up(base, server)
         for name, path in pages:
             status, _seconds, _size = _get(base, path, cookie)
             if status != 200:
@@ -288,7 +209,7 @@ def main() -> int:
 
     print(
         f"\n{args.requests} requests per page, in turns, gunicorn with {workers} workers, "
-        f"DEBUG off, one client; {_seeded(url):,} participants at {SITE}"
+        f"DEBUG off, one client; {participants_at(url, SITE):,} participants at {SITE}"
     )
     print(f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'p95 / minimal':>14}")
     minimal_p95 = None
