@@ -14,7 +14,6 @@ Both signed in with an API token, as investigators' scripts are.
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 import schemathesis
@@ -32,10 +31,6 @@ from trials.models import Role
 
 pytestmark = pytest.mark.django_db
 
-# As in test_fuzz_forms: the fuzz runs are on when ECRF_FUZZ is set.
-fuzz_enabled = pytest.mark.skipif(
-    not os.environ.get("ECRF_FUZZ"), reason="hostile-input fuzz: set ECRF_FUZZ=1 to run"
-)
 
 # Parameters DRF reads though the description may not name them, and some it must ignore.
 UNDECLARED = ["page", "page_size", "site", "participant", "format", "ordering", "search", "limit"]
@@ -91,7 +86,6 @@ def test_the_schema_needs_a_login(client):
     assert client.get(reverse("api-schema")).status_code in (401, 403)
 
 
-@fuzz_enabled
 def test_hostile_filters_on_every_api_operation(client, token, m06):
     spec = _schema(client, token)
     ids = {"pk": m06.participant_id, "id": m06.participant_id}
@@ -128,7 +122,6 @@ def test_hostile_filters_on_every_api_operation(client, token, m06):
         hostile(url=url, declared=declared)
 
 
-@fuzz_enabled
 def test_schemathesis_finds_no_failure_in_the_api(token, m06, wsgi_in_the_test_transaction):
     """Every operation of /api/schema/, a bounded number of generated requests each."""
     schema = schemathesis.openapi.from_wsgi(
