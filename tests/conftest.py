@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.utils import translation
 from hypothesis import settings as hypothesis_settings
 
 from tests.factories import SiteFactory, member
@@ -18,6 +19,16 @@ hypothesis_settings.load_profile("ecrf")
 
 # A fixed "now" for stories that need one: 10 March 2026, 08:00 UTC (11:30 in Tehran).
 NOW = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every story starts in the default language. A request through LocaleMiddleware leaves
+    its language active in the thread (a server's next request activates its own), so a
+    Persian page in one test made the next test's direct renders Persian."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crfs.emg.models import Emg, finding_label
 from crfs.entry import save_form
+from exports.audit import tracked_models
 from exports.tables import AUDIT_TABLE, build_tables, stream_rows
 from participants.models import ParticipantIdentity
 from tests.exports.conftest import ALL_FOURS, all_options, csv_table, enter_alsfrs, export
@@ -282,8 +283,18 @@ def test_every_tracked_model_is_a_record_type_of_the_audit_log(study, tmp_path):
         and not model._meta.proxy
         and getattr(model, "pgh_tracked_model", None) is not None
     }
+    # Tied to no participant, site or trial (a trial-wide instrument wording): nobody's data,
+    # left out of every site's log and named in the bundle instead (exports/audit.py).
+    nobodys = {
+        t.label
+        for t in tracked_models()
+        if t.participant is None and t.site is None and t.trial is None
+    }
     files, _r = export(study, tmp_path, fmt="csv", audit=True)
     codebook = json.loads(files["codebook.json"])
     declared = {item["code"] for item in codebook["code_lists"]["record_type"]["items"]}
-    assert declared == tracked
+    assert declared == tracked - nobodys
     assert {"visits.Visit", "participants.Demographics", "crfs.EligibilityOverride"} <= declared
+    text = "\n".join(v.decode(errors="replace") for v in files.values())
+    for label in nobodys:
+        assert label in text, f"{label} is left out without a word"
