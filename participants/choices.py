@@ -37,6 +37,10 @@ class DatePrecision(models.TextChoices):
     DAY = "day", _("Day")
     MONTH = "month", _("Month")
     YEAR = "year", _("Year")
+    # A Jalali (Solar Hijri) month or year: no Gregorian month or year holds it; the date is
+    # the Gregorian first day of the Jalali period (participants.partial_dates).
+    JALALI_MONTH = "jmon", _("Jalali month")
+    JALALI_YEAR = "jyear", _("Jalali year")
 
 
 class OnsetRegion(models.TextChoices):
