@@ -8,7 +8,7 @@ from trials.models import Membership, Site, Trial
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "country", "time_zone", "is_active")
+    list_display = ("code", "name", "country", "time_zone", "language", "is_active")
     search_fields = ("code", "name")
 
 

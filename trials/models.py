@@ -37,6 +37,19 @@ class Site(models.Model):
         _("time zone"), max_length=64, default="Asia/Tehran", validators=[validate_time_zone]
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # The language of the site's pages, e-mails, reminders and feed for a user who chose none
+    # (before the browser's: trials.i18n, accounts.preferences).
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text=_(
+            "The language of pages, e-mails and reminders for a user of the site who chose "
+            "none, before the browser's. Empty: the browser's language."
+        ),
+    )
 
     class Meta:
         ordering = ["code"]
