@@ -198,7 +198,10 @@ class ReminderPreference(models.Model):
         max_length=10,
         choices=settings.LANGUAGES,
         blank=True,
-        help_text=_("Empty: the site's default language."),
+        help_text=_(
+            "Empty: the language you chose for the pages; if none, your site's language, "
+            "else the eCRF's default."
+        ),
     )
     muted_kinds = ArrayField(
         # Visit kinds only: safety alerts cannot be muted.
