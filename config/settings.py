@@ -184,7 +184,10 @@ else:
     # A task taken but not acknowledged within this time is given to another worker: longer
     # than the longest job (a whole-study export or casebook), or it would run twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("ECRF_TASK_VISIBILITY_SECONDS", default=6 * 3600)
+        "visibility_timeout": env.int("ECRF_TASK_VISIBILITY_SECONDS", default=6 * 3600),
+        # How often a worker looks for such tasks (of a worker that died) to take them over.
+        "unacked_restore_interval": env.int("ECRF_TASK_RESTORE_SECONDS", default=60),
+        "unacked_restore_throttle": 1,
     }
 CELERY_TASK_ACKS_LATE = True
 # The worker logs through LOGGING (JSON lines with the request id), not its own handler.
@@ -214,8 +217,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60 * 60,
     },
 }
-# --- Dataset exports: bundles under ECRF_EXPORT_DIR, deleted after the retention period.
-ECRF_EXPORT_DIR = Path(env("ECRF_EXPORT_DIR", default=str(embedded.VAR_DIR / "exports")))
+# --- Dataset exports: bundles in STORAGES["exports"] (below), deleted after the retention period.
 ECRF_EXPORT_RETENTION_DAYS = env.int("ECRF_EXPORT_RETENTION_DAYS", default=30)
 # Casebook PDFs (reports) are purged the same way; by default after the same period.
 ECRF_CASEBOOK_RETENTION_DAYS = env.int(
@@ -292,15 +294,48 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# --- Files the workers write and the web servers serve: export bundles and casebook PDFs.
+# Folders under the var directory by default (one machine: `make run`, the embedded run); an
+# S3-compatible bucket when ECRF_S3_BUCKET is set, so every web and worker host sees the same
+# files. Private objects (no ACL): downloads stream through the permission-checked views.
+# Credentials come from boto3's usual chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or
+# the host's role); each alias is a key prefix in the one bucket.
+ECRF_S3_BUCKET = env("ECRF_S3_BUCKET", default="")
+
+
+def _file_storage(alias: str, folder_variable: str) -> dict:
+    if not ECRF_S3_BUCKET:
+        folder = env(folder_variable, default=str(embedded.VAR_DIR / alias))
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": folder},
+        }
+    prefix = env("ECRF_S3_PREFIX", default="").strip("/")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ECRF_S3_BUCKET,
+            "location": f"{prefix}/{alias}" if prefix else alias,
+            "endpoint_url": env("ECRF_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("ECRF_S3_REGION", default="") or None,
+            # Path-style addresses (bucket in the path) suit MinIO and most S3-compatible
+            # services; "virtual" for AWS's bucket host names.
+            "addressing_style": env("ECRF_S3_ADDRESSING_STYLE", default="path"),
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            # A retried job writes its own name again rather than a second file.
+            "file_overwrite": True,
+        },
+    }
+
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Casebook PDFs (reports): a later step may point this alias at object storage.
-    "casebooks": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {
-            "location": env("ECRF_CASEBOOK_DIR", default=str(embedded.VAR_DIR / "casebooks"))
-        },
-    },
+    # Export bundles (exports.services) and casebook PDFs (reports.casebook_services).
+    "exports": _file_storage("exports", "ECRF_EXPORT_DIR"),
+    "casebooks": _file_storage("casebooks", "ECRF_CASEBOOK_DIR"),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -7,6 +7,10 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from typing import IO
+
+from django.core.files import File
+from django.core.files.storage import Storage, storages
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 
@@ -78,3 +82,43 @@ def normalise_stat_bytes(raw: bytes, fmt: str) -> bytes:
         head = _XPT_STAMP.sub(b"01JAN00:00:00:00", head)
         data[: len(head)] = head
     return bytes(data)
+
+
+# --- The bundles' storage (STORAGES["exports"]): a folder or an S3-compatible bucket.
+STORAGE = "exports"
+
+
+def bundle_storage() -> Storage:
+    return storages[STORAGE]
+
+
+def store_bundle(source: Path, name: str) -> str:
+    """Put the finished zip at `name` in the storage (a retried job replaces its own file)."""
+    storage = bundle_storage()
+    if storage.exists(name):
+        storage.delete(name)
+    with source.open("rb") as handle:
+        return storage.save(name, File(handle, name=name))
+
+
+def open_bundle(name: str) -> IO[bytes]:
+    """The stored bundle as a stream. From S3, the object's body as it arrives (the storage's
+    own file would first copy the whole object to the web server's disk)."""
+    storage = bundle_storage()
+    bucket = getattr(storage, "bucket", None)
+    if bucket is None:
+        return storage.open(name, "rb")
+    from botocore.exceptions import ClientError
+
+    location = str(getattr(storage, "location", "") or "").strip("/")
+    key = f"{location}/{name}" if location else name
+    try:
+        return bucket.Object(key).get()["Body"]
+    except ClientError as error:  # NoSuchKey: deleted, or never stored
+        raise FileNotFoundError(name) from error
+
+
+def delete_bundle(name: str) -> None:
+    storage = bundle_storage()
+    if name and storage.exists(name):
+        storage.delete(name)

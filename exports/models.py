@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -38,12 +36,18 @@ class ExportJob(models.Model):
     )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
     file_path = models.CharField(
-        _("bundle"), max_length=300, blank=True, help_text=_("Relative to ECRF_EXPORT_DIR.")
+        _("bundle"), max_length=300, blank=True, help_text=_("Its name in the exports storage.")
     )
     file_size = models.BigIntegerField(_("size (bytes)"), null=True, blank=True)
+    sha256 = models.CharField(_("sha256"), max_length=64, blank=True)
     row_counts = models.JSONField(_("rows per file"), default=dict, blank=True)
     manifest = models.JSONField(_("manifest"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Set by each run: a worker that dies leaves the job to another, which counts a new attempt.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_by = models.CharField(
+        _("worker"), max_length=200, blank=True, help_text=_("Host and process of the last run.")
+    )
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -62,12 +66,6 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.pk} ({self.fmt}, {self.status})"
-
-    @property
-    def path(self) -> Path | None:
-        if not self.file_path:
-            return None
-        return Path(settings.ECRF_EXPORT_DIR) / self.file_path
 
     @property
     def is_finished(self) -> bool:

@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from audit.models import AccessKind
 from audit.services import log_access
-from exports import selectors, services
+from exports import files, selectors, services
 from exports.forms import ExportForm
 from exports.models import ExportStatus
 from trials import permissions
@@ -62,10 +62,15 @@ def job_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def job_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+    """The bundle streamed from the exports storage (folder or bucket) through this view, its
+    permission check and access log: the bucket is never public."""
     job = selectors.get_own_job_or_404(request.user, pk)
-    path = job.path
-    if job.status != ExportStatus.DONE or path is None or not path.exists():
+    if job.status != ExportStatus.DONE or not job.file_path:
         raise Http404
+    try:
+        stream = files.open_bundle(job.file_path)
+    except (FileNotFoundError, OSError) as missing:
+        raise Http404 from missing
     log_access(
         AccessKind.EXPORT_DOWNLOADED,
         user=request.user,
@@ -73,7 +78,10 @@ def job_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
         sites=job.sites.all(),
         detail=f"export {job.pk}",
     )
-    return FileResponse(path.open("rb"), as_attachment=True, filename=job.download_name)
+    response = FileResponse(stream, as_attachment=True, filename=job.download_name)
+    if job.file_size is not None:
+        response["Content-Length"] = str(job.file_size)
+    return response
 
 
 @login_required

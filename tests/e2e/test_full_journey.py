@@ -51,6 +51,7 @@ from tests.e2e.journey_steps import (
 )
 from tests.e2e.test_second_factor import code_for
 from tests.factories import PASSWORD, SCREENING_FVC, consent_version, member, with_authenticator
+from tests.storage import use_folder
 from trials.models import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -87,7 +88,7 @@ def in_process_workers(monkeypatch, settings, tmp_path):
     services): the checks after a save, the reminders and alerts, the export."""
     monkeypatch.setattr(query_tasks.after_record_saved, "delay", query_services.after_record_saved)
     monkeypatch.setattr(reminder_tasks, "dispatch_send", reminder_tasks.send_reminder)
-    settings.ECRF_EXPORT_DIR = tmp_path / "exports"
+    use_folder(settings, "exports", tmp_path / "exports")
     monkeypatch.setattr(
         export_tasks.run_export_job, "delay", lambda job_id: export_services.run_export(job_id)
     )

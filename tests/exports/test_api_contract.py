@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from exports import services, tasks
 from exports.models import ExportJob
 from tests.exports.conftest import all_options
+from tests.storage import use_folder
 from trials.models import Membership, Role
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +140,7 @@ def test_the_schema_declares_filters_and_error_answers(openapi):
 def test_real_answers_with_nulls_match_the_schema(
     openapi, study, settings, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):
-    settings.ECRF_EXPORT_DIR = tmp_path
+    use_folder(settings, "exports", tmp_path)
     monkeypatch.setattr(tasks.run_export_job, "delay", lambda job_id: services.run_export(job_id))
     user = study.investigator_a
     queued = _job(user, study.site_a)  # not finished: no finish time, no download link

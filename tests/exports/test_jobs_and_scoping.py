@@ -20,6 +20,7 @@ from exports.models import ExportJob, ExportStatus
 from participants.choices import ParticipantStatus
 from tests.exports.conftest import all_options, csv_table, enter_alsfrs
 from tests.factories import consent, member, register
+from tests.storage import use_folder
 from trials.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -27,10 +28,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def export_dir(settings, tmp_path, monkeypatch):
-    settings.ECRF_EXPORT_DIR = tmp_path / "exports"
+    folder = use_folder(settings, "exports", tmp_path / "exports")
     # The worker, in-process: the task body is the service.
     monkeypatch.setattr(tasks.run_export_job, "delay", lambda job_id: services.run_export(job_id))
-    return settings.ECRF_EXPORT_DIR
+    return folder
 
 
 def _post_data(site_ids, **extra):
@@ -162,13 +163,15 @@ def test_the_command_without_a_user_exports_every_site(study, tmp_path):
     assert "data/alsfrs_r.sav" in names and "manifest.json" in names
 
 
-def test_old_bundles_are_deleted_and_the_log_stays(study, django_capture_on_commit_callbacks):
+def test_old_bundles_are_deleted_and_the_log_stays(
+    study, export_dir, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         job = services.create_export_job(
             user=study.investigator_a, options=all_options(study, site_ids=(study.site_a.pk,))
         )
     job.refresh_from_db()
-    path = job.path
+    path = export_dir / job.file_path
     assert path.exists()
     assert services.purge_expired_exports() == 0
     later = timezone.now() + timedelta(days=31)

@@ -42,6 +42,7 @@ from tests.security.access_matrix import (
     Scope,
     row_for,
 )
+from tests.storage import folder_storage
 
 TX_DAY = date(2025, 8, 1)
 OWN, OTHER, CROSS = "own", "other", "cross"
@@ -287,9 +288,9 @@ def study(django_db_setup, django_db_blocker, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("matrix")
     storage = override_settings(
-        ECRF_EXPORT_DIR=folder / "exports",
         STORAGES={
             **__import__("django.conf").conf.settings.STORAGES,
+            "exports": folder_storage(folder / "exports"),
             "casebooks": {
                 "BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": str(folder / "casebooks")},

@@ -18,6 +18,7 @@ from exports import services, tasks
 from exports.models import ExportJob
 from participants.choices import ParticipantStatus
 from tests.factories import member
+from tests.storage import use_folder
 from trials.models import Role
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,7 @@ def test_every_kind_of_page_and_download_carries_the_headers(
     monkeypatch,
     django_capture_on_commit_callbacks,
 ):
-    settings.ECRF_EXPORT_DIR = tmp_path / "exports"
+    use_folder(settings, "exports", tmp_path / "exports")
     monkeypatch.setattr(tasks.run_export_job, "delay", lambda job_id: services.run_export(job_id))
     participant = m06.participant
     client = client_for(investigator)
