@@ -303,9 +303,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 ECRF_S3_BUCKET = env("ECRF_S3_BUCKET", default="")
 
 
-def _file_storage(alias: str, folder_variable: str) -> dict:
+def _file_storage(alias: str, folder: str) -> dict:
     if not ECRF_S3_BUCKET:
-        folder = env(folder_variable, default=str(embedded.VAR_DIR / alias))
         return {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": folder},
@@ -318,6 +317,9 @@ def _file_storage(alias: str, folder_variable: str) -> dict:
             "location": f"{prefix}/{alias}" if prefix else alias,
             "endpoint_url": env("ECRF_S3_ENDPOINT_URL", default="") or None,
             "region_name": env("ECRF_S3_REGION", default="") or None,
+            # Unset: boto3's own chain (its variables, a shared file, the host's role).
+            "access_key": env("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("AWS_SECRET_ACCESS_KEY", default="") or None,
             # Path-style addresses (bucket in the path) suit MinIO and most S3-compatible
             # services; "virtual" for AWS's bucket host names.
             "addressing_style": env("ECRF_S3_ADDRESSING_STYLE", default="path"),
@@ -334,8 +336,12 @@ def _file_storage(alias: str, folder_variable: str) -> dict:
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Export bundles (exports.services) and casebook PDFs (reports.casebook_services).
-    "exports": _file_storage("exports", "ECRF_EXPORT_DIR"),
-    "casebooks": _file_storage("casebooks", "ECRF_CASEBOOK_DIR"),
+    "exports": _file_storage(
+        "exports", env("ECRF_EXPORT_DIR", default=str(embedded.VAR_DIR / "exports"))
+    ),
+    "casebooks": _file_storage(
+        "casebooks", env("ECRF_CASEBOOK_DIR", default=str(embedded.VAR_DIR / "casebooks"))
+    ),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -13,7 +13,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = {"web", "worker", "beat"}
-COMPOSE_ONLY = {"POSTGRES_PASSWORD"}  # interpolated into DATABASE_URL and the db service by compose
+# Interpolated by compose: into DATABASE_URL and the db service; into the S3 keys and MinIO's.
+COMPOSE_ONLY = {"POSTGRES_PASSWORD", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"}
 
 
 def settings_variables() -> set[str]:
@@ -29,7 +30,9 @@ def env_example_variables() -> set[str]:
 def test_compose_has_the_production_services():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"db", "redis", "migrate", "web", "worker", "beat", "proxy"}
+    assert set(services) == {
+        "db", "redis", "s3", "s3-bucket", "migrate", "web", "worker", "beat", "proxy"
+    }  # fmt: skip
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     assert "gunicorn config.wsgi:application" in services["web"]["command"]
@@ -51,7 +54,7 @@ def test_compose_runs_two_webs_two_workers_and_exactly_one_beat_behind_a_tls_pro
     assert sorted(services["proxy"]["ports"]) == ["443:443", "80:80"]
     assert services["web"]["environment"]["DJANGO_TRUSTED_PROXY"] == "true"
     # Every long-running service says whether it is healthy; migrations run once, first.
-    for name in ("db", "redis", "web", "worker", "beat", "proxy"):
+    for name in ("db", "redis", "s3", "web", "worker", "beat", "proxy"):
         assert services[name]["healthcheck"]["test"], f"{name} has no health check"
     assert "migrate" in services["migrate"]["command"]
     assert "migrate" not in " ".join(services["web"]["command"].split()[:1])
@@ -136,19 +139,29 @@ def test_dockerignore_keeps_local_data_secrets_and_exports_out_of_the_image():
         assert not dockerignore_excludes(path), f"the image needs {path}"
 
 
-def test_web_and_worker_share_the_export_folder():
-    """The worker writes the bundles and web serves the downloads: one named volume."""
+def test_web_and_worker_share_the_bucket_and_no_folder():
+    """Workers write export bundles and casebooks, web serves them: both through the one
+    S3-compatible bucket (the compose service, private), not a folder shared between them."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    sources = set()
+    services = compose["services"]
+    for name in APP_SERVICES | {"migrate"}:
+        environment = services[name]["environment"]
+        assert environment["ECRF_S3_BUCKET"] == "${S3_BUCKET:-ecrf}"
+        assert environment["ECRF_S3_ENDPOINT_URL"] == "${S3_ENDPOINT_URL:-http://s3:9000}"
+        assert environment["AWS_ACCESS_KEY_ID"] == "${S3_ACCESS_KEY_ID}"
+        assert "ECRF_EXPORT_DIR" not in environment and "ECRF_CASEBOOK_DIR" not in environment
+        assert services[name]["depends_on"]["s3-bucket"]["condition"] == (
+            "service_completed_successfully"
+        )
     for name in ("web", "worker"):
-        service = compose["services"][name]
-        export_dir = service["environment"].get("ECRF_EXPORT_DIR")
-        assert export_dir, f"{name} writes exports inside its own container"
-        mounts = dict(reversed(volume.split(":")[:2]) for volume in service.get("volumes", []))
-        assert export_dir in mounts, f"{name} has no volume at {export_dir}"
-        assert mounts[export_dir] in compose["volumes"], "a named volume, not a host folder"
-        sources.add(mounts[export_dir])
-    assert len(sources) == 1
+        assert not services[name].get("volumes"), f"{name} mounts a folder"
+    assert services["s3"]["image"].startswith("minio/minio:")
+    assert services["s3"]["environment"]["MINIO_ROOT_USER"] == "${S3_ACCESS_KEY_ID}"
+    assert not services["s3"].get("ports"), "the store is reached only by the app"
+    bucket = " ".join(services["s3-bucket"]["entrypoint"])
+    assert "mc mb" in bucket and "mc anonymous set none" in bucket
+    assert services["s3-bucket"]["depends_on"]["s3"]["condition"] == "service_healthy"
+    assert "s3data" in compose["volumes"]
 
 
 def test_the_image_user_owns_what_the_app_writes():
@@ -167,7 +180,6 @@ def test_the_image_user_owns_what_the_app_writes():
             made += [PurePosixPath(word) for word in command[1:] if not word.startswith("-")]
     written = {
         PurePosixPath(workdir) / "var",  # ECRF_VAR_DIR's default: file cache, beat state
-        PurePosixPath(environment["ECRF_EXPORT_DIR"]),
         PurePosixPath(environment["CELERY_BEAT_SCHEDULE_FILENAME"]).parent,
     }
     for folder in written:
