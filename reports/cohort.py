@@ -49,6 +49,7 @@ from crfs.base import MissingReason
 from crfs.fvc.models import Fvc
 from participants.models import AlsHistory, EndOfStudy, Participant
 from participants.partial_dates import DAYS_PER_MONTH
+from reports import freshness
 from trials.models import Site
 from visits.models import Transplantation, Visit
 
@@ -255,9 +256,20 @@ class Summary:
         ]
 
 
+def _kept_parts(flt: CohortFilter) -> list[Any]:
+    """What a cohort figure depends on besides the data (reports.freshness)."""
+    params = _params(flt)
+    return [params["site_ids"], params["site_days"], params["region"], params["kings"]]
+
+
 def change_table(flt: CohortFilter) -> list[Summary]:
     """Per outcome and visit: n, mean, SD, median and quartiles of the change from baseline
-    (at baseline: of the values), missing by reason; and the visit's mean ± SE of the values."""
+    (at baseline: of the values), missing by reason; and the visit's mean ± SE of the values.
+    Kept between requests until the data it reads changes (reports.freshness)."""
+    return freshness.kept("cohort-table", _kept_parts(flt), lambda: _change_table(flt))
+
+
+def _change_table(flt: CohortFilter) -> list[Summary]:
     sql = (
         _obs_sql()
         + """
@@ -380,7 +392,14 @@ def participant_slopes(
     flt: CohortFilter,
 ) -> list[tuple[ParticipantSlope, dict[str, VisitValues]]]:
     """Every participant of the cohort by study ID: slopes, baseline ΔFS and the values of
-    each dated visit (one row each, pivoted in SQL)."""
+    each dated visit (one row each, pivoted in SQL). Kept between requests until the data it
+    reads changes (reports.freshness)."""
+    return freshness.kept("cohort-slopes", _kept_parts(flt), lambda: _participant_slopes(flt))
+
+
+def _participant_slopes(
+    flt: CohortFilter,
+) -> list[tuple[ParticipantSlope, dict[str, VisitValues]]]:
     pivot = _per_visit_columns()
     sql = (
         _obs_sql()
@@ -437,7 +456,12 @@ def cohort_size(table: Sequence[Summary]) -> int:
 
 def slope_summary_sql(flt: CohortFilter) -> SlopeSummary:
     """slope_summary computed in PostgreSQL (one query, one row): for a cohort too large to
-    list, without reading a row per participant."""
+    list, without reading a row per participant. Kept between requests until the data it
+    reads changes (reports.freshness)."""
+    return freshness.kept("cohort-slope-summary", _kept_parts(flt), lambda: _slope_summary_sql(flt))
+
+
+def _slope_summary_sql(flt: CohortFilter) -> SlopeSummary:
     sql = (
         _obs_sql()
         + """

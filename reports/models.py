@@ -75,3 +75,20 @@ class CasebookJob(models.Model):
     def download_name(self) -> str:
         kind = "identified" if self.identifiers else "pseudonymised"
         return f"casebook-{self.participant.label}-{self.pk}-{kind}.pdf"
+
+
+class Change(models.Model):
+    """A transaction that wrote to a table the reports read: recorded by a statement-level
+    trigger on each of those tables (reports.freshness, migration 0003), in the writing
+    transaction itself, once per transaction. The kept dashboard and cohort figures are
+    used only while every recorded transaction was visible to the snapshot they were
+    computed from."""
+
+    xid = models.BigIntegerField(_("transaction id"), primary_key=True)
+
+    class Meta:
+        verbose_name = _("data change")
+        verbose_name_plural = _("data changes")
+
+    def __str__(self) -> str:
+        return f"change in transaction {self.xid}"
