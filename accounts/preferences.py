@@ -2,9 +2,10 @@
 and on each change, and activated on every request by `PreferenceMiddleware` (from the
 session, so a page makes no extra query).
 
-Without a choice: the language is Django's (the language switch's cookie, else the browser's
-Accept-Language, else the site's LANGUAGE_CODE) and the calendar is the language's
-(`trials.jalali.default_calendar`: Jalali for Persian).
+Without a saved choice: the language switch's cookie (a choice made before signing in), else
+the language of the site the page belongs to (`Site.language`; on a page of no site, the one
+language the user's sites share), else the browser's Accept-Language, else LANGUAGE_CODE;
+the calendar is the language's (`trials.jalali.default_calendar`: Jalali for Persian).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from accounts.models import Preference
-from trials import jalali
+from trials import jalali, permissions
+from trials.i18n import site_language
 
 LANGUAGE_KEY = "ecrf_language"
 CALENDAR_KEY = "ecrf_calendar"
@@ -67,9 +69,29 @@ def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
         remember_in_session(request, preference_of(user))
 
 
+def page_site_language(request: HttpRequest, code: str | None) -> str | None:
+    """The language of the page's site for a user who chose none (no saved language, no
+    language switch cookie): the site of `code` (from the URL) if the user may see it, else
+    the one language of the user's sites. None: the browser's (Django's choice) stands."""
+    session = getattr(request, "session", None)
+    if session is not None and session.get(LANGUAGE_KEY) in LANGUAGE_CODES:
+        return None
+    if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) in LANGUAGE_CODES:
+        return None
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    if code is not None:
+        language = permissions.site_languages(user).get(code)
+        return language if language in LANGUAGE_CODES else None
+    return site_language(user)
+
+
 class PreferenceMiddleware:
     """After LocaleMiddleware: the session's language (a signed-in user's choice) replaces the
-    one Django chose, and the session's calendar is the request's (`trials.jalali`)."""
+    one Django chose, and the session's calendar is the request's (`trials.jalali`). Once the
+    view is known (the user signed in, the site in the URL), a user who chose no language
+    reads the site's before the browser's (`page_site_language`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -83,3 +105,11 @@ class PreferenceMiddleware:
             request.LANGUAGE_CODE = language
         with jalali.override(calendar or None):
             return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        code = view_kwargs.get("code")
+        language = page_site_language(request, code if isinstance(code, str) else None)
+        if language is not None:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return None

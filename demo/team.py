@@ -51,7 +51,9 @@ def demo_signature_code(user) -> str:
 
 
 def load_demo_team() -> tuple[Site, list[tuple[str, str, str]]]:
-    site = services.create_site(**ISFAHAN)
+    # The Isfahan team works in Persian: the site's pages are Persian for a user who chose no
+    # language (before the browser's).
+    site = services.create_site(**ISFAHAN, language="fa")
     logins = []
     for username, role, first, last in DEMO_USERS:
         user = services.ensure_user(

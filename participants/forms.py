@@ -29,8 +29,10 @@ from trials.digits import DecimalInput, DigitsTextInput, PhoneInput
 from trials.forms import (
     ADDRESS_MAX_LENGTH,
     FREE_TEXT_MAX_LENGTH,
+    PARTIAL_DATE_MAX_LENGTH,
     CrispyFields,
     DateInput,
+    jalali_partial_help,
     limit_length,
 )
 from trials.models import Site, Trial
@@ -133,13 +135,15 @@ class RegistrationForm(FormTokenMixin, CrispyFields, forms.Form):
     screened_on = forms.DateField(label=_("Screening date"), widget=DateInput())
     onset = forms.CharField(
         label=_("Symptom onset"),
-        max_length=10,
+        max_length=PARTIAL_DATE_MAX_LENGTH,
         help_text=_("As precise as known: 2024-03-17, 2024-03 or 2024."),
     )
 
     def __init__(self, *args, site: Site, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.site, self.actor = site, actor
+        if jalali.is_jalali():
+            self.fields["onset"].help_text = jalali_partial_help()
         self.fields.update(
             _model_fields(
                 ParticipantIdentity,
@@ -381,7 +385,7 @@ class AlsHistoryCorrectionForm(CorrectionForm):
 
     onset = forms.CharField(
         label=_("Symptom onset"),
-        max_length=10,
+        max_length=PARTIAL_DATE_MAX_LENGTH,
         help_text=_("As precise as known: 2024-03-17, 2024-03 or 2024."),
     )
 
@@ -394,6 +398,8 @@ class AlsHistoryCorrectionForm(CorrectionForm):
             "version": row.version,
         }
         super().__init__(*args, initial=initial, **kwargs)
+        if jalali.is_jalali():
+            self.fields["onset"].help_text = jalali_partial_help()
         self.fields.update(
             _model_fields(AlsHistory, HISTORY_FIELDS, {"diagnosis_date": DateInput()})
         )

@@ -405,7 +405,7 @@ def send_reminder(reminder_id: int, *, now: datetime | None = None) -> str:
         preference = (
             ReminderPreference.objects.filter(user=reminder.recipient_id).first()
             if reminder.recipient_id is not None
-            else None  # a contact without an account reads the site's default language
+            else None  # a contact without an account reads the site's language
         )
         reason = why_not(reminder, preference)
         if reason:
@@ -413,7 +413,11 @@ def send_reminder(reminder_id: int, *, now: datetime | None = None) -> str:
             return CANCELLED
         # The language of reminders the recipient chose, else their interface language, else
         # the site's (a sponsor contact without an account reads the site's).
-        language = language_for(reminder.recipient, preference.language if preference else None)
+        language = language_for(
+            reminder.recipient,
+            preference.language if preference else None,
+            site=reminder.visit.participant.site,
+        )
         try:
             with transaction.atomic():
                 message = channels.render(reminder, language)

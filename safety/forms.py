@@ -19,13 +19,22 @@ from safety.choices import CRITERIA_FIELDS, Relatedness
 from safety.models import AdverseEvent, ConcomitantMedication
 from trials import jalali
 from trials.digits import ascii_digits
-from trials.forms import FREE_TEXT_MAX_LENGTH, CrispyFields, limit_length
+from trials.forms import (
+    FREE_TEXT_MAX_LENGTH,
+    PARTIAL_DATE_MAX_LENGTH,
+    CrispyFields,
+    jalali_partial_help,
+    limit_length,
+)
 from trials.protocols.definitions import UNSCHEDULED_CODE
 from visits.models import Visit
 
 
 class PartialDateField(forms.CharField):
-    """'2025-03-17', '2025-03' or '2025' → PartialDate (None when empty)."""
+    """'2025-03-17', '2025-03' or '2025' → PartialDate (None when empty); in the Jalali
+    calendar '1404/07/15', '1404/07' or '1404' too (a Jalali month or year is a precision of
+    its own, participants.partial_dates), and a Jalali period's ISO interval as a Gregorian
+    page shows it."""
 
     default_error_messages = {
         "invalid": _("Enter a date as YYYY-MM-DD, YYYY-MM or YYYY."),
@@ -38,20 +47,20 @@ class PartialDateField(forms.CharField):
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("placeholder", "YYYY-MM-DD")
         self.widget.attrs.setdefault("inputmode", "numeric")
-        self.widget.attrs.setdefault("maxlength", "10")
+        self.widget.attrs.setdefault("maxlength", str(PARTIAL_DATE_MAX_LENGTH))
 
     def to_python(self, value: Any) -> PartialDate | None:  # type: ignore[override]
         text = ascii_digits(str(value or "")).strip()
         if not text:
             return None
-        if len(text) > 10:
+        if len(text) > PARTIAL_DATE_MAX_LENGTH:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         try:
             typed_jalali = jalali.parse_partial(text)
         except ValueError as error:
             raise forms.ValidationError(str(error), code="invalid") from error
         if typed_jalali is not None:
-            return PartialDate(typed_jalali[0], "day")
+            return PartialDate.of(*typed_jalali)
         try:
             return PartialDate.parse(text)
         except ValueError as error:
@@ -120,6 +129,9 @@ class _LogForm(FormRecordForm):
             if isinstance(field.widget, forms.RadioSelect):
                 # Bootstrap's radio style (and its 44 px rows on a phone), as the CRFs have.
                 field.widget.attrs["class"] = "form-check-input"
+            if isinstance(field, PartialDateField) and jalali.is_jalali():
+                field.help_text = jalali_partial_help()
+                field.widget.attrs["placeholder"] = jalali.local_digits("1404/07/15")
         visit_field = self.fields["visit"]
         assert isinstance(visit_field, VisitChoiceField)
         visit_field.queryset = visits_with(participant, self.form_code)

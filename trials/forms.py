@@ -19,6 +19,15 @@ from trials.services import NO_SUCH_USER
 
 T = TypeVar("T")
 
+# A partial date's longest text: a Jalali month's or year's ISO interval, as a Gregorian page
+# shows it ("2025-03-21/2026-03-20", participants.partial_dates).
+PARTIAL_DATE_MAX_LENGTH: Final = 21
+
+
+def jalali_partial_help() -> str:
+    """A partial-date input's help in the Jalali calendar."""
+    return str(_("As precise as known: 1404/07/15, or the Jalali month 1404/07 or year 1404."))
+
 
 class GrantRoleForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)

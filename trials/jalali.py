@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final, Literal
 
 import jdatetime
@@ -210,48 +210,87 @@ def looks_jalali(text: str) -> bool:
     return False
 
 
-# ---- partial dates (a date and its precision: day, month or year) -----------------------
+# ---- partial dates (a date and its precision: day, month, year, Jalali month or year) -------
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def jalali_partial_refusal() -> str:
-    return gettext(
-        "A Jalali month or year cannot be stored as it is (partial dates are kept in "
-        "Gregorian months and years): type the whole Jalali date, or the Gregorian month "
-        "(YYYY-MM) or year (YYYY)."
-    )
+_ISO_INTERVAL = re.compile(r"^\d{4}-\d{2}-\d{2}/\d{4}-\d{2}-\d{2}$")
 
 
 def parse_partial(text: str) -> tuple[date, str] | None:
     """A partial date typed in the Jalali calendar: a whole Jalali date is the Gregorian day
-    (precision "day"). None when the text is not a Jalali date (the caller reads it as ISO:
-    2024-03-17, 2024-03, 2024); ValueError for a Jalali month or year, which no Gregorian
-    month or year holds (1404 runs from March 2025 to March 2026), and for a day that does
-    not exist."""
+    (precision "day"), a Jalali month '1404/07' or year '1404' is that Jalali period
+    (precisions "jmon" and "jyear", the Gregorian first day of the period: see
+    participants.partial_dates). None when the text is not a Jalali date (the caller reads
+    it as ISO: 2024-03-17, 2024-03, 2024); ValueError for a day or month that does not
+    exist."""
     if not is_jalali() or not looks_jalali(text):
         return None
-    if _DATE.match(ascii_digits(text)):
+    value = ascii_digits(text)
+    if _DATE.match(value):
         return parse_date(text, JALALI), "day"
-    raise ValueError(jalali_partial_refusal())
+    if match := _YEAR_MONTH.match(value):
+        year, month = (int(part) for part in match.groups())
+        if not 1 <= month <= 12:
+            raise ValueError(gettext("There is no such Jalali month."))
+        return from_jalali(year, month, 1), "jmon"
+    return from_jalali(int(value.strip()), 1, 1), "jyear"
+
+
+def _next_period_first_day(year: int, month: int | None) -> date:
+    if month is None:
+        return from_jalali(year + 1, 1, 1)
+    return from_jalali(year + 1, 1, 1) if month == 12 else from_jalali(year, month + 1, 1)
+
+
+def _jalali_period_of(text: str) -> str | None:
+    """'1404' or '1404/07' (ASCII digits) for the ISO interval of a Jalali year or month,
+    None for any other interval (participants.partial_dates writes these intervals)."""
+    first_text, last_text = text.split("/")
+    try:
+        first, last = date.fromisoformat(first_text), date.fromisoformat(last_text)
+    except ValueError:
+        return None
+    year, month, day = to_jalali(first)
+    if day != 1:
+        return None
+    if last == _next_period_first_day(year, month) - timedelta(days=1):
+        return f"{year:04d}/{month:02d}"
+    if month == 1 and last == _next_period_first_day(year, None) - timedelta(days=1):
+        return f"{year:04d}"
+    return None
 
 
 def partial_display(text: str) -> str:
-    """A stored partial date's text (ISO: 2024-03-17, 2024-03, 2024) as the user reads it: a
-    whole date in the user's calendar; a month or year stays Gregorian, said so in the
-    Jalali calendar."""
+    """A stored partial date's text (ISO: 2024-03-17, 2024-03, 2024, or a Jalali month's or
+    year's interval 2025-03-21/2026-03-20) as the user reads it: a whole date in the user's
+    calendar; a Gregorian month or year stays Gregorian, said so in the Jalali calendar; a
+    Jalali month or year is Jalali, said so (with its Gregorian days) in the Gregorian
+    calendar."""
     if not text:
         return text
     if _ISO_DAY.match(text):
         return display_date(date.fromisoformat(text))
+    if _ISO_INTERVAL.match(text) and (period := _jalali_period_of(text)) is not None:
+        if is_jalali():
+            return local_digits(period)
+        first, last = text.split("/")
+        return local_digits(
+            gettext("%(period)s (Jalali; %(first)s to %(last)s)")
+            % {"period": period, "first": first, "last": last}
+        )
     if is_jalali():
         return local_digits(f"{text} ({gettext('Gregorian')})")
     return local_digits(text)
 
 
 def partial_input(text: str) -> str:
-    """A stored partial date's text as a partial-date input shows it (a whole date in Jalali
-    when the user's calendar is)."""
-    if is_jalali() and isinstance(text, str) and _ISO_DAY.match(text):
+    """A stored partial date's text as a partial-date input shows it (a whole date, or a
+    Jalali month or year, in Jalali when the user's calendar is; typing back what it shows
+    gives the same partial date)."""
+    if not isinstance(text, str):
+        return text
+    if is_jalali() and _ISO_DAY.match(text):
         return input_value(date.fromisoformat(text))
+    if is_jalali() and _ISO_INTERVAL.match(text) and (period := _jalali_period_of(text)):
+        return local_digits(period)
     return text

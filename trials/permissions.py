@@ -69,18 +69,29 @@ def site_roles(user) -> dict[int, set[str]]:
     if cached is None:
         cached = {}
         zones: dict[str, str] = {}
-        # The sites' codes and zones come with the roles, so a page learns its time zone
-        # from the query every page makes anyway (the navigation asks for the roles).
-        for site_id, role, code, zone, active in (
+        languages: dict[str, str] = {}
+        # The sites' codes, zones and languages come with the roles, so a page learns its
+        # time zone and default language from the query every page makes anyway (the
+        # navigation asks for the roles).
+        for site_id, role, code, zone, language, active in (
             Membership.objects.active()
             .filter(user=user)
-            .values_list("site_id", "role", "site__code", "site__time_zone", "site__is_active")
+            .values_list(
+                "site_id",
+                "role",
+                "site__code",
+                "site__time_zone",
+                "site__language",
+                "site__is_active",
+            )
         ):
             cached.setdefault(site_id, set()).add(role)
             if active:
                 zones[code] = zone
+                languages[code] = language
         user._ecrf_site_roles = cached
         user._ecrf_site_zones = zones
+        user._ecrf_site_languages = languages
     return cached
 
 
@@ -89,6 +100,13 @@ def site_time_zones(user) -> dict[str, str]:
     if not site_roles(user):
         return {}
     return getattr(user, "_ecrf_site_zones", {})
+
+
+def site_languages(user) -> dict[str, str]:
+    """{site code: language ("" for none)} of the active sites the user may see."""
+    if not site_roles(user):
+        return {}
+    return getattr(user, "_ecrf_site_languages", {})
 
 
 def can(user, capability: str, obj=None) -> bool:

@@ -75,10 +75,15 @@ def revoke_role(*, actor, membership: Membership) -> Membership:
 
 
 @transaction.atomic
-def create_site(*, code: str, name: str, country: str, time_zone: str) -> Site:
-    site, _ = Site.objects.update_or_create(
-        code=code, defaults={"name": name, "country": country, "time_zone": time_zone}
-    )
+def create_site(
+    *, code: str, name: str, country: str, time_zone: str, language: str | None = None
+) -> Site:
+    """Create or refresh a site; `language` None leaves a site's language as it is (as the
+    site administration set it)."""
+    defaults = {"name": name, "country": country, "time_zone": time_zone}
+    if language is not None:
+        defaults["language"] = language
+    site, _ = Site.objects.update_or_create(code=code, defaults=defaults)
     site.full_clean()
     return site
 

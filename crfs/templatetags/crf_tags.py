@@ -24,6 +24,17 @@ register = template.Library()
 
 
 @register.filter
+def instrument_text(text: object, form: object) -> object:
+    """An instrument's item or answer text; in the published English on a page of another
+    language (no validated wording loaded: `form.wording_missing`), isolated as English
+    written left to right, digits included ("1. Speech" is not mirrored to "Speech .1" on a
+    right-to-left page)."""
+    if not getattr(form, "wording_missing", False):
+        return text
+    return format_html('<span dir="ltr" lang="en" data-digits="latin">{}</span>', text)
+
+
+@register.filter
 def field(form, name: str):
     return form[name]
 

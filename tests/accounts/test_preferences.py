@@ -196,13 +196,20 @@ def test_a_visit_date_typed_in_jalali_is_stored_gregorian(coordinator_a, site_a,
     assert participant.als_history.diagnosis_date == date(2025, 12, 22)
     assert participant.als_history.onset_date == date(2024, 7, 31)
     assert participant.als_history.onset_precision == "day"
-    # A Jalali month alone is refused with its reason, nothing saved.
+    # A Jalali month alone is a Jalali month (1 Mordad 1403 = 22 July 2024 to 21 August).
     data |= {"onset": "۱۴۰۳/۰۵", "national_id": "", "full_name": "Other Person"}
+    data["form_token"] = client.get(url).context["form"]["form_token"].value()
+    assert client.post(url, data).status_code == 302
+    other = Participant.objects.get(identity__full_name="Other Person")
+    assert other.als_history.onset_date == date(2024, 7, 22)
+    assert other.als_history.onset_precision == "jmon"
+    # A Jalali month that does not exist is refused with its reason, nothing saved.
+    data |= {"onset": "۱۴۰۳/۱۳", "full_name": "Third Person"}
     data["form_token"] = client.get(url).context["form"]["form_token"].value()
     refused = client.post(url, data)
     assert refused.status_code == 400
     assert refused.context["form"].errors["onset"]
-    assert Participant.objects.count() == 1
+    assert Participant.objects.count() == 2
 
 
 def test_nowruz_at_the_site_while_utc_is_still_in_esfand(

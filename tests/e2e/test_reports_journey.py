@@ -48,6 +48,9 @@ def shot(page, name: str) -> None:
 def test_the_investigator_reads_the_study_in_pictures(live_server, page, in_process_worker):
     call_command("setup_demo", force=True)
     base = live_server.url
+    # The demo site's language is Persian; this investigator reads in English (the language
+    # switch's choice, which comes before the site's).
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": base}])
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("Username").fill("investigator")
     page.get_by_label("Password").fill(demo_password("investigator"))
