@@ -134,22 +134,6 @@ def _storage_listing() -> dict[str, list[dict]]:
         files: list[dict] = []
         _walk(storage, "", files)
         listing[alias] = sorted(files, key=lambda f: f["name"])
-    export_dir = getattr(settings, "ECRF_EXPORT_DIR", None)
-    if "exports" not in listing and export_dir is not None:
-        # Bundles still written to a plain folder (before they move to a storage alias).
-        folder = Path(export_dir)
-        listing["exports"] = sorted(
-            (
-                {
-                    "name": str(p.relative_to(folder)),
-                    "bytes": p.stat().st_size,
-                    "sha256": sha256_of(p),
-                }
-                for p in folder.rglob("*")
-                if p.is_file()
-            ),
-            key=lambda f: f["name"],
-        )
     return listing
 
 
