@@ -85,12 +85,17 @@ def save_form(
     complete: bool,
     reason: str = "",
     children: dict[str, dict[str, Any]] | None = None,
+    wording: dict[str, str] | None = None,
 ) -> FormRecord:
     """Create or update `record_class`'s record for `visit`. Raises StaleFormError or ValidationError.
 
     `children` (forms with child rows only, e.g. EMG muscle findings): the complete set
     of rows keyed by a stable label; compared like the answers, saved by the record's
     `save_children` in the same transaction. None leaves stored rows alone.
+
+    `wording` (instruments only: crfs.wording.forms.wording_used): the wording the answers
+    were given in (the validated translation's source and version, or the published
+    original), recorded with the saved version in its audit event.
     """
     missing = {k: v for k, v in (missing_reasons or {}).items() if v}
     unknown = set(answers) - set(record_class.answer_fields())
@@ -123,6 +128,7 @@ def save_form(
                 complete=complete,
                 reason=reason,
                 children=children,
+                wording=wording,
             )
     except StaleFormError:
         raise
@@ -150,6 +156,7 @@ def _save(
     complete: bool,
     reason: str,
     children: dict[str, dict[str, Any]] | None,
+    wording: dict[str, str] | None = None,
 ) -> FormRecord:
     """save_form's work inside its transaction."""
     record: FormRecord | None
@@ -205,7 +212,8 @@ def _save(
         record.completed_at = None
     record.version += 1
     record.updated_by = user
-    with audit_context(reason=reason or None, actor_id=user.pk, form=record.form_code):
+    recorded = {"wording": wording} if wording else {}
+    with audit_context(reason=reason or None, actor_id=user.pk, form=record.form_code, **recorded):
         record.save()
         if children is not None:
             record.save_children(children)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from crfs import registry
 from crfs.entry import StaleFormError, save_form
+from crfs.wording.forms import wording_used
 from participants.models import Consent
 from participants.selectors import get_participant_or_404
 from trials import permissions
@@ -75,6 +76,7 @@ def entry_page(
                 complete=data["mark_complete"],
                 reason=data["reason_for_change"],
                 children=form.child_rows(),
+                wording=wording_used(form),
             ),
         )
     except StaleFormError as stale:
