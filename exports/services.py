@@ -63,8 +63,9 @@ class JobBusy(Exception):
 
 # The first key of the jobs' PostgreSQL advisory locks ("EXPT"); the second is the job id.
 _LOCK_CLASS = 0x45585054
-# Test-only hook (tests/multihost): seconds to sleep at each progress step, so that a test can
-# kill a worker in the middle of an export. Unset in every deployment; nothing else reads it.
+# Test-only hook (tests/multihost): seconds a run sleeps after its first progress step (a
+# first chunk written), so that a test can kill its worker in the middle of an export. Unset
+# in every deployment; nothing else reads it.
 PAUSE_VARIABLE = "ECRF_TEST_EXPORT_PAUSE_SECONDS"
 
 
@@ -105,7 +106,9 @@ class _JobConnection:
         except Exception:  # progress is a courtesy: never fail the export for it
             log.warning("could not record export progress", exc_info=True)
         if self.pause and percent < 100:
+            log.warning("export %s: pausing %s s (%s)", self.job_id, self.pause, PAUSE_VARIABLE)
             time.sleep(self.pause)
+            self.pause = 0.0
 
     def close(self) -> None:
         self.connection.close()  # ends the session: the advisory lock goes with it
