@@ -14,6 +14,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -27,7 +28,7 @@ from django.utils.translation import ngettext
 from crfs import registry
 from crfs.screening.selectors import mark_screening, with_screening
 from participants.choices import ParticipantStatus
-from participants.models import AlsHistory, Consent, Demographics, Participant
+from participants.models import AlsHistory, Consent, Demographics, Participant, StatusChange
 from queries.selectors import Counts, counts_for_records
 from review.selectors import RecordRef, RecordState, states_of
 from safety.models import AdverseEvent, AdverseEventAssessment, ConcomitantMedication
@@ -35,6 +36,7 @@ from safety.selectors import SafetyStatus, VisitSafety, als_drug_changes, visit_
 from trials import records
 from trials.digits import ascii_digits
 from trials.models import Site
+from trials.prepared import Prepared
 from trials.protocols.forms import FORM_CATALOGUE
 from visits.choices import VisitStatus
 from visits.models import Transplantation, Visit
@@ -308,26 +310,43 @@ def _by_id(model: type[models.Model], pk: int) -> models.Model:
     return record
 
 
+def _entry_records(lookup: str) -> Prepared:
+    """(visit id, form code, status, id) of every entry form's record whose `lookup` (the
+    visit's participant, or the visit) is the value given: a UNION ALL over the instruments,
+    its SQL built once (it costs more to build than to run)."""
+
+    def build(_shape: object, value: int) -> QuerySet:
+        first, *rest = [
+            spec.model.objects.filter(**{lookup: value})
+            .order_by()
+            .annotate(entry_form=Value(spec.code, output_field=CharField()))
+            .values_list("visit_id", "entry_form", "status", "pk")
+            for spec in registry.entry_forms().values()
+        ]
+        return first.union(*rest, all=True)
+
+    return Prepared(build)
+
+
+_ENTRY_RECORDS = {
+    "visit__participant_id": _entry_records("visit__participant_id"),
+    "visit_id": _entry_records("visit_id"),
+}
+
+
 def _form_records(
-    participant_id: int, participant_records: dict[str, int], **visit_filter: object
+    participant_id: int, participant_records: dict[str, int], **visit_filter: int
 ) -> tuple[dict[tuple[int, str], _Stored], dict[str, _Stored]]:
     """{(visit id, form code): record} of every entry form's record matching `visit_filter`,
     with its review state and unresolved queries: one query for the records (a UNION over
     the instruments), four for their states and one for their queries, whatever the number
     of visits and forms."""
     keys = {}
-    queries = []
     for spec in registry.entry_forms().values():
         record_type = records.for_model(spec.model)
         keys[spec.code] = (record_type.key if record_type else "", spec.model)
-        queries.append(
-            spec.model.objects.filter(**visit_filter)
-            .order_by()
-            .annotate(entry_form=Value(spec.code, output_field=CharField()))
-            .values_list("visit_id", "entry_form", "status", "pk")
-        )
-    first, *rest = queries
-    rows = list(first.union(*rest, all=True))
+    ((lookup, value),) = visit_filter.items()
+    rows = _ENTRY_RECORDS[lookup].rows(value)
     # The participant's own records (demographics, ALS history) are reviewed with them.
     kept = {code: records.get(code) for code in participant_records}
     refs = [
@@ -371,9 +390,30 @@ def _form_records(
     }, own
 
 
+def _loaded_forms_recorded(participant: Participant) -> tuple[set[str], dict[str, int]] | None:
+    """_participant_forms_recorded from what `participant_record` loaded with the participant
+    (no query); None when it was not loaded."""
+    one_to_ones = (Participant.demographics, Participant.als_history, Participant.transplantation)
+    if not hasattr(participant, "has_consent") or not all(
+        relation.is_cached(participant) for relation in one_to_ones
+    ):
+        return None
+    found = {
+        "consent": participant.has_consent,
+        "demographics": getattr(participant, "demographics", None),
+        "als_history": getattr(participant, "als_history", None),
+        "transplantation": getattr(participant, "transplantation", None),
+    }
+    ids = {code: found[code].pk for code in ("demographics", "als_history") if found[code]}
+    return {code for code in PARTICIPANT_FORMS if found[code]}, ids
+
+
 def _participant_forms_recorded(participant: Participant) -> tuple[set[str], dict[str, int]]:
     """Which of PARTICIPANT_FORMS the participant has, and the ids of their demographics and
-    ALS history (reviewable records), in one query."""
+    ALS history (reviewable records), in one query (none after `participant_record`)."""
+    loaded = _loaded_forms_recorded(participant)
+    if loaded is not None:
+        return loaded
     row = (
         Participant.objects.filter(pk=participant.pk)
         .values(
@@ -544,7 +584,7 @@ def timeline(
     for visit in visits:
         visit.participant = participant
     recorded, own_ids = _participant_forms_recorded(participant)
-    statuses, own = _form_records(participant.pk, own_ids, visit__participant=participant)
+    statuses, own = _form_records(participant.pk, own_ids, visit__participant_id=participant.pk)
     ctx = _Context(
         participant=participant,
         today=today,
@@ -584,7 +624,7 @@ def visit_progress(
     records, their review states (four) and queries, participant-level forms, the three of
     the safety answers)."""
     recorded, own_ids = _participant_forms_recorded(visit.participant)
-    statuses, own = _form_records(visit.participant_id, own_ids, visit=visit)
+    statuses, own = _form_records(visit.participant_id, own_ids, visit_id=visit.pk)
     ctx = _Context(
         participant=visit.participant,
         today=today,
@@ -642,12 +682,12 @@ def safety_summary(participant: Participant) -> SafetySummary:
     )
 
 
-def participant_record(participant: Participant) -> ScreenedParticipant:
-    """The participant with identity, demographics, history, transplantation, end of study,
-    consent and screening state in one query (plus the prefetched histories)."""
-    today = participant.site.local_today()
+def participant_record(site: Site, pk: int) -> ScreenedParticipant | None:
+    """The site's participant `pk` (None: no such participant there) with identity,
+    demographics, history, transplantation, end of study, consent and screening state in one
+    query, and its status changes, consents and contact attempts in three more."""
     record = (
-        with_screening(Participant.objects.all(), today)
+        with_screening(Participant.objects.filter(site=site), site.local_today())
         .select_related(
             "site",
             "trial",
@@ -658,14 +698,15 @@ def participant_record(participant: Participant) -> ScreenedParticipant:
             "end_of_study",
         )
         .prefetch_related(
-            "status_changes__changed_by",
-            "consents__version",
-            "consents__taken_by",
+            Prefetch("status_changes", StatusChange.objects.select_related("changed_by")),
+            Prefetch("consents", Consent.objects.select_related("version", "taken_by")),
             "contact_attempts",
         )
-        .get(pk=participant.pk)
+        .filter(pk=pk)
+        .first()
     )
-    mark_screening([record])
+    if record is not None:
+        mark_screening([record])
     return record
 
 

@@ -97,8 +97,10 @@ def deviation_list(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_GET
 def participant_page(request: HttpRequest, code: str, pk: int) -> HttpResponse:
-    participant = selectors.participant_record(get_participant_or_404(request.user, code, pk))
-    site = participant.site
+    site = permissions.get_site_or_404(request.user, code, permissions.VIEW_PARTICIPANTS)
+    participant = selectors.participant_record(site, pk)
+    if participant is None:
+        raise Http404
     today = site.local_today()
     checklist = screening_checklist(participant)
     # Re-consent is needed only when the trial has a current consent version.

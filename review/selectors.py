@@ -21,6 +21,7 @@ from review.guard import describe
 from review.models import Lock, Scope, SdvTargets, Signature, SignatureItem, Verification
 from trials import records
 from trials.locking import LockInfo
+from trials.prepared import Prepared
 from trials.records import RecordType
 
 # --- the state of given records --------------------------------------------------------
@@ -220,17 +221,11 @@ class SdvProgress:
     by_visit: dict[int, Progress] = field(default_factory=lambda: defaultdict(Progress))
 
 
-def sdv_progress(*, site=None, participant=None) -> SdvProgress:
-    """Targeted records ready for review and how many are verified, per site, participant
-    and visit (two queries: the trials' targets, then one UNION ALL over the record types)."""
-    plans = _plans()
+def _sdv_branches(scope: Any, plans: dict[int, list[str]]) -> list[models.QuerySet]:
+    """One (participant id, visit id, verified, count) branch per record type, of the
+    targeted records with data; `scope(record_type)` restricts each branch."""
     branches = []
     for record_type in records.all_types():
-        scope = (
-            Q(**{_participant(record_type, "site"): site})
-            if participant is None
-            else Q(**{f"{record_type.participant_path}_id": participant.pk})
-        )
         targeted = _targeted(record_type, plans)
         visit: Any = Cast(Value(None), output_field=BigIntegerField())
         if record_type.visit_path == "":
@@ -238,7 +233,7 @@ def sdv_progress(*, site=None, participant=None) -> SdvProgress:
         elif record_type.visit_path:
             visit = F(f"{record_type.visit_path}_id")
         branches.append(
-            record_type.model._default_manager.filter(scope, _has_data(record_type))
+            record_type.model._default_manager.filter(scope(record_type), _has_data(record_type))
             .filter(targeted)
             .annotate(
                 pid=F(f"{record_type.participant_path}_id"),
@@ -250,11 +245,40 @@ def sdv_progress(*, site=None, participant=None) -> SdvProgress:
             .values_list("pid", "vid", "ok", "n")
             .order_by()
         )
+    return branches
+
+
+def _participant_sdv_rows(shape: tuple[tuple[int, tuple[str, ...]], ...], participant_id: int):
+    plans = {trial_id: list(keys) for trial_id, keys in shape}
+    first, *rest = _sdv_branches(
+        lambda record_type: Q(**{f"{record_type.participant_path}_id": participant_id}), plans
+    )
+    return first.union(*rest, all=True)
+
+
+# The participant page's branches cost more to build than to run: their SQL is built once per
+# set of SDV plans (the plans are read on every call, so a changed plan changes the SQL).
+_PARTICIPANT_SDV = Prepared(_participant_sdv_rows)
+
+
+def sdv_progress(*, site=None, participant=None) -> SdvProgress:
+    """Targeted records ready for review and how many are verified, per site, participant
+    and visit (two queries: the trials' targets, then one UNION ALL over the record types)."""
+    plans = _plans()
     result = SdvProgress()
-    if not branches:
+    if not records.all_types():
         return result
-    first, *rest = branches
-    for pid, vid, ok, n in first.union(*rest, all=True):
+    if participant is not None:
+        shape = tuple(sorted((trial_id, tuple(keys)) for trial_id, keys in plans.items()))
+        rows: Iterable[tuple[int, int | None, bool, int]] = _PARTICIPANT_SDV.rows(
+            participant.pk, shape=shape
+        )
+    else:
+        first, *rest = _sdv_branches(
+            lambda record_type: Q(**{_participant(record_type, "site"): site}), plans
+        )
+        rows = first.union(*rest, all=True)
+    for pid, vid, ok, n in rows:
         for progress in (
             result.site,
             result.by_participant[pid],

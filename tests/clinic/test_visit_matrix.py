@@ -141,15 +141,15 @@ def test_a_missed_visit_shows_its_forms_as_missed_and_no_completeness(
     assert (row.status_label, row.expects_data) == ("Missed", False)
 
 
-# Session, user, memberships, site, participant, the participant record with its prefetched
-# lists (status changes, consents, contact attempts and their users), the checklist, the
-# visits, the form statuses (one UNION), the participant-level forms, the safety answers
-# (events, medication and reviews by visit: three), the ALS drug records, the Safety card's
-# counts, the navbar's sites and notifications; the forms' review states (verifications,
-# signatures, locks by target and by site) and open queries; the Review card's SDV progress
-# (two), signatures, locks and open queries; the trajectory card (reports: the visits with
-# their outcomes, the adverse events, the medication).
-PAGE_QUERIES = 36
+# Session, user, memberships, site, the participant record (read once, with its
+# participant-level forms), its prefetched lists (status changes with their users, consents
+# with version and taker, contact attempts), the checklist, the visits, the form statuses (one
+# UNION), the safety answers (events, medication and reviews by visit: three), the ALS drug
+# records, the Safety card's counts, the navbar's sites and notifications; the forms' review
+# states (verifications, signatures, locks by target and by site) and open queries; the
+# Review card's SDV progress (two), signatures, locks and open queries; the trajectory card
+# (reports: the visits with their outcomes, the adverse events, the medication).
+PAGE_QUERIES = 31
 # Session, user, memberships, site and participant, the visit, consent, the visit's form
 # statuses, the participant-level forms, the safety answers (three), the navbar's two; the
 # visit's lock, its forms' review states (four) and open queries, the visit's open queries.
