@@ -256,7 +256,7 @@ class Summary:
         ]
 
 
-def _kept_parts(flt: CohortFilter) -> list[Any]:
+def kept_parts(flt: CohortFilter) -> list[Any]:
     """What a cohort figure depends on besides the data (reports.freshness)."""
     params = _params(flt)
     return [params["site_ids"], params["site_days"], params["region"], params["kings"]]
@@ -266,7 +266,7 @@ def change_table(flt: CohortFilter) -> list[Summary]:
     """Per outcome and visit: n, mean, SD, median and quartiles of the change from baseline
     (at baseline: of the values), missing by reason; and the visit's mean ± SE of the values.
     Kept between requests until the data it reads changes (reports.freshness)."""
-    return freshness.kept("cohort-table", _kept_parts(flt), lambda: _change_table(flt))
+    return freshness.kept("cohort-table", kept_parts(flt), lambda: _change_table(flt))
 
 
 def _change_table(flt: CohortFilter) -> list[Summary]:
@@ -394,7 +394,7 @@ def participant_slopes(
     """Every participant of the cohort by study ID: slopes, baseline ΔFS and the values of
     each dated visit (one row each, pivoted in SQL). Kept between requests until the data it
     reads changes (reports.freshness)."""
-    return freshness.kept("cohort-slopes", _kept_parts(flt), lambda: _participant_slopes(flt))
+    return freshness.kept("cohort-slopes", kept_parts(flt), lambda: _participant_slopes(flt))
 
 
 def _participant_slopes(
@@ -458,7 +458,7 @@ def slope_summary_sql(flt: CohortFilter) -> SlopeSummary:
     """slope_summary computed in PostgreSQL (one query, one row): for a cohort too large to
     list, without reading a row per participant. Kept between requests until the data it
     reads changes (reports.freshness)."""
-    return freshness.kept("cohort-slope-summary", _kept_parts(flt), lambda: _slope_summary_sql(flt))
+    return freshness.kept("cohort-slope-summary", kept_parts(flt), lambda: _slope_summary_sql(flt))
 
 
 def _slope_summary_sql(flt: CohortFilter) -> SlopeSummary:

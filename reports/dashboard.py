@@ -479,17 +479,16 @@ class Dashboard:
         return sum(row.verified for row in self.sdv)
 
 
-def dashboard(sites: Sequence[Site], now: datetime) -> Dashboard:
-    """Every figure over `sites` (the caller scopes them to the user): a fixed number of
-    queries (ten), whatever the size of the study and the number of sites.
+def kept_parts(sites: Sequence[Site], today: dict[int, date]) -> list[Any]:
+    """What the kept figures depend on besides the data (reports.freshness)."""
+    return [(site.pk, site.time_zone, today[site.pk]) for site in sites]
 
-    All but the open queries by age (which move with the time of day) are kept between
-    requests by reports.freshness, for these sites on their today, until a transaction
-    writes to a table they read: then one query instead of eight."""
+
+def kept_dashboard(sites: Sequence[Site], today: dict[int, date]) -> Dashboard:
+    """Every figure but the open queries by age (they move with the time of day), kept
+    between requests by reports.freshness for these sites on their today until a
+    transaction writes to a table they read: one query on a hit, eight more on a miss."""
     sites = list(sites)
-    today = {site.pk: now.astimezone(site.zone).date() for site in sites}
-    if not sites:
-        return Dashboard(sites=[], today={})
 
     def compute() -> Dashboard:
         return Dashboard(
@@ -504,7 +503,21 @@ def dashboard(sites: Sequence[Site], now: datetime) -> Dashboard:
             adverse_events=adverse_events(sites),
         )
 
-    kept = freshness.kept(
-        "dashboard", [(site.pk, site.time_zone, today[site.pk]) for site in sites], compute
-    )
+    return freshness.kept("dashboard", kept_parts(sites, today), compute)
+
+
+def site_days(sites: Sequence[Site], now: datetime) -> dict[int, date]:
+    """Each site's own calendar day at `now`."""
+    return {site.pk: now.astimezone(site.zone).date() for site in sites}
+
+
+def dashboard(sites: Sequence[Site], now: datetime) -> Dashboard:
+    """Every figure over `sites` (the caller scopes them to the user): a fixed number of
+    queries (two when the figures are kept, ten when not), whatever the size of the study
+    and the number of sites."""
+    sites = list(sites)
+    today = site_days(sites, now)
+    if not sites:
+        return Dashboard(sites=[], today={})
+    kept = kept_dashboard(sites, today)
     return replace(kept, sites=sites, today=today, queries=open_queries_by_age(sites, now))

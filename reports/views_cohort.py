@@ -15,13 +15,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from exports.variables import neutralise_formula
 from participants.choices import OnsetRegion
-from reports import charts, cohort
+from reports import charts, cohort, freshness
 from trials import permissions
 from trials.http import AuthenticatedHttpRequest
 from trials.models import Site
@@ -195,20 +196,14 @@ def _scatter(slopes: Sequence[cohort.ParticipantSlope]) -> charts.Chart:
     )
 
 
-@login_required
-@require_GET
-def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form, flt = _filtered(request)
-    context: dict[str, Any] = {"form": form}
-    if flt is None:
-        return render(request, "reports/cohort.html", context)
+def _results(flt: cohort.CohortFilter) -> dict[str, Any]:
     table = cohort.change_table(flt)
     size = cohort.cohort_size(table)
     drawn = size <= cohort.DRAW_LIMIT
     # A cohort too large to draw one by one is summed up in SQL: no row per participant.
     rows = cohort.participant_slopes(flt) if drawn else None
     slopes = [person for person, _visits in rows] if rows is not None else None
-    context |= {
+    results: dict[str, Any] = {
         "table": table,
         "cohort_size": size,
         "draw_limit": cohort.DRAW_LIMIT,
@@ -219,6 +214,22 @@ def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         "trajectories": [_spaghetti(o, table, rows) for o in cohort.OUTCOMES],
         "scatter": _scatter(slopes) if slopes is not None else None,
     }
+    results["results_html"] = render_to_string("reports/_cohort_results.html", results)
+    return results
+
+
+@login_required
+@require_GET
+def cohort_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form, flt = _filtered(request)
+    context: dict[str, Any] = {"form": form}
+    if flt is None:
+        return render(request, "reports/cohort.html", context)
+    # The results and their HTML, kept until the data they show change (reports.freshness):
+    # drawing the charts and the tables was most of a request once the numbers were kept.
+    context |= freshness.kept(
+        "cohort-page", [*cohort.kept_parts(flt), cohort.DRAW_LIMIT], lambda: _results(flt)
+    )
     return render(request, "reports/cohort.html", context)
 
 

@@ -11,18 +11,20 @@ where the user holds that right.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from reports import charts
+from reports import charts, freshness
 from reports import dashboard as figures
 from trials import permissions
 from trials.http import AuthenticatedHttpRequest
@@ -52,6 +54,7 @@ class Figure:
     # one site's dashboard, where a bar's list is that site's).
     links: list[Link]
     note: str = ""
+    html: str = ""  # the figure's section, rendered (`_rendered`)
 
 
 def _links(sites: list[Site], label: str, href: Callable[[Site], str]) -> list[Link]:
@@ -129,7 +132,40 @@ def _status_list(status: str) -> Callable[[Site], str]:
     return lambda site: _url("participant-list", site, status=status)
 
 
-def build(data: figures.Dashboard) -> list[Figure]:
+def _queries_figure(sites: list[Site], ages: list[figures.QueryAge]) -> Figure:
+
+    def query_link(age: figures.QueryAge, status: str) -> Callable[[Site], str]:
+        params = {"status": status, "min_age": str(age.min_days)}
+        if age.max_days is not None:
+            params["max_age"] = str(age.max_days)
+        return lambda s: _url("query-list", s, **params)
+
+    return Figure(
+        "queries",
+        _bars(
+            _("Open queries by age"),
+            _("Age since opened"),
+            _("Queries (count)"),
+            [age.label for age in ages],
+            [
+                charts.BarGroup(
+                    _("Open (waiting for the site)"),
+                    [age.open for age in ages],
+                    [_one(sites, query_link(age, "open")) for age in ages],
+                ),
+                charts.BarGroup(
+                    _("Answered (waiting for review)"),
+                    [age.answered for age in ages],
+                    [_one(sites, query_link(age, "answered")) for age in ages],
+                ),
+            ],
+            stacked=True,
+        ),
+        _links(sites, _("Queries"), lambda s: _url("query-list", s)),
+    )
+
+
+def build(data: figures.Dashboard, *, queries: bool = True) -> list[Figure]:
     sites = data.sites
     result = []
 
@@ -258,39 +294,8 @@ def build(data: figures.Dashboard) -> list[Figure]:
         )
     )
 
-    ages = data.queries
-
-    def query_link(age: figures.QueryAge, status: str) -> Callable[[Site], str]:
-        params = {"status": status, "min_age": str(age.min_days)}
-        if age.max_days is not None:
-            params["max_age"] = str(age.max_days)
-        return lambda s: _url("query-list", s, **params)
-
-    result.append(
-        Figure(
-            "queries",
-            _bars(
-                _("Open queries by age"),
-                _("Age since opened"),
-                _("Queries (count)"),
-                [age.label for age in ages],
-                [
-                    charts.BarGroup(
-                        _("Open (waiting for the site)"),
-                        [age.open for age in ages],
-                        [_one(sites, query_link(age, "open")) for age in ages],
-                    ),
-                    charts.BarGroup(
-                        _("Answered (waiting for review)"),
-                        [age.answered for age in ages],
-                        [_one(sites, query_link(age, "answered")) for age in ages],
-                    ),
-                ],
-                stacked=True,
-            ),
-            _links(sites, _("Queries"), lambda s: _url("query-list", s)),
-        )
-    )
+    if queries:
+        result.append(_queries_figure(sites, data.queries))
 
     sdv = data.sdv
     result.append(
@@ -372,8 +377,28 @@ def _cohort_url(user) -> str:
     return url if permissions.can(user, permissions.EXPORT_DATA) else ""
 
 
+def _rendered(figure: Figure) -> Figure:
+    return replace(figure, html=render_to_string("reports/_figure.html", {"figure": figure}))
+
+
+def _figures(sites: list[Site], now: datetime) -> list[Figure]:
+    """Every figure, rendered. All but the open queries by age are kept with their HTML
+    until the data behind them change (reports.freshness): drawing the charts and their
+    tables was most of a request once the numbers were kept. The open queries by age move
+    with the time of day: counted and drawn at every request."""
+    today = figures.site_days(sites, now)
+
+    def compute() -> list[Figure]:
+        data = figures.kept_dashboard(sites, today)
+        return [_rendered(figure) for figure in build(data, queries=False)]
+
+    kept = freshness.kept("dashboard-page", figures.kept_parts(sites, today), compute)
+    live = _rendered(_queries_figure(sites, figures.open_queries_by_age(sites, now)))
+    after = next(i for i, figure in enumerate(kept) if figure.key == "forms") + 1
+    return [*kept[:after], live, *kept[after:]]
+
+
 def _page(request: AuthenticatedHttpRequest, sites: list[Site], site: Site | None) -> HttpResponse:
-    data = figures.dashboard(sites, timezone.now())
     all_sites = list(permissions.sites_where(request.user, PERMISSION).order_by("code"))
     return render(
         request,
@@ -382,7 +407,7 @@ def _page(request: AuthenticatedHttpRequest, sites: list[Site], site: Site | Non
             "site": site,
             "sites": sites,
             "all_sites": all_sites,
-            "figures": build(data) if sites else [],
+            "figures": _figures(sites, timezone.now()) if sites else [],
             "cohort_url": _cohort_url(request.user),
         },
     )
