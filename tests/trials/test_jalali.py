@@ -200,9 +200,12 @@ def test_partial_dates_typed_and_shown_in_jalali():
     with translation.override("fa"):
         assert jalali.parse_partial("۱۴۰۳/۱۲/۳۰") == (date(2025, 3, 20), "day")
         assert jalali.parse_partial("2024-03") is None  # Gregorian ISO: the caller reads it
-        for month_or_year in ("1403/12", "۱۴۰۳", "1404/12/30"):
+        # A Jalali month or year is a Jalali period (participants.partial_dates).
+        assert jalali.parse_partial("1403/12") == (date(2025, 2, 19), "jmon")
+        assert jalali.parse_partial("۱۴۰۳") == (date(2024, 3, 20), "jyear")
+        for no_such_day_or_month in ("1404/12/30", "1404/13"):
             with pytest.raises(ValueError):
-                jalali.parse_partial(month_or_year)
+                jalali.parse_partial(no_such_day_or_month)
         assert jalali.partial_display("2025-03-20") == "۱۴۰۳/۱۲/۳۰"
         assert jalali.partial_display("2025-03").startswith("۲۰۲۵-۰۳ (")
         assert jalali.partial_input("2025-03-20") == "۱۴۰۳/۱۲/۳۰"
@@ -214,7 +217,7 @@ def test_partial_dates_typed_and_shown_in_jalali():
         assert render("{{ t|partial_date }}", t="2025-03-20") == "2025-03-20"
 
 
-def test_partial_date_field_reads_a_whole_jalali_date_and_refuses_a_jalali_month():
+def test_partial_date_field_reads_a_whole_jalali_date_and_a_jalali_month():
     from participants.partial_dates import PartialDate
     from safety.forms import PartialDateField
 
@@ -222,8 +225,9 @@ def test_partial_date_field_reads_a_whole_jalali_date_and_refuses_a_jalali_month
     with translation.override("fa"):
         assert field.clean("۱۴۰۴/۰۱/۰۱") == PartialDate(date(2025, 3, 21), "day")
         assert field.clean("2025-03") == PartialDate(date(2025, 3, 1), "month")
+        assert field.clean("1404/01") == PartialDate(date(2025, 3, 21), "jmon")
         with pytest.raises(forms.ValidationError):
-            field.clean("1404/01")
+            field.clean("1404/13")
         assert field.prepare_value(PartialDate(date(2025, 3, 21), "day")) == "۱۴۰۴/۰۱/۰۱"
     with translation.override("en"):
         with pytest.raises(forms.ValidationError):
