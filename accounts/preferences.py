@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from rest_framework.views import APIView
 
 from accounts.models import Preference
 from trials import jalali, permissions
@@ -107,6 +108,9 @@ class PreferenceMiddleware:
             return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        view_class = getattr(view_func, "cls", None)
+        if isinstance(view_class, type) and issubclass(view_class, APIView):
+            return None  # the read API answers alike for a session and a token
         code = view_kwargs.get("code")
         language = page_site_language(request, code if isinstance(code, str) else None)
         if language is not None:
