@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from crfs import registry
@@ -24,8 +25,10 @@ from participants.models import Participant
 from reports import cohort, freshness
 from reports import dashboard as figures
 from reports.models import Change
+from tests.factories import member
 from tests.reports.test_cohort import _transplanted
 from trials import records
+from trials.models import Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -178,3 +181,42 @@ def test_a_form_written_outside_the_services_changes_the_cohort_table_at_once(
         )
     )
     assert baseline_mean() == pytest.approx(sum(totals) / len(totals)) != first
+
+
+def test_the_pages_are_kept_with_their_html_and_show_a_write_at_once(
+    frozen, coordinator_a, site_a, trial, client_for
+):
+    _transplanted(3, coordinator_a, site_a, trial, 0)
+    client = client_for(member(Role.INVESTIGATOR, site_a, "investigator_kept"))
+    dashboard_url = reverse("reports-dashboard-site", args=["ISF"])
+    cohort_url = reverse("reports-cohort")
+
+    def withdrawn_on_the_dashboard() -> tuple[int, str, int]:
+        with CaptureQueriesContext(connection) as made:
+            page = client.get(dashboard_url)
+        status = next(f for f in page.context["figures"] if f.key == "status")
+        n = next(int(row[1]) for row in status.chart.table.rows if row[0] == "Withdrawn")
+        return n, page.text, len(made)
+
+    def cohort_baseline_mean() -> tuple[float, str, int]:
+        with CaptureQueriesContext(connection) as made:
+            page = client.get(cohort_url)
+        mean = next(s.mean for s in page.context["table"] if s.code == "BL")
+        return mean, page.text, len(made)
+
+    before, _html, computed = withdrawn_on_the_dashboard()
+    again, _html, kept = withdrawn_on_the_dashboard()
+    assert again == before and kept < computed - 5
+    Participant.objects.filter(pk=_enrolled(site_a).pk).update(status=ParticipantStatus.WITHDRAWN)
+    after, html, _n = withdrawn_on_the_dashboard()
+    assert after == before + 1 == _raw_statuses(site_a)[ParticipantStatus.WITHDRAWN]
+    assert f'<th scope="row">Withdrawn</th><td>{after}</td>' in html
+
+    mean, _html, computed = cohort_baseline_mean()
+    again_mean, _html, kept = cohort_baseline_mean()
+    assert again_mean == mean and kept < computed
+    record = AlsfrsR.objects.filter(visit__code="BL", total__isnull=False).first()
+    AlsfrsR.objects.filter(pk=record.pk).update(total=record.total - 12)
+    changed, html, _n = cohort_baseline_mean()
+    assert changed == pytest.approx(mean - 12 / 3)
+    assert f"{changed:.2f}" in html
