@@ -163,7 +163,7 @@ def kept(name: str, parts: Iterable[Any], compute: Callable[[], T]) -> T:
         return compute()
     db, filenode, valid, now, own_writes = row
     if entry is not None and valid and entry[0] == db and entry[1] == filenode:
-        return entry[3]  # type: ignore[no-any-return]
+        return entry[3]
     # `now` was taken before compute() reads: whatever it sees is in `now` or newer (and a
     # newer commit is invisible to `now`, so it invalidates the value: never the reverse).
     value = compute()
