@@ -94,7 +94,11 @@ class PartialDate:
             first, last = (date.fromisoformat(part) for part in interval.groups())
             for precision in JALALI_PRECISIONS:
                 period = cls(first, cast(Precision, precision))
-                if period.period() == (first, last):
+                try:
+                    bounds = period.period()
+                except OverflowError as error:  # beyond the Jalali calendar's years
+                    raise ValueError(f"not a Jalali month or year: {text!r}") from error
+                if bounds == (first, last):
                     return period
             raise ValueError(f"not a Jalali month or year: {text!r}")
         for pattern, precision in _PATTERNS:

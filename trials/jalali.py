@@ -226,14 +226,20 @@ def parse_partial(text: str) -> tuple[date, str] | None:
     if not is_jalali() or not looks_jalali(text):
         return None
     value = ascii_digits(text)
-    if _DATE.match(value):
-        return parse_date(text, JALALI), "day"
-    if match := _YEAR_MONTH.match(value):
-        year, month = (int(part) for part in match.groups())
-        if not 1 <= month <= 12:
-            raise ValueError(gettext("There is no such Jalali month."))
-        return from_jalali(year, month, 1), "jmon"
-    return from_jalali(int(value.strip()), 1, 1), "jyear"
+    try:
+        if _DATE.match(value):
+            return parse_date(text, JALALI), "day"
+        if match := _YEAR_MONTH.match(value):
+            year, month = (int(part) for part in match.groups())
+            if not 1 <= month <= 12:
+                raise ValueError(f"no Jalali month {month}")
+            return from_jalali(year, month, 1), "jmon"
+        return from_jalali(int(value.strip()), 1, 1), "jyear"
+    except (ValueError, OverflowError) as error:
+        raise ValueError(
+            gettext("There is no such Jalali date, month or year: %(typed)s")
+            % {"typed": text.strip()}
+        ) from error
 
 
 def _next_period_first_day(year: int, month: int | None) -> date:
@@ -248,15 +254,15 @@ def _jalali_period_of(text: str) -> str | None:
     first_text, last_text = text.split("/")
     try:
         first, last = date.fromisoformat(first_text), date.fromisoformat(last_text)
-    except ValueError:
+        year, month, day = to_jalali(first)
+        if day != 1:
+            return None
+        if last == _next_period_first_day(year, month) - timedelta(days=1):
+            return f"{year:04d}/{month:02d}"
+        if month == 1 and last == _next_period_first_day(year, None) - timedelta(days=1):
+            return f"{year:04d}"
+    except (ValueError, OverflowError):
         return None
-    year, month, day = to_jalali(first)
-    if day != 1:
-        return None
-    if last == _next_period_first_day(year, month) - timedelta(days=1):
-        return f"{year:04d}/{month:02d}"
-    if month == 1 and last == _next_period_first_day(year, None) - timedelta(days=1):
-        return f"{year:04d}"
     return None
 
 

@@ -137,3 +137,21 @@ def test_an_adverse_events_partial_date_field_takes_a_jalali_month():
     with jalali.override(jalali.GREGORIAN):
         # The interval a Gregorian page shows is taken back as it is.
         assert field.clean(str(jalali_period(1404))) == jalali_period(1404)
+
+
+@pytest.mark.parametrize("typed", ["0000", "0000/01", "1404/13", "1404/12/30", "۰"])
+def test_what_the_jalali_calendar_lacks_is_refused_in_the_pages_language(typed):
+    with translation.override("fa"), jalali.override(jalali.JALALI):
+        with pytest.raises(ValueError) as error:
+            jalali.parse_partial(typed)
+    assert "وجود ندارد" in str(error.value)  # "does not exist", never jdatetime's English
+
+
+@pytest.mark.parametrize("text", ["9999-01-01/9999-12-31", "0001-01-01/0001-01-31"])
+def test_an_interval_beyond_the_jalali_calendar_is_no_partial_date_and_breaks_no_page(text):
+    with pytest.raises(ValueError):
+        PartialDate.parse(text)
+    for calendar in jalali.CALENDARS:
+        with jalali.override(calendar):
+            assert jalali.partial_input(text) == text
+            assert jalali.partial_display(text)
