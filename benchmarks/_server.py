@@ -4,12 +4,22 @@ skips files starting with an underscore)."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from _database import recreate
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 
 
 def participants_at(url: str, site: str) -> int:
@@ -101,3 +111,43 @@ def wait_until_up(base: str, server: subprocess.Popen, seconds: float = 600) -> 
         except OSError:
             time.sleep(0.5)
     raise RuntimeError("gunicorn did not answer")
+
+
+@contextmanager
+def gunicorn_serving(url: str, secret_key: str, workers: int) -> Iterator[int]:
+    """Gunicorn with production settings (DEBUG off, hashed static files collected first, as
+    a deployment does) on `url`'s database, up and answering on the port yielded; stopped
+    and its static files removed on exit. Django's connections must be closed before."""
+    static_root = tempfile.mkdtemp(prefix="ecrf_bench_static_")
+    port = free_port()
+    environment = os.environ | {
+        "DATABASE_URL": url,
+        "DJANGO_DEBUG": "false",
+        "ECRF_DEMO": "false",
+        "DJANGO_SECRET_KEY": secret_key,
+        "ECRF_BENCH_STATIC_ROOT": static_root,
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SETTINGS_MODULE": "_bench_settings",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)]),
+    }
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "django", "collectstatic", "--noinput", "-v", "0"],
+            cwd=ROOT, env=environment, check=True,
+        )  # fmt: skip
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
+             f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
+             # A worker's first import on a machine loaded by others can take minutes.
+             "--timeout", "300"],
+            cwd=ROOT, env=environment,
+        )  # fmt: skip
+        try:
+            wait_until_up(f"http://127.0.0.1:{port}", server, seconds=300)
+            yield port
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    finally:
+        shutil.rmtree(static_root, ignore_errors=True)

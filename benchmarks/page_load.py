@@ -34,11 +34,8 @@ import argparse
 import http.client
 import io
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -51,7 +48,7 @@ sys.path.insert(0, str(HERE))
 
 from _database import recreate, setup_django, urls  # noqa: E402
 from _replicate import replicate  # noqa: E402
-from _server import clone, free_port, participants_at, signed_in_session, wait_until_up  # noqa: E402
+from _server import clone, gunicorn_serving, participants_at, signed_in_session  # noqa: E402
 
 DATABASE = "ecrf_bench_load"
 SITE = "ISF"
@@ -282,33 +279,7 @@ def main() -> int:
     from django.db import connections
 
     connections.close_all()
-    static_root = tempfile.mkdtemp(prefix="ecrf_bench_static_")
-    port = free_port()
-    environment = os.environ | {
-        "DATABASE_URL": url,
-        "DJANGO_DEBUG": "false",
-        "ECRF_DEMO": "false",
-        "DJANGO_SECRET_KEY": SECRET_KEY,
-        "ECRF_BENCH_STATIC_ROOT": static_root,
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SETTINGS_MODULE": "_bench_settings",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)]),
-    }
-    # As a deployment does before serving: the hashed static files the pages link to.
-    subprocess.run(
-        [sys.executable, "-m", "django", "collectstatic", "--noinput", "-v", "0"],
-        cwd=ROOT, env=environment, check=True,
-    )  # fmt: skip
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", str(args.workers), "--log-level", "warning",
-         # A worker's first import is slow on a busy machine: not a reason to kill it.
-         "--timeout", "300"],
-        cwd=ROOT, env=environment,
-    )  # fmt: skip
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}", server, seconds=300)
+    with gunicorn_serving(url, SECRET_KEY, args.workers) as port:
         for page in pages:
             status, _seconds, page.size = _get(port, page.path, cookie)
             if status != 200:
@@ -322,10 +293,6 @@ def main() -> int:
             shift = round_ % len(pages)
             for page in pages[shift:] + pages[:shift]:
                 _load(port, page, cookie, args.clients, args.seconds / args.rounds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(static_root, ignore_errors=True)
 
     for page in pages:
         print(f"  {page.key:<12} {page.path}")

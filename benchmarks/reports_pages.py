@@ -28,11 +28,8 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -44,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
 from _database import recreate, setup_django, urls  # noqa: E402
-from _server import clone, free_port, participants_at, signed_in_session, wait_until_up  # noqa: E402
+from _server import clone, gunicorn_serving, participants_at, signed_in_session  # noqa: E402
 
 DATABASE = "ecrf_bench_reports"
 SITE = "ISF"
@@ -162,35 +159,9 @@ def main() -> int:
     from django.db import connections
 
     connections.close_all()
-    static_root = tempfile.mkdtemp(prefix="ecrf_bench_static_")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    environment = os.environ | {
-        "DATABASE_URL": url,
-        "DJANGO_DEBUG": "false",
-        "ECRF_DEMO": "false",
-        "DJANGO_SECRET_KEY": SECRET_KEY,
-        "ECRF_BENCH_STATIC_ROOT": static_root,
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_SETTINGS_MODULE": "_bench_settings",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)]),
-    }
-    # As a deployment does before serving: the hashed static files the pages link to.
-    subprocess.run(
-        [sys.executable, "-m", "django", "collectstatic", "--noinput", "-v", "0"],
-        cwd=ROOT, env=environment, check=True,
-    )  # fmt: skip
     workers = 2
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", str(workers), "--log-level", "warning",
-         # a worker booting on a machine loaded by others may take more than the default 30 s
-         "--timeout", "300"],
-        cwd=ROOT, env=environment,
-    )  # fmt: skip
-    try:
-        wait_until_up(base, server)
+    with gunicorn_serving(url, SECRET_KEY, workers) as port:
+        base = f"http://127.0.0.1:{port}"
         for name, path in pages:
             status, _seconds, _size = _get(base, path, cookie)
             if status != 200:
@@ -202,10 +173,6 @@ def main() -> int:
         for _round in range(args.requests):
             for name, path in pages:
                 times[name].append(_get(base, path, cookie)[1])
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(static_root, ignore_errors=True)
 
     print(
         f"\n{args.requests} requests per page, in turns, gunicorn with {workers} workers, "
