@@ -83,6 +83,7 @@ def _manage(url: str, *args: str) -> None:
 
 def prepare_database(template: str, participants: int) -> str:
     url, maintenance = urls(DATABASE)
+    print(f"database {DATABASE}", flush=True)
     if template:
         recreate(maintenance, DATABASE, drop_only=True)
         for attempt in range(30):  # the clone fails while anyone is connected to the template
@@ -219,13 +220,20 @@ def split_sites(url: str) -> None:
         demo = conn.execute("SELECT id FROM trials_site WHERE code = %s", [DEMO_SITE]).fetchone()
         if demo is None:
             raise SystemExit(f"no site {DEMO_SITE} in {DATABASE}")
+        # A copy of the demo site (every column the schema has) under another code and name.
+        columns = [
+            name
+            for (name,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema ="
+                " 'public' AND table_name = 'trials_site' AND column_name NOT IN"
+                " ('id', 'code', 'name') ORDER BY ordinal_position"
+            ).fetchall()
+        ]
+        names = "".join(f', "{name}"' for name in columns)
         conn.execute(
-            """
-            INSERT INTO trials_site (code, name, country, time_zone, is_active)
-            SELECT %s, 'Benchmark: the rest of the demo site', country, time_zone, true
-            FROM trials_site WHERE code = %s
-            ON CONFLICT (code) DO NOTHING
-            """,
+            f"INSERT INTO trials_site (code, name{names})"
+            f" SELECT %s, 'Benchmark: the rest of the demo site'{names}"
+            " FROM trials_site WHERE code = %s ON CONFLICT (code) DO NOTHING",
             [REST_SITE, DEMO_SITE],
         )
         rest = conn.execute("SELECT id FROM trials_site WHERE code = %s", [REST_SITE]).fetchone()
@@ -347,6 +355,7 @@ def run_child(url: str, sites: list[str], fmt: str, layout: str, folder: Path, c
 
 
 def main() -> int:
+    global DATABASE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--template", default="", help="clone this seeded database")
     parser.add_argument("--participants", type=int, default=LARGE, help="to seed when needed")
@@ -354,12 +363,20 @@ def main() -> int:
     parser.add_argument("--layouts", default="long,wide")
     parser.add_argument("--code-root", default=str(ROOT), help="checkout whose exports run")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    parser.add_argument("--database", default=DATABASE, help="the benchmark's own database")
+    parser.add_argument("--sizes", default="1k,10k", help="study sizes to export: 1k, 10k")
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="make the database, export nothing"
+    )
     args = parser.parse_args()
+    DATABASE = args.database
     formats = [f for f in args.formats.split(",") if f]
     layouts = [x for x in args.layouts.split(",") if x]
     code = Path(args.code_root).resolve()
 
     url = prepare_database(args.template, args.participants)
+    if args.prepare_only:
+        return 0
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_DEBUG", "true")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -376,7 +393,8 @@ def main() -> int:
     )
     lines = [header]
     print(header, flush=True)
-    for size, sites in site_sets():
+    sizes = [x for x in args.sizes.split(",") if x]
+    for size, sites in [(size, sites) for size, sites in site_sets() if size in sizes]:
         for layout in layouts:
             copies[(size, layout)] = copy_seconds(sites, layout, folder)
             copy_s, rows = copies[(size, layout)]
