@@ -35,6 +35,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,12 +115,18 @@ def client(tool: str, server_major: int) -> tuple[str, int]:
     return found[usable[0]], usable[0]
 
 
-def sha256_of(path: Path) -> str:
+def _digest(handle: IO[bytes]) -> str:
+    """sha256 of what is left in `handle`, read in 1 MiB blocks (dumps and bundles can be
+    larger than memory should hold)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    with path.open("rb") as handle:
+        return _digest(handle)
 
 
 def _storage_listing() -> dict[str, list[dict]]:
@@ -144,11 +151,9 @@ def _walk(storage, prefix: str, out: list[dict]) -> None:
         return
     for name in files:
         path = f"{prefix}{name}"
-        digest = hashlib.sha256()
         with storage.open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        out.append({"name": path, "bytes": storage.size(path), "sha256": digest.hexdigest()})
+            sha256 = _digest(handle)
+        out.append({"name": path, "bytes": storage.size(path), "sha256": sha256})
     for name in dirs:
         _walk(storage, f"{prefix}{name}/", out)
 
