@@ -9,7 +9,10 @@ benchmark's own URLconf: the product's plus a minimal view that only needs a sig
 signs in an investigator of the seeded site and of a second site (a session made as the
 login makes it, with the second factor passed when that app is installed), and times the
 pages over HTTP, in turns so that the machine's load falls on every page alike. Prints
-p50/p95 per page and the p95 ratio to the minimal view; goal: within 5x. The cohort view
+p50/p95 per page and the p95 ratio to the minimal view; goal: within 5x. A second table
+("after a write: recomputed") times each page's first request after a committed write to a
+table the reports read (one visit's updated timestamp): the kept figures are recomputed then,
+and that cold path is timed as honestly as the warm one. The cohort view
 is skipped, with a note, if its URL does not resolve.
 
     python benchmarks/reports_pages.py [--participants N] [--requests R] [--reseed] [--drop]
@@ -34,6 +37,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import psycopg
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -62,8 +67,6 @@ def _prepare_clone(template: str, url: str, maintenance: str, name: str) -> None
 
     call_command("migrate", verbosity=0)
     # Fresh statistics for the planner (a template copied right after seeding may have none).
-    import psycopg
-
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
 
@@ -131,6 +134,33 @@ def _pages() -> list[tuple[str, str]]:
     return pages
 
 
+def _touch_a_visit(writer: psycopg.Connection) -> None:
+    """One committed write the reports' change trigger notes (reports.freshness)."""
+    writer.execute(
+        "UPDATE visits_visit SET updated_at = now() WHERE id = (SELECT min(id) FROM visits_visit)"
+    )
+
+
+def _table(
+    pages: list[tuple[str, str]], times: dict[str, list[float]], minimal_p95: float | None
+) -> tuple[float, float]:
+    """Prints p50/p95 per page and the p95 ratio to the minimal view's (`minimal_p95`, else
+    this table's first row); returns the worst ratio and the minimal view's p95."""
+    print(f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'p95 / minimal':>14}")
+    worst = 0.0
+    for name, _path in pages:
+        cuts = statistics.quantiles(times[name], n=20, method="inclusive")
+        p50, p95 = statistics.median(times[name]) * 1000, cuts[18] * 1000
+        if minimal_p95 is None:
+            minimal_p95 = p95
+        ratio = p95 / minimal_p95
+        if name != pages[0][0]:
+            worst = max(worst, ratio)
+        print(f"{name:<32} {p50:>8.1f} {p95:>8.1f} {ratio:>13.1f}x")
+    assert minimal_p95 is not None
+    return worst, minimal_p95
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--participants", type=int, default=10_000)
@@ -173,25 +203,30 @@ def main() -> int:
         for _round in range(args.requests):
             for name, path in pages:
                 times[name].append(_get(base, path, cookie)[1])
+        # The cold path: before each request one small committed write to a table the
+        # reports read (a visit's updated timestamp), so the kept figures are recomputed.
+        after_write: dict[str, list[float]] = {name: [] for name, _path in pages}
+        with psycopg.connect(url, autocommit=True) as writer:
+            for _round in range(args.requests):
+                for name, path in pages:
+                    _touch_a_visit(writer)
+                    after_write[name].append(_get(base, path, cookie)[1])
 
     print(
         f"\n{args.requests} requests per page, in turns, gunicorn with {workers} workers, "
         f"DEBUG off, one client; {participants_at(url, SITE):,} participants at {SITE}"
     )
-    print(f"{'page':<32} {'p50 ms':>8} {'p95 ms':>8} {'p95 / minimal':>14}")
-    minimal_p95 = None
-    worst = 0.0
-    for name, _path in pages:
-        cuts = statistics.quantiles(times[name], n=20, method="inclusive")
-        p50, p95 = statistics.median(times[name]) * 1000, cuts[18] * 1000
-        if minimal_p95 is None:
-            minimal_p95 = p95
-        ratio = p95 / minimal_p95
-        if name != pages[0][0]:
-            worst = max(worst, ratio)
-        print(f"{name:<32} {p50:>8.1f} {p95:>8.1f} {ratio:>13.1f}x")
+    print("\nno write between requests: kept figures (warm)")
+    worst, minimal_p95 = _table(pages, times, None)
     verdict = "met" if worst <= GOAL else "NOT met"
     print(f"goal: every page's p95 within {GOAL:.0f}x the minimal view's: {verdict}")
+    print(
+        "\nafter a write: recomputed (each request the first after a committed UPDATE of a"
+        " visit; ratio to the warm minimal view's p95)"
+    )
+    worst_cold, _minimal = _table(pages, after_write, minimal_p95)
+    verdict = "met" if worst_cold <= GOAL else "NOT met"
+    print(f"after a write, every page's p95 within {GOAL:.0f}x the minimal view's: {verdict}")
     if args.drop or (args.template and not args.keep):
         recreate(maintenance, database, drop_only=True)
     return 0
