@@ -149,19 +149,22 @@ def _cell(ref: str, value: Any) -> str:
         return f'<c r="{ref}" s="{DATETIME_STYLE}"><v>{serial!r}</v></c>'
     if kind is date:
         return f'<c r="{ref}" s="{DATE_STYLE}"><v>{_days(value)}</v></c>'
+    # A subclass (a str enum, numpy's float, ...) as its base type.
     if isinstance(value, bool):
         return _cell(ref, bool(value))
-    if isinstance(value, int | float | Decimal | datetime | date | str):
-        return _cell(ref, _plain(value))
+    if isinstance(value, int):
+        return _cell(ref, int(value))
+    if isinstance(value, float):
+        return _cell(ref, float(value))
+    if isinstance(value, Decimal):
+        return _cell(ref, Decimal(value))
+    if isinstance(value, str):
+        return _cell(ref, str.__str__(value))  # the text, not an enum's "Class.member"
+    if isinstance(value, datetime):
+        return _cell(ref, datetime.combine(value.date(), value.timetz()))
+    if isinstance(value, date):
+        return _cell(ref, date(value.year, value.month, value.day))
     return _cell(ref, str(value))
-
-
-def _plain(value: Any) -> Any:
-    """A subclass's value as its base type (a str enum, numpy's numbers, ...)."""
-    for base in (bool, int, float, Decimal, datetime, date, str):
-        if isinstance(value, base):
-            return base(value) if base not in (datetime, date) else value
-    return value
 
 
 class SheetWriter:

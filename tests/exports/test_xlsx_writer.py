@@ -3,10 +3,12 @@ every kind of value, text XML cannot carry as it is, sheet titles, determinism."
 
 from __future__ import annotations
 
+import enum
 import zipfile
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import numpy as np
 import openpyxl
 import pandas as pd
 
@@ -110,6 +112,20 @@ def test_helpers():
     assert xml_text("plain") == "plain"
     assert xml_text("a\tb\nc") == "a\tb\nc"
     assert xml_text("\x00") == "_x0000_"
+
+
+class Status(str, enum.Enum):  # noqa: UP042 - as Django's TextChoices
+    DONE = "done"
+
+
+def test_subclasses_of_plain_types_are_written_as_their_base_type(tmp_path):
+    path = tmp_path / "x.xlsx"
+    workbook = Workbook(path)
+    sheet = workbook.sheet("s", 3)
+    sheet.header(["status", "score", "flag"])
+    sheet.row([Status.DONE, np.float64(1.5), np.bool_(True)])
+    workbook.close()
+    assert list(openpyxl.load_workbook(path)["s"].values)[1] == ("done", 1.5, "True")
 
 
 def test_a_date_before_march_1900_matches_excel(tmp_path):
