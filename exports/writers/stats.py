@@ -73,11 +73,12 @@ PART_ROWS = 100_000
 # file whose rows are appended to the part's file: the header (string widths from one query
 # over the table, value labels) is written once and given the row count at the end.
 # Memory stays flat whatever the study's size.
-# Larger frames mean fewer pyreadstat calls (each has a cost per column); at 4 MB and up to
-# 10,000 rows a frame the peak grows by ~7 MB over 1 MB / 2,000 rows, and an SPSS or Stata
-# export of the whole study takes about a third less time (benchmarks/export_study.py).
-CHUNK_BYTES = 4_000_000
-MIN_CHUNK_ROWS, MAX_CHUNK_ROWS = 200, 10_000
+# Larger frames mean fewer pyreadstat calls (each has a cost per column). Whole study at
+# 10,080 participants, long, SPSS (benchmarks/export_study.py, load 11-13 on 2 cores):
+# 1 MB / 2,000 rows 144 s and 155 MB; 4 MB / 10,000 rows 155 s and 190 MB (1k: 155 MB, +22 %);
+# 2 MB / 5,000 rows 116 s and 171 MB (in-process). The middle one: faster, flatter.
+CHUNK_BYTES = 2_000_000
+MIN_CHUNK_ROWS, MAX_CHUNK_ROWS = 200, 5_000
 STATA_STR_MAX = 2045  # longer text is a Stata strL, stored apart from the rows
 
 
