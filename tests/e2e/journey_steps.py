@@ -5,8 +5,10 @@ recording every page the journey shows (a screenshot each, and axe-core's verdic
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -45,6 +47,44 @@ class Recorder:
         found = violations(page)
         if found:
             self.found[f"{label} {urlsplit(page.url).path}"] = found
+
+
+# --- Registration: the same participant in every browser test that registers one.
+
+# The registration form's lists, as a coordinator picks them for the demo participant.
+REGISTRATION_CHOICES = {
+    "#id_sex": "female",
+    "#id_ethnicity": "iranian",
+    "#id_onset_region": "lower_limb",
+    "#id_el_escorial": "probable",
+    "#id_family_history": "no",
+}
+
+
+def typed_registration(full_name: str, today: date) -> dict[str, str]:
+    """The registration's text boxes as typed in English (ISO dates): onset 400 days and the
+    diagnosis 30 days before `today`, so the participant can be screened today."""
+    onset = today - timedelta(days=400)
+    return {
+        "#id_full_name": full_name,
+        "#id_date_of_birth": "1970-01-15",
+        "#id_height_cm": "165",
+        "#id_weight_kg": "60",
+        "#id_onset": f"{onset.year:04d}-{onset.month:02d}",
+        "#id_diagnosis_date": (today - timedelta(days=30)).isoformat(),
+    }
+
+
+def register(page, typed: dict[str, str]) -> None:
+    """On the open registration page: type `typed` (selector: text as the user types it, in
+    any language and calendar), pick the usual choices, submit, and wait for the new
+    participant's page."""
+    for selector, text in typed.items():
+        page.fill(selector, text)
+    for selector, value in REGISTRATION_CHOICES.items():
+        page.select_option(selector, value)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/participants/\d+/$"))
 
 
 # --- The second factor: the code the authenticator app shows, typed key by key.

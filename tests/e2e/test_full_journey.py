@@ -45,9 +45,11 @@ from tests.e2e.journey_steps import (
     artefacts_dir,
     fresh_code,
     press_persian_digit,
+    register,
     sign_in,
     tab_to,
     type_password_login,
+    typed_registration,
 )
 from tests.e2e.test_second_factor import code_for
 from tests.factories import PASSWORD, SCREENING_FVC, consent_version, member, with_authenticator
@@ -134,20 +136,7 @@ def test_the_whole_journey(live_server, browser, time_machine, site_a, trial, in
     # --- Registration.
     page.goto(f"{sites}/participants/register/")
     shots.page(page, "register")
-    page.fill("#id_full_name", "Journey Person")
-    page.fill("#id_date_of_birth", "1970-01-15")
-    page.select_option("#id_sex", "female")
-    page.fill("#id_height_cm", "165")
-    page.fill("#id_weight_kg", "60")
-    page.select_option("#id_ethnicity", "iranian")
-    onset = today - timedelta(days=400)
-    page.fill("#id_onset", f"{onset.year:04d}-{onset.month:02d}")
-    page.select_option("#id_onset_region", "lower_limb")
-    page.fill("#id_diagnosis_date", (today - timedelta(days=30)).isoformat())
-    page.select_option("#id_el_escorial", "probable")
-    page.select_option("#id_family_history", "no")
-    page.get_by_role("button", name="Register").click()
-    page.wait_for_url(re.compile(r"/participants/\d+/$"))
+    register(page, typed_registration("Journey Person", today))
     participant = Participant.objects.get()
     participant_url = page.url
     shots.page(page, "registered")

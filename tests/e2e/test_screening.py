@@ -4,12 +4,12 @@ investigator signs off what the checklist cannot resolve; the coordinator enrols
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 import pytest
 
 from participants.models import Participant
+from tests.e2e.journey_steps import register, typed_registration
 from tests.e2e.second_factor import pass_second_factor
 from tests.factories import PASSWORD, SiteFactory, consent_version, member
 from trials import services
@@ -64,20 +64,7 @@ def test_screening_from_registration_to_enrolment(live_server, browser, page):
     # Registration.
     log_in(page, base, "sara")
     page.goto(f"{base}/sites/ISF/participants/register/")
-    page.fill("#id_full_name", "Browser Person")
-    page.fill("#id_date_of_birth", "1970-01-15")
-    page.select_option("#id_sex", "female")
-    page.fill("#id_height_cm", "165")
-    page.fill("#id_weight_kg", "60")
-    page.select_option("#id_ethnicity", "iranian")
-    onset = today - timedelta(days=400)
-    page.fill("#id_onset", f"{onset.year:04d}-{onset.month:02d}")
-    page.select_option("#id_onset_region", "lower_limb")
-    page.fill("#id_diagnosis_date", (today - timedelta(days=30)).isoformat())
-    page.select_option("#id_el_escorial", "probable")
-    page.select_option("#id_family_history", "no")
-    page.get_by_role("button", name="Register").click()
-    page.wait_for_url(re.compile(r"/participants/\d+/$"))
+    register(page, typed_registration("Browser Person", today))
     participant = Participant.objects.get()
     detail = page.url
     assert "Not recorded: no study form can be saved yet." in page.content()
