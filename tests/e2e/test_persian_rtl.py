@@ -1,22 +1,34 @@
 # ruff: noqa: RUF001  (Persian digits typed and expected are meant)
 """Issue 16 in a real browser: a coordinator switches to Persian, registers a participant with
-Jalali dates typed in Persian digits, records the consent and a screening ALSFRS-R, and sees
-the participant page, the form, the reminders page and the dashboard right to left: dir=rtl,
-no horizontal overflow, every radio beside its label. Screenshots /tmp/persian_*.png."""
+Jalali dates typed in Persian digits (the symptom onset a Jalali month alone), records the
+consent, dates the M06 visit in Jalali and enters its ALSFRS-R, and sees the participant page,
+the form, the reminders page and the dashboard right to left: dir=rtl, no horizontal overflow,
+every radio beside its label, the English items isolated left to right. Screenshots
+/tmp/persian_*.png."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 
+from crfs.alsfrs_r.models import AlsfrsR
 from participants.models import Participant
+from tests.e2e.journey_steps import register
 from tests.e2e.second_factor import pass_second_factor
-from tests.factories import PASSWORD, SiteFactory, consent_version, member, transplanted_participant
+from tests.factories import (
+    PASSWORD,
+    SiteFactory,
+    consent_version,
+    enrol,
+    member,
+    transplant,
+    transplanted_participant,
+)
 from trials import jalali, services
 from trials.models import Role
 from trials.protocols import PROTOCOLS
+from visits.services import record_visit_date
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -108,38 +120,44 @@ def test_a_coordinator_works_in_persian_right_to_left(live_server, browser):
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert page.locator("#language-en").is_visible()
 
-    # Registration with Jalali dates typed in Persian digits.
+    # Registration with Jalali dates typed in Persian digits: screened 220 days ago (so that
+    # the M06 window is open today once transplanted 40 days later), the onset known to the
+    # Jalali month only.
+    screened = today - timedelta(days=220)
+    onset_year, onset_month, _day = jalali.to_jalali(screened - timedelta(days=400))
     page.goto(f"{base}/sites/ISF/participants/register/")
-    screened = page.locator("#id_screened_on")
-    assert screened.get_attribute("type") == "text"
-    assert screened.input_value() == typed_jalali(today)
-    page.fill("#id_full_name", "Browser Person")
-    page.fill("#id_national_id", "۱۲۳۴۵۶۷۸۹۰")
-    page.fill("#id_date_of_birth", "۱۳۴۸/۱۰/۲۵")  # 15 January 1970
-    page.select_option("#id_sex", "female")
-    page.fill("#id_height_cm", "۱۶۵")
-    page.fill("#id_weight_kg", "۶۰٫۵")
-    page.select_option("#id_ethnicity", "iranian")
-    onset = today - timedelta(days=400)
-    page.fill("#id_onset", jalali.persian_digits(f"{onset.year:04d}-{onset.month:02d}"))
-    page.select_option("#id_onset_region", "lower_limb")
-    diagnosed = today - timedelta(days=30)
-    page.fill("#id_diagnosis_date", typed_jalali(diagnosed))
-    page.select_option("#id_el_escorial", "probable")
-    page.select_option("#id_family_history", "no")
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/participants/\d+/$"))
+    screened_input = page.locator("#id_screened_on")
+    assert screened_input.get_attribute("type") == "text"
+    assert screened_input.input_value() == typed_jalali(today)
+    diagnosed = screened - timedelta(days=30)
+    register(
+        page,
+        {
+            "#id_screened_on": typed_jalali(screened),
+            "#id_full_name": "Browser Person",
+            "#id_national_id": "۱۲۳۴۵۶۷۸۹۰",
+            "#id_date_of_birth": "۱۳۴۸/۱۰/۲۵",  # 15 January 1970
+            "#id_height_cm": "۱۶۵",
+            "#id_weight_kg": "۶۰٫۵",
+            "#id_onset": jalali.persian_digits(f"{onset_year:04d}/{onset_month:02d}"),
+            "#id_diagnosis_date": typed_jalali(diagnosed),
+        },
+    )
     participant = Participant.objects.get(identity__full_name="Browser Person")
-    assert participant.screened_on == today
+    assert participant.screened_on == screened
     assert str(participant.demographics.date_of_birth) == "1970-01-15"
     assert participant.demographics.weight_kg == 60.5
     assert participant.als_history.diagnosis_date == diagnosed
+    history = participant.als_history
+    assert history.onset_precision == "jmon"  # a Jalali month, not refused, not Gregorian
+    assert history.onset_date == jalali.from_jalali(onset_year, onset_month, 1)
     detail = page.url
 
     # The participant page: Jalali dates in Persian digits, ISO nowhere in the text.
     text = page.locator("main").inner_text()
-    assert typed_jalali(today) in text
-    assert today.isoformat() not in text
+    assert typed_jalali(screened) in text
+    assert screened.isoformat() not in text
+    assert jalali.persian_digits(f"{onset_year:04d}/{onset_month:02d}") in text  # the onset
     # Numbers in Persian digits; identifiers as they are (screening number, national ID).
     assert "۱۶۵٫۰ cm" in text and "۶۰٫۵ kg" in text
     assert participant.screening_number in text
@@ -152,21 +170,47 @@ def test_a_coordinator_works_in_persian_right_to_left(live_server, browser):
     page.locator("main button[type=submit]").click()
     assert page.locator("#id_signed_on.is-invalid").is_visible()
     assert not participant.consents.exists()
-    page.fill("#id_signed_on", typed_jalali(today))
+    page.fill("#id_signed_on", typed_jalali(screened))
     page.locator("main button[type=submit]").click()
     page.wait_for_url(detail)
-    assert participant.consents.get().signed_on == today
+    assert participant.consents.get().signed_on == screened
 
-    # A form: the screening ALSFRS-R, radios beside their labels.
-    scr = participant.visits.get(code="SCR")
-    url = f"{base}/sites/ISF/participants/{participant.pk}/visits/{scr.pk}/forms/alsfrs_r/"
+    # Screening, enrolment and the transplantation as the services record them (the English
+    # journey, tests/e2e/test_full_journey.py, walks them in the browser).
+    participant = enrol(sara, participant, screened + timedelta(days=5))
+    baseline = participant.visits.get(code="BL")
+    record_visit_date(actor=sara, visit=baseline, actual_date=screened + timedelta(days=33))
+    transplant(sara, participant, screened + timedelta(days=40))
+
+    # The M06 visit dated in Jalali, Persian digits, on its page.
+    m06 = participant.visits.get(code="M06")
+    visit_url = f"{base}/sites/ISF/participants/{participant.pk}/visits/{m06.pk}/"
+    page.goto(visit_url)
+    date_input = page.locator("#id_actual_date")
+    assert date_input.get_attribute("type") == "text"
+    date_input.fill(typed_jalali(today))
+    page.locator("#visit-date [type=submit]").click()
+    page.wait_for_url(detail)
+    m06.refresh_from_db()
+    assert m06.actual_date == today
+
+    # A form: the M06 ALSFRS-R, radios beside their labels, the English items isolated.
+    url = f"{visit_url}forms/alsfrs_r/"
     page.goto(url)
     assert check_radios_beside_labels(page) >= 12 * 5
+    speech = page.locator("#item-q1_speech legend span[dir=ltr][lang=en]")
+    assert speech.inner_text() == "1. Speech"
     for name, value in ALSFRS.items():
         page.check(f"input[name='{name}'][value='{value}']")
     page.check("#id_mark_complete")
     page.locator("main button[type=submit]").last.click()
     page.wait_for_url(url)
+    alsfrs = AlsfrsR.objects.get(visit=m06)
+    assert alsfrs.status == "complete" and alsfrs.total == 41
+    assert alsfrs.delta_fs is None  # ΔFS describes progression before treatment only
+    # The screening ALSFRS-R's ΔFS from the Jalali-month onset, imputed at the month's 15th.
+    screening = AlsfrsR.objects.get(visit__participant=participant, visit__code="SCR")
+    assert screening.delta_fs is not None and screening.delta_fs_onset_imputed
     check_right_to_left(page, "form")
 
     # The reminders page and the dashboard.
