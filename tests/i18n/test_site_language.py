@@ -3,6 +3,8 @@ browser"): pages of a user who chose no language, and what is sent to them."""
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.test import Client
@@ -90,3 +92,11 @@ def test_the_site_language_is_edited_where_sites_are_administered():
     admin = admin_site._registry[Site]
     assert "language" in admin.get_fields(None)
     assert "language" in admin.list_display
+
+
+def test_the_reminder_language_help_says_what_empty_means(coordinator_a):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(coordinator_a)
+    page = html.unescape(client.get(reverse("reminder-preferences")).content.decode())
+    assert "if none, your site's language" in page
+    assert "the site's default language" not in page
