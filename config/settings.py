@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.purge_expired_casebooks",
         "schedule": 60 * 60,
     },
+    # The kept report figures' change log (reports.freshness.prune_changes).
+    "prune-report-changes": {
+        "task": "reports.tasks.prune_changes",
+        "schedule": 60 * 60,
+    },
 }
 # --- Dataset exports: bundles in STORAGES["exports"] (below), deleted after the retention period.
 ECRF_EXPORT_RETENTION_DAYS = env.int("ECRF_EXPORT_RETENTION_DAYS", default=30)

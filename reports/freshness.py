@@ -22,7 +22,16 @@ to the data they read has committed since:
 - The key names the database (its oid, and the change table's file, so a dropped and
   restored or truncated database is another key), the sites and each site's today (overdue
   and window-open visits move with the calendar day), the language of the labels, and the
-  figure's own parameters. Values expire after `TIMEOUT` regardless.
+  figure's own parameters. Values expire after `TIMEOUT` regardless, counted on the
+  database's clock from (before) their snapshot: a kept value whose snapshot is older than
+  `TIMEOUT` is never used, however long Django's cache still holds it.
+
+The change log is pruned (`prune_changes`, hourly from Celery beat) without ever making a
+kept value look fresh: each run records a watermark, the database's time and the lowest
+transaction of this database its snapshot sees running (every one below it had ended by
+then), and deletes the noted transactions below a watermark recorded at least `TIMEOUT` ago. Any snapshot taken after that watermark
+sees those transactions (their rows never count against it), and every value kept from an
+older snapshot has expired.
 
 A figure that depends on the time of day (open queries by age) is not kept.
 """
@@ -51,10 +60,13 @@ WATCHED_APPS = (
     "clinic",
 )
 CHANGE_TABLE = "reports_change"
+WATERMARK_TABLE = "reports_changewatermark"
 TRIGGER = "reports_change_noted"
 FUNCTION = "reports_note_change"
-TIMEOUT = 15 * 60  # seconds
-VERSION = 1  # bump when a kept value's shape changes
+# How long a kept value may be used, in seconds from before its snapshot: the cache's expiry
+# and the change log's pruning delay (`prune_changes`) are this one figure.
+TIMEOUT = 15 * 60
+VERSION = 2  # bump when a kept value's shape changes
 
 T = TypeVar("T")
 
@@ -129,17 +141,22 @@ def _key(name: str, parts: Iterable[Any]) -> str:
 
 
 # One query whatever happens: the database's identity; whether the kept snapshot (NULL when
-# nothing is kept) has seen every recorded change, no recorded transaction being invisible to
-# it; the current snapshot, kept with a value computed now; and whether this transaction has
-# itself written watched data not yet committed.
+# nothing is kept) is younger than TIMEOUT on the database's clock (from `kept_at`, taken no
+# later than it) and has seen every recorded change, no recorded transaction being invisible
+# to it; the current snapshot and a time no later than it (the transaction's start), kept
+# with a value computed now; and whether this transaction has itself written watched data
+# not yet committed.
 _CHECK_SQL = f"""
     SELECT d.oid, pg_relation_filenode('{CHANGE_TABLE}'),
-           %(kept)s::pg_snapshot IS NOT NULL AND NOT EXISTS (
+           %(kept)s::pg_snapshot IS NOT NULL
+           AND clock_timestamp() < %(kept_at)s::timestamptz + make_interval(secs => {TIMEOUT})
+           AND NOT EXISTS (
                SELECT 1 FROM {CHANGE_TABLE} c
                WHERE c.xid >= pg_snapshot_xmin(%(kept)s::pg_snapshot)::text::bigint
                  AND NOT pg_visible_in_snapshot(c.xid::text::xid8, %(kept)s::pg_snapshot)
            ),
            pg_current_snapshot()::text,
+           transaction_timestamp(),
            EXISTS (
                SELECT 1 FROM {CHANGE_TABLE}
                WHERE xid = pg_current_xact_id_if_assigned()::text::bigint
@@ -155,18 +172,63 @@ def kept(name: str, parts: Iterable[Any], compute: Callable[[], T]) -> T:
     One query more than nothing on a hit, one more than `compute()` on a miss."""
     key = _key(name, parts)
     entry = cache.get(key)
-    snapshot = entry[2] if entry is not None else None
+    snapshot, kept_at = (entry[2], entry[3]) if entry is not None else (None, None)
     with connection.cursor() as cursor:
-        cursor.execute(_CHECK_SQL, {"kept": snapshot})
+        cursor.execute(_CHECK_SQL, {"kept": snapshot, "kept_at": kept_at})
         row = cursor.fetchone()
     if row is None:  # the current database is always in pg_database
         return compute()
-    db, filenode, valid, now, own_writes = row
+    db, filenode, valid, now, now_at, own_writes = row
     if entry is not None and valid and entry[0] == db and entry[1] == filenode:
-        return entry[3]
+        return entry[4]
     # `now` was taken before compute() reads: whatever it sees is in `now` or newer (and a
     # newer commit is invisible to `now`, so it invalidates the value: never the reverse).
     value = compute()
     if not own_writes:
-        cache.set(key, (db, filenode, now, value), TIMEOUT)
+        cache.set(key, (db, filenode, now, now_at, value), TIMEOUT)
     return value
+
+
+# Deletes the noted transactions that no usable kept value can need, then records a new
+# watermark. A watermark (taken_at, horizon): every transaction id below horizon had ended
+# before taken_at (horizon is the lowest id the snapshot sees running, the snapshot taken
+# before clock_timestamp() is read; or its xmax when none runs). Transaction ids are the
+# whole server's, and only this database's transactions write the watched tables: one
+# running in another database (found in pg_stat_activity) does not hold the horizon back.
+# One not found there (ended meanwhile, or not shown) does: never too high. Once taken_at
+# is TIMEOUT old, a kept value is usable only if its kept_at (no later than its snapshot) is
+# after taken_at: its snapshot sees every transaction below xmin, so their rows never count
+# against it, and deleting them changes no check. (The argument assumes the database's
+# clock does not step back by more than the delay between runs.) Watermarks older than the one used are
+# no longer needed.
+_PRUNE_SQL = (
+    f"""
+    WITH mark AS (
+        SELECT taken_at, horizon FROM {WATERMARK_TABLE}
+        WHERE taken_at <= clock_timestamp() - make_interval(secs => {TIMEOUT})
+        ORDER BY taken_at DESC LIMIT 1
+    ), gone AS (
+        DELETE FROM {CHANGE_TABLE} WHERE xid < (SELECT horizon FROM mark) RETURNING 1
+    ), marks AS (
+        DELETE FROM {WATERMARK_TABLE} WHERE taken_at < (SELECT taken_at FROM mark)
+    )
+    SELECT count(*) FROM gone
+""",  # noqa: S608 (constant table names)
+    f"""
+    INSERT INTO {WATERMARK_TABLE} (taken_at, horizon)
+    SELECT clock_timestamp(), coalesce(
+        (SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) x
+         WHERE NOT EXISTS (
+             SELECT 1 FROM pg_stat_activity a
+             WHERE a.datname <> current_database()
+               AND a.backend_xid::text::bigint = x::text::bigint % 4294967296
+         )),
+        pg_snapshot_xmax(pg_current_snapshot())::text::bigint
+    )
+""",  # noqa: S608
+)
+
+
+def prune_sql() -> tuple[str, str]:
+    """The two statements of a prune run: delete (returns the count), then record."""
+    return _PRUNE_SQL

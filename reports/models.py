@@ -92,3 +92,20 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"change in transaction {self.xid}"
+
+
+class ChangeWatermark(models.Model):
+    """A point the change log may later be pruned up to (reports.freshness.prune_changes):
+    every transaction whose id is below `horizon` had ended by `taken_at` (the database's
+    clock). Recorded by each prune run; used by a run at least the kept figures' expiry
+    later."""
+
+    taken_at = models.DateTimeField(_("taken at"), db_index=True)
+    horizon = models.BigIntegerField(_("oldest transaction still running"))
+
+    class Meta:
+        verbose_name = _("change log watermark")
+        verbose_name_plural = _("change log watermarks")
+
+    def __str__(self) -> str:
+        return f"watermark {self.horizon} at {self.taken_at:%Y-%m-%d %H:%M:%S}"

@@ -17,3 +17,11 @@ def purge_expired_casebooks() -> int:
     from reports import casebook_services
 
     return casebook_services.purge_expired_casebooks()
+
+
+@shared_task
+def prune_changes() -> int:
+    """Hourly (config/settings.py CELERY_BEAT_SCHEDULE): the change log of reports.freshness."""
+    from reports import freshness_services
+
+    return freshness_services.prune_changes()
