@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone, translation
 
 from audit.models import AccessKind
@@ -90,9 +90,35 @@ def build(job: CasebookJob, *, progress=None) -> tuple[bytes, int]:
         return write_pdf(book, report)
 
 
+class CasebookBusy(Exception):
+    """Another live process writes this casebook (its task came back before it finished)."""
+
+
+# The first key of the casebooks' PostgreSQL advisory locks ("CASB"); the second is the job
+# id (exports use their own first key, so an export and a casebook of the same id never meet).
+_LOCK_CLASS = 0x43415342
+
+
 def run_casebook(job_id: int) -> CasebookJob:
-    """Write the PDF of a queued job (idempotent: a finished job is left alone, and a run
-    retried after a lost worker writes the same file name again)."""
+    """Write the PDF of a queued job, once.
+
+    Idempotent: a finished job is left alone; a job left running by a worker that died is
+    written again from the start. The run holds the job's advisory lock on a connection of
+    its own for as long as it lives: PostgreSQL drops it when that worker dies, while a second
+    delivery of the task during a live run finds it taken (CasebookBusy) and changes nothing.
+    """
+    connection = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, job_id])
+            if not cursor.fetchone()[0]:
+                raise CasebookBusy(job_id)
+        return _run_locked(job_id)
+    finally:
+        connection.close()  # ends the session: the advisory lock goes with it
+
+
+def _run_locked(job_id: int) -> CasebookJob:
     updated = CasebookJob.objects.filter(
         pk=job_id, status__in=[CasebookStatus.QUEUED, CasebookStatus.RUNNING]
     ).update(status=CasebookStatus.RUNNING, started_at=timezone.now(), progress=0)

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from celery import shared_task
 
+# A second delivery of a casebook whose first run is still alive looks again this much later:
+# if that run's worker dies meanwhile, the job is not left running for ever.
+BUSY_RETRY_SECONDS = 60
 
-@shared_task(acks_late=True)
-def write_casebook(job_id: int) -> str:
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def write_casebook(self, job_id: int) -> str:
     from reports import casebook_services
 
-    return casebook_services.run_casebook(job_id).status
+    try:
+        return casebook_services.run_casebook(job_id).status
+    except casebook_services.CasebookBusy as busy:
+        raise self.retry(countdown=BUSY_RETRY_SECONDS) from busy
 
 
 @shared_task

@@ -497,3 +497,45 @@ def test_casebooks_are_deleted_after_the_retention_period(
     assert casebook_services.purge_expired_casebooks(now=now + timedelta(days=2)) == 1
     entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-casebooks"]
     assert entry["task"] == tasks.purge_expired_casebooks.name
+
+
+def test_a_second_delivery_while_the_first_run_lives_writes_nothing(
+    story, investigator_a, casebook_storage
+):
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    job = CasebookJob.objects.create(
+        participant=story["participant"], requested_by=investigator_a, identifiers=True
+    )
+    first_run = connections.create_connection(DEFAULT_DB_ALIAS)  # its worker is alive
+    try:
+        with first_run.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", [casebook_services._LOCK_CLASS, job.pk]
+            )
+            assert cursor.fetchone()[0]
+        with pytest.raises(casebook_services.CasebookBusy):
+            casebook_services.run_casebook(job.pk)
+        job.refresh_from_db()
+        assert (job.status, job.started_at) == (CasebookStatus.QUEUED, None)
+        assert not [p for p in casebook_storage.rglob("*") if p.is_file()]
+    finally:
+        first_run.close()  # its worker dies: the lock goes with its connection
+    assert casebook_services.run_casebook(job.pk).status == CasebookStatus.DONE
+
+
+def test_the_casebook_task_retries_later_when_the_job_is_busy(monkeypatch):
+    def busy(job_id):
+        raise casebook_services.CasebookBusy(job_id)
+
+    retried = {}
+
+    def retry(**kwargs):
+        retried.update(kwargs)
+        return RuntimeError("retry")
+
+    monkeypatch.setattr(casebook_services, "run_casebook", busy)
+    monkeypatch.setattr(tasks.write_casebook, "retry", retry)
+    with pytest.raises(RuntimeError, match="retry"):
+        tasks.write_casebook.run(7)
+    assert retried == {"countdown": tasks.BUSY_RETRY_SECONDS}
