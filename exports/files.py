@@ -36,23 +36,6 @@ def add_file(archive: zipfile.ZipFile, source: Path, name: str) -> None:
         shutil.copyfileobj(src, dst, 1 << 20)
 
 
-_CORE_DATES = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
-
-
-def normalise_xlsx(path: Path) -> None:
-    """openpyxl stamps the save time in docProps/core.xml and in every zip entry: fix both."""
-    temporary = path.with_suffix(".tmp")
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(temporary, "w") as target:
-        for entry in source.infolist():
-            if entry.filename == "docProps/core.xml":
-                data = _CORE_DATES.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", source.read(entry))
-                target.writestr(zip_info(entry.filename), data)
-                continue
-            with source.open(entry) as src, target.open(zip_info(entry.filename), "w") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)  # sheets can be large: stream them
-    temporary.replace(path)
-
-
 _XPT_STAMP = re.compile(rb"\d\d[A-Z]{3}\d\d:\d\d:\d\d:\d\d")
 
 
