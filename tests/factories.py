@@ -316,3 +316,37 @@ def home_work(html: str, site_code: str) -> dict[str, int]:
         r"</i> ([^<]+?)(?:<span.*?)?</span>\s*<span[^>]*data-count=\"(\d+)\"", block.group(1), re.S
     )
     return {label.strip(): int(count) for label, count in items}
+
+
+# A mild, complete, non-serious adverse event: the one most tests report and then change.
+HEADACHE = {
+    "verbatim_term": "Headache",
+    "term_code": "post_lp_headache",
+    "onset_date": date(2025, 8, 2),
+    "onset_precision": "day",
+    "end_date": date(2025, 8, 5),
+    "end_precision": "day",
+    "ongoing": False,
+    "grade": 1,
+    "serious": False,
+    "related_procedure": "probable",
+    "related_cells": "not",
+    "action": "medication",
+    "outcome": "recovered",
+    "treatment": "",
+}
+
+
+def report_adverse_event(actor, visit, **changes):
+    """An adverse event saved through the service (complete), `changes` applied to HEADACHE."""
+    from safety.services import save_adverse_event
+
+    return save_adverse_event(
+        actor=actor,
+        participant=visit.participant,
+        visit=visit,
+        event_id=None,
+        answers=HEADACHE | changes,
+        expected_version=0,
+        complete=True,
+    )

@@ -19,7 +19,13 @@ from queries.models import MessageKind, Query, QueryStatus
 from safety.models import AdverseEvent, ConcomitantMedication
 from safety.services import save_adverse_event, save_conmed
 from tests.conftest import TX_DAY
-from tests.factories import ALSFRS_NORMAL, SCREENING_FVC, save_crf, transplanted_participant
+from tests.factories import (
+    ALSFRS_NORMAL,
+    HEADACHE,
+    SCREENING_FVC,
+    save_crf,
+    transplanted_participant,
+)
 from visits.services import record_visit_date
 
 pytestmark = pytest.mark.django_db
@@ -186,24 +192,6 @@ def test_a_visit_out_of_window(m06, coordinator_a, on_commit):
         )
     query.refresh_from_db()
     assert query.status == "closed"
-
-
-HEADACHE = {
-    "verbatim_term": "Headache",
-    "term_code": "post_lp_headache",
-    "onset_date": date(2025, 8, 2),
-    "onset_precision": "day",
-    "end_date": date(2025, 8, 5),
-    "end_precision": "day",
-    "ongoing": False,
-    "grade": 1,
-    "serious": False,
-    "related_procedure": "probable",
-    "related_cells": "not",
-    "action": "medication",
-    "outcome": "recovered",
-    "treatment": "",
-}
 
 
 def test_an_ae_ending_before_onset_from_outside_the_form_closes_when_saved_right(

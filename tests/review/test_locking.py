@@ -328,7 +328,7 @@ def test_a_locked_record_alone_refuses_while_its_neighbours_change(
 
 def _resave(actor, visit, event):
     from safety.services import save_adverse_event
-    from tests.safety.conftest import HEADACHE
+    from tests.factories import HEADACHE
 
     return save_adverse_event(
         actor=actor,

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from tests.factories import investigator_of, member
+from tests.factories import investigator_of, member, report_adverse_event
 from trials.models import Role
 
 
@@ -81,34 +79,5 @@ def conmed_post(visit, *, version: int = 0, complete: bool = True, **changes) ->
     return {k: v for k, v in data.items() if v is not None}
 
 
-HEADACHE = {
-    "verbatim_term": "Headache",
-    "term_code": "post_lp_headache",
-    "onset_date": date(2025, 8, 2),
-    "onset_precision": "day",
-    "end_date": date(2025, 8, 5),
-    "end_precision": "day",
-    "ongoing": False,
-    "grade": 1,
-    "serious": False,
-    "related_procedure": "probable",
-    "related_cells": "not",
-    "action": "medication",
-    "outcome": "recovered",
-    "treatment": "",
-}
-
-
-def report(actor, visit, **changes):
-    """An adverse event saved through the service (complete), `changes` applied to HEADACHE."""
-    from safety.services import save_adverse_event
-
-    return save_adverse_event(
-        actor=actor,
-        participant=visit.participant,
-        visit=visit,
-        event_id=None,
-        answers=HEADACHE | changes,
-        expected_version=0,
-        complete=True,
-    )
+# One definition, in the factories; kept importable from here for the safety tests.
+report = report_adverse_event

@@ -15,8 +15,7 @@ from reminders import tasks
 from reminders.models import Reminder
 from safety.models import AdverseEvent
 from safety.services import save_adverse_event
-from tests.factories import transplanted_participant
-from tests.safety.conftest import HEADACHE
+from tests.factories import HEADACHE, transplanted_participant
 from visits.services import record_visit_date
 
 SERIOUS = HEADACHE | {

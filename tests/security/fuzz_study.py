@@ -207,6 +207,7 @@ def seed_study(client) -> Study:
         consent,
         member,
         register,
+        report_adverse_event,
         save_crf,
         transplanted_participant,
     )
@@ -230,32 +231,7 @@ def seed_study(client) -> Study:
     m06.refresh_from_db()
     alsfrs = save_crf(coordinator, m06, AlsfrsR, ALSFRS_NORMAL)
 
-    from safety.services import save_adverse_event
-
-    ae = save_adverse_event(
-        actor=coordinator,
-        participant=tx,
-        visit=m06,
-        event_id=None,
-        answers={
-            "verbatim_term": "Headache",
-            "term_code": "post_lp_headache",
-            "onset_date": date(2025, 8, 2),
-            "onset_precision": "day",
-            "end_date": date(2025, 8, 5),
-            "end_precision": "day",
-            "ongoing": False,
-            "grade": 1,
-            "serious": False,
-            "related_procedure": "probable",
-            "related_cells": "not",
-            "action": "medication",
-            "outcome": "recovered",
-            "treatment": "",
-        },
-        expected_version=0,
-        complete=True,
-    )
+    ae = report_adverse_event(coordinator, m06)
     client.force_login(coordinator)
     conmed_url = reverse("conmed-new", args=[site.code, tx.pk])
     response = client.post(
