@@ -141,9 +141,12 @@ def test_an_adverse_events_partial_date_field_takes_a_jalali_month():
 
 @pytest.mark.parametrize("typed", ["0000", "0000/01", "1404/13", "1404/12/30", "۰"])
 def test_what_the_jalali_calendar_lacks_is_refused_in_the_pages_language(typed):
-    with translation.override("fa"), jalali.override(jalali.JALALI):
-        with pytest.raises(ValueError) as error:
-            jalali.parse_partial(typed)
+    with (
+        translation.override("fa"),
+        jalali.override(jalali.JALALI),
+        pytest.raises(ValueError) as error,
+    ):
+        jalali.parse_partial(typed)
     assert "وجود ندارد" in str(error.value)  # "does not exist", never jdatetime's English
 
 
