@@ -33,3 +33,28 @@ def test_team_and_export_log_fit_a_phone(live_server, page, site_a):
     assert fits(page)
     page.goto(f"{live_server.url}/exports/log/")
     assert fits(page)
+
+
+def test_notifications_fit_a_phone_in_persian(live_server, page, site_a):
+    """The notification list on a 390 px phone in Persian was 405 px wide (seen on `make
+    run`): its two buttons stayed on one line beside the text."""
+    from reminders.models import Notification
+
+    investigator = member(Role.INVESTIGATOR, site_a, "investigator_a")
+    for number in range(3):
+        Notification.objects.create(
+            user=investigator,
+            site=site_a,
+            # As the reminder writes it for a Persian reader: a serious AE's subject.
+            subject=f"[ALS eCRF] {site_a.code}-000{number}-4: عارضه جانبی جدی · Meningismus",
+            body=f"یک عارضه جانبی جدی برای شرکت‌کننده {site_a.code}-000{number}-4 گزارش شد.",
+            url=f"/sites/{site_a.code}/",
+        )
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server.url, investigator.username)
+    page.locator("#language-fa").click()
+    page.wait_for_load_state("domcontentloaded")
+    page.goto(f"{live_server.url}/notifications/")
+    assert page.locator("html").get_attribute("lang") == "fa"
+    assert page.locator("form[action$='/read/'] button").count() == 6
+    assert fits(page)
