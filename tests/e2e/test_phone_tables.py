@@ -58,3 +58,37 @@ def test_notifications_fit_a_phone_in_persian(live_server, page, site_a):
     assert page.locator("html").get_attribute("lang") == "fa"
     assert page.locator("form[action$='/read/'] button").count() == 6
     assert fits(page)
+
+
+def test_a_visits_forms_fit_a_phone_in_persian(live_server, page, site_a, trial):
+    """A visit's form list on a 390 px phone in Persian was 432 px wide (seen on `make run`):
+    the medications' answer, 'no change since the last visit (answered)', could not wrap."""
+    from datetime import timedelta
+
+    from safety.services import save_visit_review
+    from tests.factories import transplanted_participant
+    from visits.services import record_visit_date
+
+    coordinator = member(Role.COORDINATOR, site_a, "coordinator_a")
+    today = site_a.local_today()
+    participant = transplanted_participant(
+        coordinator, site_a, trial, on=today - timedelta(days=190)
+    )
+    m06 = participant.visits.get(code="M06")
+    record_visit_date(actor=coordinator, visit=m06, actual_date=today - timedelta(days=5))
+    m06.refresh_from_db()
+    save_visit_review(
+        actor=coordinator,
+        visit=m06,
+        answers={"no_adverse_events": True, "no_conmed_changes": True},
+        expected_version=0,
+    )
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server.url, coordinator.username)
+    page.locator("#language-fa").click()
+    page.wait_for_load_state("domcontentloaded")
+    page.goto(
+        f"{live_server.url}/sites/{site_a.code}/participants/{participant.pk}/visits/{m06.pk}/"
+    )
+    assert page.get_by_test_id("form-conmeds").count() == 1
+    assert fits(page)
