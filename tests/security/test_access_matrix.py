@@ -24,6 +24,7 @@ from tests.factories import (
     consent,
     member,
     register,
+    report_adverse_event,
     screening_forms,
     transplanted_participant,
 )
@@ -119,7 +120,7 @@ def _site_objects(site, trial, users) -> dict[str, object]:
     from reports.casebook_services import create_casebook_job, run_casebook
     from reports.models import CasebookJob
     from review.services import lock_record
-    from safety.services import save_adverse_event, save_conmed
+    from safety.services import save_conmed
     from trials import checks, records
     from trials.models import Membership
 
@@ -132,48 +133,19 @@ def _site_objects(site, trial, users) -> dict[str, object]:
     _baseline_outcomes(coordinator, participant)
     _complete_m06(coordinator, participant)
     m06 = participant.visits.get(code="M06")
-    event = {
-        "verbatim_term": "Headache",
-        "term_code": "post_lp_headache",
-        "onset_date": TX_DAY + timedelta(days=1),
-        "onset_precision": "day",
-        "end_date": TX_DAY + timedelta(days=4),
-        "end_precision": "day",
-        "ongoing": False,
-        "grade": 1,
-        "serious": False,
-        "related_procedure": "probable",
-        "related_cells": "not",
-        "action": "medication",
-        "outcome": "recovered",
-        "treatment": "",
-    }
-    ae = save_adverse_event(
-        actor=coordinator,
-        participant=participant,
-        visit=m06,
-        event_id=None,
-        answers=event,
-        expected_version=0,
-        complete=True,
-    )
-    sae = save_adverse_event(
-        actor=coordinator,
-        participant=participant,
-        visit=m06,
-        event_id=None,
-        answers=event
-        | {
-            "verbatim_term": "Meningitis",
-            "term_code": "meningitis",
-            "grade": 3,
-            "serious": True,
-            "sae_hospitalisation": True,
-            "related_procedure": "possible",
-            "action": "hospitalisation",
-        },
-        expected_version=0,
-        complete=True,
+    dates = {"onset_date": TX_DAY + timedelta(days=1), "end_date": TX_DAY + timedelta(days=4)}
+    ae = report_adverse_event(coordinator, m06, **dates)
+    sae = report_adverse_event(
+        coordinator,
+        m06,
+        **dates,
+        verbatim_term="Meningitis",
+        term_code="meningitis",
+        grade=3,
+        serious=True,
+        sae_hospitalisation=True,
+        related_procedure="possible",
+        action="hospitalisation",
     )
     conmed = save_conmed(
         actor=coordinator,
