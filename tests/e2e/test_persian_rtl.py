@@ -3,12 +3,15 @@
 Jalali dates typed in Persian digits (the symptom onset a Jalali month alone), records the
 consent, dates the M06 visit in Jalali and enters its ALSFRS-R, and sees the participant page,
 the form, the reminders page and the dashboard right to left: dir=rtl, no horizontal overflow,
-every radio beside its label, the English items isolated left to right. Screenshots
-/tmp/persian_*.png."""
+every radio beside its label, the English items isolated left to right. Screenshots in
+$ECRF_SCREENSHOTS/persian/ (else the temporary folder's persian/)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -65,7 +68,10 @@ def check_right_to_left(page, name: str) -> None:
         "() => [...document.querySelectorAll('link[rel=stylesheet]')].map(l => l.href).join(' ')"
     )
     assert "bootstrap.rtl.min.css" in css
-    page.screenshot(path=f"/tmp/persian_{name}.png", full_page=True)  # noqa: S108
+    # Beside the journey's pictures: $ECRF_SCREENSHOTS/persian, else the temporary folder.
+    folder = Path(os.environ.get("ECRF_SCREENSHOTS") or tempfile.gettempdir()) / "persian"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def check_radios_beside_labels(page) -> int:
