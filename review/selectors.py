@@ -292,45 +292,60 @@ def sdv_progress(*, site=None, participant=None) -> SdvProgress:
 def sdv_totals(site_ids: Iterable[int]) -> dict[int, Progress]:
     """{site id: Progress} of the sites' targeted records, as sdv_progress counts them, but
     counted in SQL (no row per participant and visit): the study dashboard's figure, two
-    queries whatever the number of sites and records.
+    queries whatever the number of sites and records."""
+    return _sdv_counts("site_id", list(site_ids))
+
+
+def sdv_totals_of_participants(participant_ids: Iterable[int]) -> dict[int, Progress]:
+    """{participant id: Progress}, counted as sdv_totals counts a site (two queries): the
+    reports keep the study's figures per participant and recount only those whose data
+    changed. A participant without a targeted record is absent."""
+    return _sdv_counts("id", list(participant_ids))
+
+
+def _sdv_counts(column: str, ids: list[int]) -> dict[int, Progress]:
+    """Targeted records with data and how many are verified, grouped by the participant's
+    `column` (site_id or id) over the participants whose `column` is in `ids`.
 
     Verified as `_verified` says (an active whole-record verification), but joined to the
     set of verified record ids instead of an EXISTS per record: inside an aggregate's FILTER
     PostgreSQL runs an EXISTS once for every record (an index probe each), a join reads the
     verifications once."""
-    ids = list(site_ids)
     result: dict[int, Progress] = defaultdict(Progress)
     if not ids:
         return result
     plans = _plans()
     verifications = Verification._meta.db_table
+    # A few participants: read only their verifications (a verification names the
+    # participant of its record), not every verification of the type.
+    few, few_params = ("", []) if column != "id" else (" AND participant_id = ANY(%s)", [ids])
     parts, params = [], []
     for record_type in records.all_types():
-        site = _participant(record_type, "site_id")
+        group = _participant(record_type, column)
         rows = (
             record_type.model._default_manager.filter(
-                _has_data(record_type), **{f"{site}__in": ids}
+                _has_data(record_type), **{f"{group}__in": ids}
             )
             .filter(_targeted(record_type, plans))
-            .annotate(sid=F(site))
-            .values_list("pk", "sid")
+            .annotate(gid=F(group))
+            .values_list("pk", "gid")
             .order_by()
         )
         sql, row_params = rows.query.sql_with_params()
         parts.append(
-            f"SELECT r.sid, count(*), count(v.record_id) FROM ({sql}) AS r(pk, sid)"  # noqa: S608
+            f"SELECT r.gid, count(*), count(v.record_id) FROM ({sql}) AS r(pk, gid)"  # noqa: S608
             f" LEFT JOIN (SELECT DISTINCT record_id FROM {verifications}"
-            " WHERE record_type = %s AND field = '' AND cleared_at IS NULL) AS v"
-            " ON v.record_id = r.pk GROUP BY r.sid"
+            " WHERE record_type = %s AND field = '' AND cleared_at IS NULL"
+            f"{few}) AS v ON v.record_id = r.pk GROUP BY r.gid"
         )
-        params += [*row_params, record_type.key]
+        params += [*row_params, record_type.key, *few_params]
     if not parts:
         return result
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
-        for sid, n, ok in cursor.fetchall():
-            result[sid].total += n
-            result[sid].verified += ok
+        for gid, n, ok in cursor.fetchall():
+            result[gid].total += n
+            result[gid].verified += ok
     return result
 
 
