@@ -56,30 +56,96 @@ def text_digits(text: str) -> str:
     return _TOKEN.sub(_number, text)
 
 
+# One pass over a page (`html_digits`): `_EVENT` matches, from a piece boundary, everything
+# that is left as it is (comments, tags that cannot start a skipped element, entities, other
+# text, and runs of identifier characters that are no number) up to the next event: a number
+# to write in Persian digits, or a tag that may start a skipped element (checked by
+# `_skipped`). It splits the page exactly as `_PIECES` and `_TOKEN` do: a run of the
+# characters of `_TOKEN` becomes Persian when it has a digit and no Latin letter. Atomic and
+# possessive, so nothing is scanned twice (no backtracking over long words).
+_RUN_CHARS = r"0-9A-Za-z_./:@+\-"
+_NUMBER = r"[_./:@+\-]*+[0-9][0-9_./:@+\-]*+(?![A-Za-z])"
+# A tag that starts no skipped element: not named as one, and without the words that mark
+# one (class names, data-digits) anywhere inside; read a run at a time, without backtracking.
+_PLAIN_TAG = (
+    r"<(?!\s*(?i:script|style|textarea|pre|code|kbd|samp))"
+    r'(?:[^>lsfd]++|l(?!tr|atin-digits)|s(?!tudy-id)|f(?!ont-monospace)|d(?!ata-digits="latin"))*+>'
+)
+_EVENT = re.compile(
+    r"(?>(?:"
+    r"<!--.*?-->"  # a comment
+    rf"|{_PLAIN_TAG}"
+    r"|&#?[0-9A-Za-z]+;"  # an entity
+    rf"|[^{_RUN_CHARS}<&]++"  # other text
+    r"|&|<(?![^>]*>)"  # a lone & or <
+    rf"|(?!{_NUMBER})[{_RUN_CHARS}]++"  # a word, an identifier
+    r")*)"
+    rf"(?:(?P<number>{_NUMBER})|(?P<tag><[^>]*>))?",
+    re.S,
+)
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def _persian_number(token: str) -> str:
+    """A token of digits (no Latin letter) in Persian digits (`_number`)."""
+    if token.count(".") == 1:
+        token = _DECIMAL_POINT.sub("\N{ARABIC DECIMAL SEPARATOR}", token)
+    return persian_digits(token)
+
+
+def _skipped_element(tag: str) -> str | None:
+    """The name of the element `tag` opens when its text keeps its digits, else None."""
+    match = _TAG.match(tag)
+    if match is None or match.group(1):
+        return None
+    name = match.group(2).lower()
+    if tag.rstrip(">").rstrip().endswith("/") or name in _VOID:
+        return None
+    return name if _skipped(name, tag) else None
+
+
+def _end_of_skipped(html: str, name: str, start: int) -> int:
+    """Where the element `name` opened just before `start` ends (after its closing tag; the
+    end of the page when it is never closed), counting elements of the same name inside."""
+    depth = 1
+    for piece in _PIECES.finditer(html, start):
+        match = _TAG.match(piece.group(0))
+        if match is None or match.group(2).lower() != name:
+            continue
+        tag = piece.group(0)
+        if tag.rstrip(">").rstrip().endswith("/") or name in _VOID:
+            continue
+        depth += -1 if match.group(1) else 1
+        if depth == 0:
+            return piece.end()
+    return len(html)
+
+
 def html_digits(html: str) -> str:
     """The digits of an HTML document's text in Persian (see the module's docstring)."""
     out: list[str] = []
-    skip_name: str | None = None
-    depth = 0
-    for index, piece in enumerate(_PIECES.split(html)):
-        if index % 2:  # a tag or a comment
-            out.append(piece)
-            match = _TAG.match(piece)
-            if match is None:
-                continue
-            closing, name = bool(match.group(1)), match.group(2).lower()
-            self_closing = piece.rstrip(">").rstrip().endswith("/") or name in _VOID
-            if skip_name is not None:
-                if name == skip_name and not self_closing:
-                    depth += -1 if closing else 1
-                    if depth == 0:
-                        skip_name = None
-            elif not closing and not self_closing and _skipped(name, piece):
-                skip_name, depth = name, 1
-        elif skip_name is None and piece:
-            out.append(text_digits(piece))
+    position, end = 0, len(html)
+    match_event = _EVENT.match
+    while position < end:
+        event = match_event(html, position)
+        number, tag = event.group("number", "tag")
+        if number is not None:
+            out.append(html[position : event.start("number")])
+            out.append(_persian_number(number))
+            position = event.end()
+        elif tag is not None:
+            after = event.end()
+            name = _skipped_element(tag)
+            if name is None:
+                out.append(html[position:after])
+                position = after
+            else:
+                stop = _end_of_skipped(html, name, after)
+                out.append(html[position:stop])
+                position = stop
         else:
-            out.append(piece)
+            out.append(html[position:])
+            break
     return "".join(out)
 
 

@@ -72,3 +72,50 @@ def test_only_persian_html_pages_change():
         assert download.content == b"<p>1</p>"
     with translation.override("en"):
         assert respond(b"<p>12 visits</p>").content == b"<p>12 visits</p>"
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        # An element nested in one of the same name: skipped until the outer one closes.
+        ("<pre>1<pre>2</pre>3</pre>4", "<pre>1<pre>2</pre>3</pre>۴"),
+        ("<code>1<CODE>2</code>3</code>4", "<code>1<CODE>2</code>3</code>۴"),
+        ("<code>1<code/>2</code>3", "<code>1<code/>2</code>۳"),
+        # Never closed: the rest of the page keeps its digits.
+        ("<samp>1 never closed <p>2</p>", "<samp>1 never closed <p>2</p>"),
+        # A tag in a comment or an attribute opens nothing.
+        (
+            "<!-- <code> 1 --> 2 <b title='<code>'>3</b> 4",
+            "<!-- <code> 1 --> ۲ <b title='<code>'>۳</b> ۴",
+        ),
+        # A lone < or > is text; a tag left open at the end is text.
+        ("a < 5 and 6 > 2", "a < 5 and 6 > ۲"),
+        ("12<", "۱۲<"),
+        ("<p>9</p", "<p>۹</p"),
+        # Entities are left as they are, the number after one is not.
+        ("x&amp;12 &#1234;5 &nbsp1 &9;", "x&amp;۱۲ &#1234;۵ &nbsp1 &9;"),
+        # Only the class names (and data-digits="latin") mark an element, not dir="ltr".
+        (
+            '<span dir="ltr">12</span> <p class="ltrx">3</p> <p class="x  ltr">4</p>',
+            '<span dir="ltr">۱۲</span> <p class="ltrx">۳</p> <p class="x  ltr">4</p>',
+        ),
+        (
+            "<div data-digits='latin'>5</div><div data-digits=\"latin\">6</div>7",
+            "<div data-digits='latin'>۵</div><div data-digits=\"latin\">6</div>۷",
+        ),
+        # Numbers with signs, separators and points; identifiers with a Latin letter kept.
+        (
+            "1.5 1.2.3 .5 5. -3 +4 @5 a/1 1/2 1:2:3 __9",
+            "۱٫۵ ۱.۲.۳ .۵ ۵. -۳ +۴ @۵ a/1 ۱/۲ ۱:۲:۳ __۹",
+        ),
+        ("<br>1<br/>2<img src=x>3<input>4", "<br>۱<br/>۲<img src=x>۳<input>۴"),
+        # A tag whose name only begins like a skipped one; a skipped one with spaces.
+        (
+            "<prefix>1</prefix><pre >2</pre ><pre/>3",
+            "<prefix>۱</prefix><pre >2</pre ><pre/>۳",
+        ),
+        ("Supercalifragilistic" * 50 + " 1", "Supercalifragilistic" * 50 + " ۱"),
+    ],
+)
+def test_html_digits_edge_cases(html, expected):
+    assert html_digits(html) == expected
