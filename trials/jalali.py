@@ -117,8 +117,8 @@ def jalali_month_name(month: int, language: str | None = None) -> str:
 _DATE_CHARS: Final = frozenset("dDjlNFmMnbyYEtLS")
 
 
-def _jalali_part(char: str, value: date) -> str | None:
-    j = jdatetime.date.fromgregorian(date=value)
+def _jalali_part(char: str, j: jdatetime.date) -> str:
+    """The part `char` (of _DATE_CHARS but the weekday's D and l) of the Jalali date `j`."""
     match char:
         case "Y":
             return f"{j.year:04d}"
@@ -139,9 +139,7 @@ def _jalali_part(char: str, value: date) -> str | None:
             return str(jdatetime.j_days_in_month[j.month - 1] + (1 if leap_esfand else 0))
         case "L":
             return "True" if j.isleap() else "False"
-        case "S":
-            return ""
-    return None
+    return ""  # S (the English ordinal suffix)
 
 
 def format_value(value: date | datetime, format_string: str) -> str:
@@ -152,6 +150,12 @@ def format_value(value: date | datetime, format_string: str) -> str:
         return local_digits(dateformat.format(value, format_string))
     day = value.date() if isinstance(value, datetime) else value
     format_string = format_string.replace("Y-m-d", "Y/m/d").replace("Y-m", "Y/m")
+    if format_string == "Y/m/d":  # the usual one, as the loop below writes it
+        j = jdatetime.date.fromgregorian(date=day)
+        return local_digits(f"{j.year:04d}/{j.month:02d}/{j.day:02d}")
+    # Each converted once, when a part first needs it (not once per format character).
+    jalali_day: jdatetime.date | None = None
+    formatter: dateformat.DateFormat | None = None
     out: list[str] = []
     escaped = False
     for char in format_string:
@@ -160,10 +164,14 @@ def format_value(value: date | datetime, format_string: str) -> str:
             escaped = False
         elif char == "\\":
             escaped = True
-        elif char in _DATE_CHARS and (part := _jalali_part(char, day)) is not None:
-            out.append(part)
+        elif char in _DATE_CHARS and char not in "Dl":
+            if jalali_day is None:
+                jalali_day = jdatetime.date.fromgregorian(date=day)
+            out.append(_jalali_part(char, jalali_day))
         elif char.isalpha():
-            out.append(dateformat.format(value, char))
+            if formatter is None:
+                formatter = dateformat.DateFormat(value)
+            out.append(formatter.format(char))
         else:
             out.append(char)
     return local_digits("".join(out))

@@ -111,6 +111,25 @@ def test_date_filter_in_jalali_with_persian_digits():
             assert render('{{ d|date:"j F Y" }}', d=day) == "9 Azar 1405"
 
 
+@pytest.mark.parametrize(
+    ("value", "format_string", "expected"),
+    [
+        # Every date part (converted to Jalali once), an escape, the weekday names (Django's).
+        (date(2025, 3, 20), r"t L y n j \Y\-S D l", "30 True 03 12 30 Y- Thu Thursday"),
+        (date(2026, 3, 20), "t L b E N M F", "29 False Esfand Esfand Esfand Esfand Esfand"),
+        (
+            datetime(2026, 11, 30, 14, 5, tzinfo=UTC),
+            "Y-m-d H:i, j F Y",
+            "1405/09/09 14:05, 9 Azar 1405",
+        ),
+        (date(2026, 11, 30), "Y-m", "1405/09"),
+    ],
+)
+def test_every_part_of_a_jalali_format(value, format_string, expected):
+    with translation.override("en"), jalali.override(jalali.JALALI):
+        assert jalali.format_value(value, format_string) == expected
+
+
 def test_date_filter_on_date_times_keeps_the_time_and_zone(settings):
     from django.utils import timezone
 
