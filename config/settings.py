@@ -221,6 +221,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reports.tasks.prune_changes",
         "schedule": 60 * 60,
     },
+    # The dashboard's kept tallies (reports.tallies_services.refresh).
+    "refresh-report-tallies": {
+        "task": "reports.tasks.refresh_tallies",
+        "schedule": 60 * 60,
+    },
 }
 # --- Dataset exports: bundles in STORAGES["exports"] (below), deleted after the retention period.
 ECRF_EXPORT_RETENTION_DAYS = env.int("ECRF_EXPORT_RETENTION_DAYS", default=30)

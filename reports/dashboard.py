@@ -24,18 +24,16 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.selectors import OUT_OF_WINDOW
 from crfs import registry
-from crfs.base import FormStatus
 from crfs.eligibility.models import Eligibility
 from crfs.eligibility.scoring import CRITERIA
 from crfs.screening.selectors import OTHER_FAILURE, SCREENING_CODES
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from queries.models import UNRESOLVED, Query, QueryStatus
-from reports import freshness
-from review.selectors import sdv_totals
+from reports import freshness, tallies, tallies_services
 from safety.choices import RELATED, Grade
 from safety.models import AdverseEvent
-from trials.models import Site, Trial
+from trials.models import Site
 from trials.protocols import PROTOCOLS
 from trials.protocols.definitions import UNSCHEDULED_CODE
 from visits.choices import VisitStatus
@@ -264,73 +262,29 @@ class FormCompleteness:
         return sum(self.counts.values())
 
 
-def _expected(nct_id: str, visit_code: str) -> tuple[str, ...]:
-    protocol = PROTOCOLS.get(nct_id)
-    if protocol is None:
-        return ()
-    if visit_code == UNSCHEDULED_CODE:
-        return protocol.unscheduled_forms
-    try:
-        return protocol.visit(visit_code).forms
-    except KeyError:
-        return ()
-
-
 def form_completeness(sites: Sequence[Site]) -> list[FormCompleteness]:
     """Per case report form: of the forms the protocol expects at attended visits (a visit
     with a date; missed and future visits expect nothing yet), how many are complete (or
     verified, signed, locked), in progress, or not started (no record).
 
-    One query: the sites' attended visits (with their trial) are read once into a
-    materialised CTE; its count per timepoint and every form's records by state, joined to
-    it by visit, come back as one UNION ALL (joining each form to visits, participants and
-    trials again was most of the dashboard's time at 10,000 participants)."""
-    visit_table, participant_table = Visit._meta.db_table, Participant._meta.db_table
-    trial_table = Trial._meta.db_table
-    forms = registry.entry_forms()
-    branches = [
-        "SELECT NULL::text, a.nct_id, a.code, NULL::text, count(*) FROM attended a"
-        " GROUP BY a.nct_id, a.code"
-    ]
-    params: list[Any] = [[site.pk for site in sites]]
-    for code, spec in forms.items():
-        branches.append(
-            f"SELECT %s::text, a.nct_id, a.code, f.status, count(*)"  # noqa: S608
-            f" FROM {spec.model._meta.db_table} f JOIN attended a ON a.id = f.visit_id"
-            " GROUP BY a.nct_id, a.code, f.status"
-        )
-        params.append(code)
-    sql = (
-        "WITH attended AS MATERIALIZED ("  # noqa: S608 (table names from the models)
-        f" SELECT v.id, v.code, t.nct_id FROM {visit_table} v"
-        f" JOIN {participant_table} p ON p.id = v.participant_id"
-        f" JOIN {trial_table} t ON t.id = p.trial_id"
-        " WHERE p.site_id = ANY(%s) AND v.actual_date IS NOT NULL) " + " UNION ALL ".join(branches)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    expected: dict[str, int] = defaultdict(int)
-    complete: dict[str, int] = defaultdict(int)
-    in_progress: dict[str, int] = defaultdict(int)
-    for form, nct_id, visit_code, status, n in fetched:
-        if form is None:  # attended visits at the timepoint: each expected form counts
-            for expected_form in _expected(nct_id, visit_code):
-                expected[expected_form] += n
-        elif form not in _expected(nct_id, visit_code):
-            continue
-        elif status == FormStatus.IN_PROGRESS:
-            in_progress[form] += n
-        else:
-            complete[form] += n
+    Counted per participant and summed per site in the kept tallies (reports.tallies; call
+    tallies_services.refresh first): one query."""
+    sums = tallies.site_sums(site.pk for site in sites)
+    total: dict[str, int] = defaultdict(int)
+    for site in sites:
+        for key, n in sums.get(site.pk, {}).items():
+            total[key] += n
     rows = []
-    for code, spec in forms.items():
-        if not expected.get(code):
+    for code, spec in registry.entry_forms().items():
+        expected = total[tallies.form_key(code, tallies.EXPECTED)]
+        if not expected:
             continue
+        complete = total[tallies.form_key(code, tallies.COMPLETE)]
+        in_progress = total[tallies.form_key(code, tallies.IN_PROGRESS)]
         counts = {
-            "complete": complete[code],
-            "in_progress": in_progress[code],
-            "not_started": expected[code] - complete[code] - in_progress[code],
+            "complete": complete,
+            "in_progress": in_progress,
+            "not_started": expected - complete - in_progress,
         }
         rows.append(FormCompleteness(code, spec.title, counts))
     return rows
@@ -402,10 +356,17 @@ class Sdv:
 
 
 def sdv(sites: Sequence[Site]) -> list[Sdv]:
-    """Per site, as the review queue counts it (review.selectors.sdv_totals: two queries,
-    whatever the number of sites and records)."""
-    totals = sdv_totals([site.pk for site in sites])
-    return [Sdv(site, totals[site.pk].total, totals[site.pk].verified) for site in sites]
+    """Per site, as the review queue counts it (review.selectors.sdv_totals), from the kept
+    tallies (reports.tallies; call tallies_services.refresh first): one query."""
+    sums = tallies.site_sums(site.pk for site in sites)
+    return [
+        Sdv(
+            site,
+            sums.get(site.pk, {}).get(tallies.SDV_TOTAL, 0),
+            sums.get(site.pk, {}).get(tallies.SDV_VERIFIED, 0),
+        )
+        for site in sites
+    ]
 
 
 # --- adverse events by grade and relatedness ----------------------------------------------
@@ -491,6 +452,7 @@ def kept_dashboard(sites: Sequence[Site], today: dict[int, date]) -> Dashboard:
     sites = list(sites)
 
     def compute() -> Dashboard:
+        tallies_services.refresh()
         return Dashboard(
             sites=sites,
             today=today,

@@ -109,3 +109,70 @@ class ChangeWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"watermark {self.horizon} at {self.taken_at:%Y-%m-%d %H:%M:%S}"
+
+
+class StaleParticipant(models.Model):
+    """A participant whose data a transaction changed, not yet counted again in the kept
+    tallies (reports.tallies): noted by a trigger in the writing transaction, deleted by the
+    refresh that counts them again."""
+
+    pk = models.CompositePrimaryKey("participant_id", "xid")
+    participant_id = models.BigIntegerField(_("participant"))
+    xid = models.BigIntegerField(_("transaction id"))
+
+    class Meta:
+        verbose_name = _("participant to count again")
+        verbose_name_plural = _("participants to count again")
+
+    def __str__(self) -> str:
+        return f"participant {self.participant_id} changed in transaction {self.xid}"
+
+
+class ParticipantTally(models.Model):
+    """One participant's share of the dashboard's form completeness and SDV figures, as last
+    counted (reports.tallies): what to take off their site's sums when counted again. No
+    foreign key: a deleted participant's share is taken off by the next refresh."""
+
+    participant_id = models.BigIntegerField(_("participant"), primary_key=True)
+    site_id = models.BigIntegerField(_("site"))
+    counts = models.JSONField(_("counts"), default=dict)
+
+    class Meta:
+        verbose_name = _("participant tally")
+        verbose_name_plural = _("participant tallies")
+
+    def __str__(self) -> str:
+        return f"tally of participant {self.participant_id}"
+
+
+class SiteTally(models.Model):
+    """The sum over a site's participants of one count (reports.tallies)."""
+
+    site_id = models.BigIntegerField(_("site"))
+    key = models.CharField(_("count"), max_length=200)
+    n = models.BigIntegerField(_("sum"), default=0)
+
+    class Meta:
+        verbose_name = _("site tally")
+        verbose_name_plural = _("site tallies")
+        constraints = [
+            models.UniqueConstraint(fields=["site_id", "key"], name="reports_site_tally_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} at site {self.site_id}: {self.n}"
+
+
+class TallyState(models.Model):
+    """The one row saying which code the kept tallies were counted by (a fingerprint of the
+    protocols' expected forms and the record types): another one recounts everything."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True)
+    fingerprint = models.CharField(_("fingerprint"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("tally state")
+        verbose_name_plural = _("tally state")
+
+    def __str__(self) -> str:
+        return f"tallies by {self.fingerprint[:12]}"

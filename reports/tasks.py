@@ -32,3 +32,12 @@ def prune_changes() -> int:
     from reports import freshness_services
 
     return freshness_services.prune_changes()
+
+
+@shared_task
+def refresh_tallies() -> int:
+    """Hourly (config/settings.py CELERY_BEAT_SCHEDULE): the dashboard's kept tallies, so that
+    the notes of a quiet week's writes do not wait for the next dashboard to be counted."""
+    from reports import tallies_services
+
+    return tallies_services.refresh()
