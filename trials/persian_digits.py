@@ -128,6 +128,9 @@ def html_digits(html: str) -> str:
     match_event = _EVENT.match
     while position < end:
         event = match_event(html, position)
+        if event is None:  # never: the pattern matches the empty text
+            out.append(html[position:])
+            break
         number, tag = event.group("number", "tag")
         if number is not None:
             out.append(html[position : event.start("number")])
