@@ -79,6 +79,20 @@ def _next_visit(field: str) -> Subquery:
     return Subquery(upcoming)
 
 
+def _has_deviation() -> Coalesce:
+    """Whether the participant has a visit dated outside its window: a scalar subquery read
+    for each row shown (their few visits, by index). As an EXISTS, PostgreSQL may instead
+    hash every out-of-window visit of the study before the first row (a full scan of the
+    visits, milliseconds at 10,000 participants, for a page of 50)."""
+    deviating = (
+        Visit.objects.filter(OUT_OF_WINDOW, participant=OuterRef("pk"))
+        .order_by()
+        .annotate(deviates=Value(True, output_field=models.BooleanField()))
+        .values("deviates")[:1]
+    )
+    return Coalesce(Subquery(deviating), Value(False), output_field=models.BooleanField())
+
+
 def participant_list(
     site: Site,
     *,
@@ -96,7 +110,7 @@ def participant_list(
         next_visit_target=_next_visit("target_date"),
         next_window_start=_next_visit("window_start"),
         next_window_end=_next_visit("window_end"),
-        has_deviation=Exists(Visit.objects.filter(OUT_OF_WINDOW, participant=OuterRef("pk"))),
+        has_deviation=_has_deviation(),
     )
     if search_names:
         participants = participants.select_related("identity")

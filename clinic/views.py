@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -32,6 +35,16 @@ from visits.forms import (
 from visits.models import Visit
 
 PAGE_SIZE = 50
+
+# A participant id no row has, reversed in its place and then replaced (`_url_of`).
+_ID_MARK = 987_654_321_012
+
+
+def _url_of(name: str, code: str) -> Callable[[int], str]:
+    """The URL `name` of the site `code` for any participant id: reversed once, as
+    reverse(name, args=[code, pk]) gives it for each."""
+    prefix, suffix = reverse(name, args=[code, _ID_MARK]).split(str(_ID_MARK))
+    return lambda pk: f"{prefix}{pk}{suffix}"
 
 
 @login_required
@@ -58,9 +71,14 @@ def participant_list(request: HttpRequest, code: str) -> HttpResponse:
     page.object_list = screening_selectors.mark_screening(page.object_list)
     # Unresolved queries of the page's participants: one query.
     counts = query_selectors.open_counts(participants=page.object_list)
+    # Each row's links: the URL reversed once for the page, the row's id put in its place.
+    detail_url = _url_of("participant-detail", site.code)
+    queries_url = _url_of("participant-queries", site.code)
     for row in page.object_list:
         # Beside the rows' annotations, for the template (not a field of the queryset's type).
         row.open_queries = counts.get(row.pk, query_selectors.NONE).unresolved  # type: ignore[attr-defined]
+        row.url = detail_url(row.pk)  # type: ignore[attr-defined]
+        row.queries_url = queries_url(row.pk)  # type: ignore[attr-defined]
     return render(
         request,
         "clinic/participant_list.html",
@@ -70,6 +88,7 @@ def participant_list(request: HttpRequest, code: str) -> HttpResponse:
             "today": today,
             "may_see_names": may_see_names,
             "may_enrol": permissions.can(request.user, permissions.ENROL, site),
+            "deviations_url": reverse("deviation-list", args=[site.code]),
             "statuses": ParticipantStatus.choices,
             "due_filters": selectors.DUE_FILTERS.items(),
             "consent_filters": selectors.CONSENT_FILTERS.items(),
