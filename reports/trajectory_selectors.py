@@ -13,13 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from participants.choices import ParticipantStatus
 from participants.models import Participant
 from participants.partial_dates import PartialDate
 from review.recordinfo import event_model
 from safety.models import AdverseEvent, ConcomitantMedication, Medication
+from trials.prepared import Prepared
 from visits.choices import VisitStatus
 from visits.models import Visit
 
@@ -117,33 +118,50 @@ def _number(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
-def _record(visit: Visit, name: str) -> object | None:
-    try:
-        return getattr(visit, name)
-    except ObjectDoesNotExist:
-        return None
+# A visit's own fields the outcomes need, then what is drawn from its ALSFRS-R, FVC and
+# vitals (NULL when the visit has no such record, as an absent record reads None).
+_VISIT_FIELDS = (
+    *("code", "sequence", "status", "actual_date"),
+    *("target_date", "window_start", "window_end"),
+)
+_DRAWN = (
+    *(f"alsfrsr__{name}" for name in ALSFRS_FIELDS),
+    "fvc__percent_predicted",
+    "vitals__weight_kg",
+)
 
 
-def _outcomes(visit: Visit, today: date) -> VisitOutcomes:
-    status = VisitStatus(visit.status_on(today))
-    alsfrs = _record(visit, "alsfrsr")
-    fvc = _record(visit, "fvc")
-    vitals = _record(visit, "vitals")
+def _participant_visits(_shape: object, participant_id: int) -> QuerySet:
+    return (
+        Visit.objects.filter(participant_id=participant_id)
+        .order_by("position", "actual_date", "target_date", "sequence")
+        .values_list(*_VISIT_FIELDS, *_DRAWN)
+    )
+
+
+# Its SQL (three outer joins) built once per process; every call runs it.
+_VISITS = Prepared(_participant_visits)
+
+
+def _outcomes(row: tuple[Any, ...], today: date) -> VisitOutcomes:
+    """A row of _VISITS as the charts read it."""
+    visit = Visit(**dict(zip(_VISIT_FIELDS, row, strict=False)))
+    drawn = dict(zip(_DRAWN, row[len(_VISIT_FIELDS) :], strict=True))
     return VisitOutcomes(
         code=visit.display_code,
-        status=status,
+        status=VisitStatus(visit.status_on(today)),
         day=visit.actual_date or visit.target_date,
         attended=visit.actual_date is not None,
-        total=getattr(alsfrs, "total", None),
-        bulbar=getattr(alsfrs, "bulbar", None),
-        fine_motor=getattr(alsfrs, "fine_motor", None),
-        gross_motor=getattr(alsfrs, "gross_motor", None),
-        respiratory=getattr(alsfrs, "respiratory", None),
-        kings=getattr(alsfrs, "kings_stage", "") or "",
-        mitos=getattr(alsfrs, "mitos_stage", None),
-        delta_fs=getattr(alsfrs, "delta_fs", None),
-        fvc_percent=_number(getattr(fvc, "percent_predicted", None)),
-        weight_kg=_number(getattr(vitals, "weight_kg", None)),
+        total=drawn["alsfrsr__total"],
+        bulbar=drawn["alsfrsr__bulbar"],
+        fine_motor=drawn["alsfrsr__fine_motor"],
+        gross_motor=drawn["alsfrsr__gross_motor"],
+        respiratory=drawn["alsfrsr__respiratory"],
+        kings=drawn["alsfrsr__kings_stage"] or "",
+        mitos=drawn["alsfrsr__mitos_stage"],
+        delta_fs=drawn["alsfrsr__delta_fs"],
+        fvc_percent=_number(drawn["fvc__percent_predicted"]),
+        weight_kg=_number(drawn["vitals__weight_kg"]),
     )
 
 
@@ -240,20 +258,8 @@ def medication_changes(participant: Participant) -> tuple[MedicationChange, ...]
 
 
 def trajectory_data(participant: Participant, today: date) -> TrajectoryData:
-    visits = (
-        Visit.objects.filter(participant=participant)
-        .select_related("alsfrsr", "fvc", "vitals")
-        # the three forms are wide: reading only what is drawn halves the time
-        .only(
-            *("participant_id", "code", "sequence", "position", "status", "actual_date"),
-            *("target_date", "window_start", "window_end"),
-            *(f"alsfrsr__{name}" for name in ALSFRS_FIELDS),
-            "fvc__percent_predicted",
-            "vitals__weight_kg",
-        )
-        .order_by("position", "actual_date", "target_date", "sequence")
-    )
-    outcomes = tuple(_outcomes(v, today) for v in visits)
+    # The three forms are wide: reading only what is drawn halves the time.
+    outcomes = tuple(_outcomes(row, today) for row in _VISITS.rows(participant.pk))
     events = tuple(
         EventMark(
             number=ae.number, term=ae.term_label, onset=onset, grade=ae.grade, serious=ae.serious
