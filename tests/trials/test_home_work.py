@@ -138,3 +138,25 @@ def test_the_home_page_costs_the_same_queries_with_more_work(
         page = client.get(reverse("home"))
     assert home_work(page.text, "ISF")["Forms in progress"] == 1
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_forms_in_progress_are_counted_at_their_own_site_only(
+    client_for, coordinator_a, coordinator_b, site_b, m06
+):
+    from visits.services import record_visit_date
+
+    save_crf(coordinator_a, m06, AlsfrsR, PARTIAL, complete=False)
+    for name in ("Elsewhere One", "Elsewhere Two"):
+        elsewhere = transplanted_participant(
+            coordinator_b, site_b, m06.participant.trial, on=TX_DAY, name=name
+        )
+        visit = elsewhere.visits.get(code="M06")
+        record_visit_date(
+            actor=coordinator_b, visit=visit, actual_date=visit.target_date - timedelta(days=2)
+        )
+        visit.refresh_from_db()
+        save_crf(coordinator_b, visit, AlsfrsR, PARTIAL, complete=False)
+
+    assert work_of(client_for, coordinator_a)["Forms in progress"] == 1
+    page = client_for(coordinator_b).get(reverse("home")).text
+    assert home_work(page, "THR")["Forms in progress"] == 2
