@@ -1,6 +1,8 @@
-"""The study dashboard's numbers: aggregates over one or several sites, each computed in SQL
-(GROUP BY and conditional counts), so the page makes the same number of queries whatever
-the number of participants, visits, forms, queries or events.
+"""The study dashboard's numbers over one or several sites: the kept tallies of each site
+(reports.tallies: every participant's counts, summed per site and counted again only for the
+participants whose data changed) and, for what moves with the calendar day (visits overdue
+or in their window, the age of open queries), aggregates in SQL; the page makes the same
+number of queries whatever the number of participants, visits, forms, queries or events.
 
 Every figure is defined as the list page behind it defines its rows, so a number on the
 dashboard is the count of the rows its link shows: visit attendance as `visits.schedule`
@@ -12,27 +14,21 @@ the adverse-event listing, SDV as the review queue.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import connection
-from django.db.models import CharField, Count, Min, Q, Value
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
-from clinic.selectors import OUT_OF_WINDOW
 from crfs import registry
-from crfs.eligibility.models import Eligibility
 from crfs.eligibility.scoring import CRITERIA
-from crfs.screening.selectors import OTHER_FAILURE, SCREENING_CODES
+from crfs.screening.selectors import OTHER_FAILURE
 from participants.choices import ParticipantStatus
-from participants.models import Participant
 from queries.models import UNRESOLVED, Query, QueryStatus
 from reports import freshness, tallies, tallies_services
-from safety.choices import RELATED, Grade
-from safety.models import AdverseEvent
+from safety.choices import Grade
 from trials.models import Site
 from trials.protocols import PROTOCOLS
 from trials.protocols.definitions import UNSCHEDULED_CODE
@@ -59,33 +55,22 @@ def _months(first: date, last: date) -> list[date]:
     return months
 
 
-def enrolment(sites: Sequence[Site]) -> list[Month]:
+def enrolment(total: dict[str, int]) -> list[Month]:
     """Screened and enrolled per calendar month (screening and enrolment dates, site-local
     calendar dates), with their running totals; every month between the first and the last
-    is listed, months without anyone too (one query)."""
-    people = Participant.objects.filter(site__in=sites).order_by()
-    screened = (
-        people.annotate(month=TruncMonth("screened_on"), kind=Value("s", output_field=CharField()))
-        .values("month", "kind")
-        .annotate(n=Count("pk"))
-        .values_list("month", "kind", "n")
-    )
-    enrolled = (
-        people.filter(enrolled_on__isnull=False)
-        .annotate(month=TruncMonth("enrolled_on"), kind=Value("e", output_field=CharField()))
-        .values("month", "kind")
-        .annotate(n=Count("pk"))
-        .values_list("month", "kind", "n")
-    )
+    is listed, months without anyone too. `total`: the sites' kept tallies (`summed`)."""
     counts: dict[tuple[date, str], int] = {}
-    for month, kind, n in screened.union(enrolled, all=True):
-        counts[(month, kind)] = n
+    for key, n in total.items():
+        kind, _sep, month = key.partition(":")
+        if kind in ("screened", "enrolled") and n:
+            year, number = month.split("-")
+            counts[(date(int(year), int(number), 1), kind)] = n
     if not counts:
         return []
     months = sorted({month for month, _kind in counts})
     rows, screened_total, enrolled_total = [], 0, 0
     for month in _months(months[0], months[-1]):
-        s, e = counts.get((month, "s"), 0), counts.get((month, "e"), 0)
+        s, e = counts.get((month, "screened"), 0), counts.get((month, "enrolled"), 0)
         screened_total += s
         enrolled_total += e
         rows.append(Month(month, s, e, screened_total, enrolled_total))
@@ -102,57 +87,27 @@ class Tally:
     n: int
 
 
-def by_status(sites: Sequence[Site]) -> list[Tally]:
+def by_status(total: dict[str, int]) -> list[Tally]:
     """Participants by their current status, in the lifecycle's order, zeros included."""
-    counts = dict(
-        Participant.objects.filter(site__in=sites)
-        .order_by()
-        .values("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
     return [
-        Tally(value, str(label), counts.get(value, 0)) for value, label in ParticipantStatus.choices
+        Tally(value, str(label), total.get(tallies.status_key(value), 0))
+        for value, label in ParticipantStatus.choices
     ]
 
 
 # --- screen failures by criterion ---------------------------------------------------------
 
 
-def screen_failures(sites: Sequence[Site]) -> list[Tally]:
+def screen_failures(total: dict[str, int]) -> list[Tally]:
     """Screen failures by the failed criteria of their screening checklist, as the screening
     log counts them: a participant with several failed criteria counts under each, one with
-    none (or no checklist) under "other" (one query)."""
-    participant_table = Participant._meta.db_table
-    eligibility_table = Eligibility._meta.db_table
-    visit_table = Visit._meta.db_table
-    sql = f"""
-        SELECT COALESCE(failed.code, %s), count(*)
-        FROM {participant_table} p
-        LEFT JOIN LATERAL (
-            SELECT e.failed_criteria FROM {eligibility_table} e
-            JOIN {visit_table} v ON v.id = e.visit_id
-            WHERE v.participant_id = p.id AND v.code = ANY(%s)
-            LIMIT 1
-        ) checklist ON true
-        LEFT JOIN LATERAL jsonb_array_elements_text(checklist.failed_criteria) AS failed(code)
-            ON true
-        WHERE p.site_id = ANY(%s) AND p.status = %s
-        GROUP BY 1
-    """  # noqa: S608 (table names from the models, values as parameters)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                OTHER_FAILURE,
-                list(SCREENING_CODES),
-                [site.pk for site in sites],
-                ParticipantStatus.SCREEN_FAILED.value,
-            ],
-        )
-        counts = dict(cursor.fetchall())
-    rows = [Tally(c.code, str(c.label), counts[c.code]) for c in CRITERIA if c.code in counts]
-    if OTHER_FAILURE in counts:
+    none (or no checklist) under "other"."""
+    counts = {
+        code: total.get(tallies.failure_key(code), 0)
+        for code in [*(c.code for c in CRITERIA), OTHER_FAILURE]
+    }
+    rows = [Tally(c.code, str(c.label), counts[c.code]) for c in CRITERIA if counts[c.code]]
+    if counts[OTHER_FAILURE]:
         rows.append(
             Tally(
                 OTHER_FAILURE,
@@ -204,41 +159,62 @@ def _visit_label(code: str) -> str:
     return code
 
 
-def visit_completion(sites: Sequence[Site], today: dict[int, date]) -> list[Timepoint]:
-    """Scheduled visits per timepoint by attendance, in protocol order (one query)."""
-    dated = Q(actual_date__isnull=False)
+def _visit_order(code: str) -> tuple[int, str]:
+    positions = [
+        index
+        for protocol in PROTOCOLS.values()
+        for index, visit in enumerate(protocol.visits)
+        if visit.code == code
+    ]
+    return (min(positions) if positions else len(positions) + 1000, code)
+
+
+def visit_completion(
+    sites: Sequence[Site], today: dict[int, date], total: dict[str, int] | None = None
+) -> list[Timepoint]:
+    """Scheduled visits per timepoint by attendance, in protocol order. Attended and missed
+    visits from the kept tallies (`total`, else read), the visits still open counted now,
+    on each site's today (one query, two more without `total`)."""
+    if total is None:
+        total = summed(sites)
     still_open = Q(actual_date__isnull=True) & ~Q(
         status__in=[VisitStatus.MISSED, VisitStatus.NOT_EXPECTED]
     )
     windowed = Q(window_start__isnull=False, window_end__isnull=False)
-    overdue = still_open & windowed & _on_site_day(sites, today, "window_end__lt")
+    overdue = windowed & _on_site_day(sites, today, "window_end__lt")
     window_open = (
-        still_open
-        & windowed
+        windowed
         & _on_site_day(sites, today, "window_start__lte")
         & _on_site_day(sites, today, "window_end__gte")
     )
-    rows = (
-        Visit.objects.filter(participant__site__in=sites)
+    live = {
+        row["code"]: row
+        for row in Visit.objects.filter(still_open, participant__site__in=sites)
         .exclude(code=UNSCHEDULED_CODE)
         .order_by()
         .values("code")
         .annotate(
-            order=Min("position"),
-            in_window=Count("pk", filter=dated & ~OUT_OF_WINDOW),
-            out_of_window=Count("pk", filter=OUT_OF_WINDOW),
-            missed=Count("pk", filter=Q(actual_date__isnull=True, status=VisitStatus.MISSED)),
             overdue=Count("pk", filter=overdue),
             window_open=Count("pk", filter=window_open),
-            upcoming=Count("pk", filter=still_open & ~overdue & ~window_open),
+            upcoming=Count("pk", filter=~overdue & ~window_open),
         )
-        .order_by("order", "code")
-    )
+    }
+    codes = set(live)
+    for key, n in total.items():
+        kind, _sep, rest = key.partition(":")
+        if kind == "visit" and n:
+            codes.add(rest.rpartition(":")[0])
     result = []
-    for row in rows:
-        values: dict[str, Any] = dict(row)
-        counts = {key: int(values[key]) for key, _label in ATTENDANCE}
-        result.append(Timepoint(values["code"], _visit_label(values["code"]), counts))
+    for code in sorted(codes, key=_visit_order):
+        row = live.get(code, {})
+        counts = {
+            key: total.get(tallies.visit_key(code, key), 0)
+            for key in (tallies.IN_WINDOW, tallies.OUT_OF_WINDOW, tallies.MISSED)
+        }
+        counts |= {key: int(row.get(key, 0)) for key in ("overdue", "window_open", "upcoming")}
+        result.append(
+            Timepoint(code, _visit_label(code), {key: counts[key] for key, _l in ATTENDANCE})
+        )
     return result
 
 
@@ -262,25 +238,17 @@ class FormCompleteness:
         return sum(self.counts.values())
 
 
-def form_completeness(sites: Sequence[Site]) -> list[FormCompleteness]:
+def form_completeness(total: dict[str, int]) -> list[FormCompleteness]:
     """Per case report form: of the forms the protocol expects at attended visits (a visit
     with a date; missed and future visits expect nothing yet), how many are complete (or
-    verified, signed, locked), in progress, or not started (no record).
-
-    Counted per participant and summed per site in the kept tallies (reports.tallies; call
-    tallies_services.refresh first): one query."""
-    sums = tallies.site_sums(site.pk for site in sites)
-    total: dict[str, int] = defaultdict(int)
-    for site in sites:
-        for key, n in sums.get(site.pk, {}).items():
-            total[key] += n
+    verified, signed, locked), in progress, or not started (no record)."""
     rows = []
     for code, spec in registry.entry_forms().items():
-        expected = total[tallies.form_key(code, tallies.EXPECTED)]
+        expected = total.get(tallies.form_key(code, tallies.EXPECTED), 0)
         if not expected:
             continue
-        complete = total[tallies.form_key(code, tallies.COMPLETE)]
-        in_progress = total[tallies.form_key(code, tallies.IN_PROGRESS)]
+        complete = total.get(tallies.form_key(code, tallies.COMPLETE), 0)
+        in_progress = total.get(tallies.form_key(code, tallies.IN_PROGRESS), 0)
         counts = {
             "complete": complete,
             "in_progress": in_progress,
@@ -355,15 +323,14 @@ class Sdv:
         return round(100 * self.verified / self.total) if self.total else 100
 
 
-def sdv(sites: Sequence[Site]) -> list[Sdv]:
+def sdv(sites: Sequence[Site], per_site: dict[int, dict[str, int]]) -> list[Sdv]:
     """Per site, as the review queue counts it (review.selectors.sdv_totals), from the kept
-    tallies (reports.tallies; call tallies_services.refresh first): one query."""
-    sums = tallies.site_sums(site.pk for site in sites)
+    tallies of each site."""
     return [
         Sdv(
             site,
-            sums.get(site.pk, {}).get(tallies.SDV_TOTAL, 0),
-            sums.get(site.pk, {}).get(tallies.SDV_VERIFIED, 0),
+            per_site.get(site.pk, {}).get(tallies.SDV_TOTAL, 0),
+            per_site.get(site.pk, {}).get(tallies.SDV_VERIFIED, 0),
         )
         for site in sites
     ]
@@ -390,27 +357,13 @@ class GradeRow:
         return sum(self.counts.values())
 
 
-def adverse_events(sites: Sequence[Site]) -> list[GradeRow]:
+def adverse_events(total: dict[str, int]) -> list[GradeRow]:
     """Adverse events by CTCAE grade and relatedness to the procedure or the cells as entered,
     as the adverse-event listing filters them: related if either is possible or more; not
-    related if both are recorded and neither is; else not recorded (one query)."""
-    related = Q(related_procedure__in=RELATED) | Q(related_cells__in=RELATED)
-    both = Q(related_procedure__isnull=False, related_cells__isnull=False)
-    rows: dict[int | None, Any] = {
-        row["grade"]: row
-        for row in AdverseEvent.objects.filter(participant__site__in=sites)
-        .order_by()
-        .values("grade")
-        .annotate(
-            related=Count("pk", filter=related),
-            not_related=Count("pk", filter=~related & both),
-            unknown=Count("pk", filter=~related & ~both),
-        )
-    }
+    related if both are recorded and neither is; else not recorded."""
     result = []
     for grade, label in [*Grade.choices, (NOT_GRADED, _("Not graded"))]:
-        row = rows.get(grade if grade != NOT_GRADED else None, {})
-        counts = {key: int(row.get(key, 0)) for key, _l in RELATEDNESS}
+        counts = {key: total.get(tallies.ae_key(grade, key), 0) for key, _l in RELATEDNESS}
         result.append(GradeRow(grade, str(label), counts))
     return result
 
@@ -440,6 +393,21 @@ class Dashboard:
         return sum(row.verified for row in self.sdv)
 
 
+def _added(counts: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = defaultdict(int)
+    for one in counts:
+        for key, n in one.items():
+            total[key] += n
+    return dict(total)
+
+
+def summed(sites: Sequence[Site]) -> dict[str, int]:
+    """The kept tallies of `sites` (reports.tallies), brought up to date and added up: two
+    queries (a refresh that finds nothing changed is one)."""
+    tallies_services.refresh()
+    return _added(tallies.site_sums(site.pk for site in sites).values())
+
+
 def kept_parts(sites: Sequence[Site], today: dict[int, date]) -> list[Any]:
     """What the kept figures depend on besides the data (reports.freshness)."""
     return [(site.pk, site.time_zone, today[site.pk]) for site in sites]
@@ -453,16 +421,18 @@ def kept_dashboard(sites: Sequence[Site], today: dict[int, date]) -> Dashboard:
 
     def compute() -> Dashboard:
         tallies_services.refresh()
+        per_site = tallies.site_sums(site.pk for site in sites)
+        total = _added(per_site.values())
         return Dashboard(
             sites=sites,
             today=today,
-            enrolment=enrolment(sites),
-            statuses=by_status(sites),
-            screen_failures=screen_failures(sites),
-            visits=visit_completion(sites, today),
-            forms=form_completeness(sites),
-            sdv=sdv(sites),
-            adverse_events=adverse_events(sites),
+            enrolment=enrolment(total),
+            statuses=by_status(total),
+            screen_failures=screen_failures(total),
+            visits=visit_completion(sites, today, total),
+            forms=form_completeness(total),
+            sdv=sdv(sites, per_site),
+            adverse_events=adverse_events(total),
         )
 
     return freshness.kept("dashboard", kept_parts(sites, today), compute)

@@ -1,10 +1,11 @@
 # ruff: noqa: S608 - table and column names come from _meta, values are parameters
-"""The dashboard's two costliest figures, kept per participant and summed per site.
+"""The dashboard's figures, kept per participant and summed per site.
 
-Form completeness and SDV progress count every visit, form and record of the study (about
-two seconds of SQL at 10,000 participants, every time anything is saved). They add up over
-participants, so each participant's counts are kept (`ParticipantTally`) with their sum per
-site (`SiteTally`), and only the participants whose data changed are counted again:
+Form completeness, SDV progress, visit attendance, adverse events, statuses, enrolment and
+screen failures count every visit, form and record of the study (over two seconds of SQL at
+10,000 participants, every time anything is saved). They add up over participants, so each
+participant's counts are kept (`ParticipantTally`) with their sum per site (`SiteTally`),
+and only the participants whose data changed are counted again:
 
 - A trigger on every table these counts read (`SOURCES`, installed by migration 0005) notes
   each participant a statement touches in `StaleParticipant`, with the writing transaction's
@@ -22,8 +23,11 @@ site (`SiteTally`), and only the participants whose data changed are counted aga
   record types and their data fields): when it changes, everything is counted again.
 
 The counts themselves are the dashboard's definitions (reports.dashboard): forms expected at
-attended visits by state, and targeted records with data and how many are verified
-(review.selectors.sdv_totals_of_participants).
+attended visits by state; targeted records with data and how many are verified
+(review.selectors.sdv_totals_of_participants); scheduled visits attended in or out of their
+window or missed; adverse events by grade and relatedness; the participant's status, month
+of screening and of enrolment, and failed screening criteria. What moves with the calendar
+day (overdue and open windows, the age of queries) is not kept: the dashboard reads it.
 """
 
 from __future__ import annotations
@@ -31,21 +35,30 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django.db import connection
+from django.db.models import Count, Q
 
+from clinic import selectors as clinic_selectors
 from crfs import registry
 from crfs.base import FormStatus
+from crfs.eligibility.models import Eligibility
+from crfs.screening.selectors import OTHER_FAILURE, SCREENING_CODES
+from participants.choices import ParticipantStatus
 from participants.models import Participant
 from review.selectors import sdv_totals_of_participants
+from safety import choices as safety_choices
+from safety.models import AdverseEvent
 from trials import records
 from trials.models import Trial
 from trials.protocols import PROTOCOLS
 from trials.protocols.definitions import UNSCHEDULED_CODE
+from visits.choices import VisitStatus
 from visits.models import Visit
 
-VERSION = 1  # bump when what a count means changes
+VERSION = 2  # bump when what a count means changes
 STALE_TABLE = "reports_staleparticipant"
 PARTICIPANT_TABLE = "reports_participanttally"
 SITE_TABLE = "reports_sitetally"
@@ -59,10 +72,34 @@ LOCK_KEY = 0x7265706F72747331  # "reports1"
 # Keys of a participant's counts.
 EXPECTED, COMPLETE, IN_PROGRESS = "expected", "complete", "in_progress"
 SDV_TOTAL, SDV_VERIFIED = "sdv:total", "sdv:verified"
+IN_WINDOW, OUT_OF_WINDOW, MISSED = "in_window", "out_of_window", "missed"
+RELATED, NOT_RELATED, UNKNOWN = "related", "not_related", "unknown"
+NOT_GRADED = 0
 
 
 def form_key(code: str, state: str) -> str:
     return f"form:{code}:{state}"
+
+
+def visit_key(code: str, attendance: str) -> str:
+    return f"visit:{code}:{attendance}"
+
+
+def ae_key(grade: int | None, relatedness: str) -> str:
+    return f"ae:{grade or NOT_GRADED}:{relatedness}"
+
+
+def status_key(status: str) -> str:
+    return f"status:{status}"
+
+
+def month_key(kind: str, month: date) -> str:
+    """kind: "screened" or "enrolled"; the month's first day."""
+    return f"{kind}:{month:%Y-%m}"
+
+
+def failure_key(code: str) -> str:
+    return f"failed:{code}"
 
 
 # --- which rows name which participants ---------------------------------------------------
@@ -262,22 +299,109 @@ def _form_counts(ids: list[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
+def _visit_counts(ids: list[int], counts: dict[int, dict[str, int]]) -> None:
+    """Scheduled visits attended in or out of their window, or missed, as
+    visits.schedule.visit_status decides (clinic.selectors.OUT_OF_WINDOW)."""
+    dated = Q(actual_date__isnull=False)
+    rows = (
+        Visit.objects.filter(participant_id__in=ids)
+        .exclude(code=UNSCHEDULED_CODE)
+        .order_by()
+        .values("participant_id", "code")
+        .annotate(
+            in_window=Count("pk", filter=dated & ~clinic_selectors.OUT_OF_WINDOW),
+            out_of_window=Count("pk", filter=clinic_selectors.OUT_OF_WINDOW),
+            missed=Count("pk", filter=Q(actual_date__isnull=True, status=VisitStatus.MISSED)),
+        )
+        .values_list("participant_id", "code", "in_window", "out_of_window", "missed")
+    )
+    for pid, code, in_window, out_of_window, missed in rows:
+        counts[pid][visit_key(code, IN_WINDOW)] += in_window
+        counts[pid][visit_key(code, OUT_OF_WINDOW)] += out_of_window
+        counts[pid][visit_key(code, MISSED)] += missed
+
+
+def _adverse_event_counts(ids: list[int], counts: dict[int, dict[str, int]]) -> None:
+    """Adverse events by CTCAE grade and relatedness to the procedure or the cells as
+    entered, as the adverse-event listing filters them: related if either is possible or
+    more; not related if both are recorded and neither is; else not recorded."""
+    related = Q(related_procedure__in=safety_choices.RELATED) | Q(
+        related_cells__in=safety_choices.RELATED
+    )
+    both = Q(related_procedure__isnull=False, related_cells__isnull=False)
+    rows = (
+        AdverseEvent.objects.filter(participant_id__in=ids)
+        .order_by()
+        .values("participant_id", "grade")
+        .annotate(
+            related=Count("pk", filter=related),
+            not_related=Count("pk", filter=~related & both),
+            unknown=Count("pk", filter=~related & ~both),
+        )
+        .values_list("participant_id", "grade", "related", "not_related", "unknown")
+    )
+    for pid, grade, is_related, not_related, unknown in rows:
+        counts[pid][ae_key(grade, RELATED)] += is_related
+        counts[pid][ae_key(grade, NOT_RELATED)] += not_related
+        counts[pid][ae_key(grade, UNKNOWN)] += unknown
+
+
+def _screen_failure_counts(ids: list[int], counts: dict[int, dict[str, int]]) -> None:
+    """The failed criteria of a screen failure's checklist, as the screening log counts
+    them: each failed criterion, or "other" with none (or no checklist)."""
+    sql = f"""
+        SELECT p.id, COALESCE(failed.code, %s)
+        FROM {Participant._meta.db_table} p
+        LEFT JOIN LATERAL (
+            SELECT e.failed_criteria FROM {Eligibility._meta.db_table} e
+            JOIN {Visit._meta.db_table} v ON v.id = e.visit_id
+            WHERE v.participant_id = p.id AND v.code = ANY(%s)
+            LIMIT 1
+        ) checklist ON true
+        LEFT JOIN LATERAL jsonb_array_elements_text(checklist.failed_criteria) AS failed(code)
+            ON true
+        WHERE p.id = ANY(%s) AND p.status = %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                OTHER_FAILURE,
+                list(SCREENING_CODES),
+                ids,
+                ParticipantStatus.SCREEN_FAILED.value,
+            ],
+        )
+        for pid, code in cursor.fetchall():
+            counts[pid][failure_key(code)] += 1
+
+
 def count(ids: Iterable[int]) -> dict[int, tuple[int, dict[str, int]]]:
     """{participant id: (site id, {key: n})} counted from the raw rows, for those of `ids`
-    that exist (zeros left out). Four queries whatever the number of participants."""
+    that exist (zeros left out). Seven queries whatever the number of participants."""
     ids = sorted(set(ids))
     if not ids:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, site_id FROM {Participant._meta.db_table} WHERE id = ANY(%s)", [ids]
+            "SELECT id, site_id, status, screened_on, enrolled_on"
+            f" FROM {Participant._meta.db_table} WHERE id = ANY(%s)",
+            [ids],
         )
-        sites = dict(cursor.fetchall())
+        people = cursor.fetchall()
     forms = _form_counts(ids)
+    _visit_counts(ids, forms)
+    _adverse_event_counts(ids, forms)
+    _screen_failure_counts(ids, forms)
     sdv = sdv_totals_of_participants(ids)
     result = {}
-    for pid, site_id in sites.items():
+    for pid, site_id, status, screened_on, enrolled_on in people:
         counts = {key: n for key, n in forms.get(pid, {}).items() if n}
+        counts[status_key(status)] = 1
+        if screened_on is not None:
+            counts[month_key("screened", screened_on)] = 1
+        if enrolled_on is not None:
+            counts[month_key("enrolled", enrolled_on)] = 1
         progress = sdv.get(pid)
         if progress is not None and progress.total:
             counts[SDV_TOTAL] = progress.total
