@@ -11,7 +11,8 @@ login makes it, with the second factor passed when that app is installed), and t
 pages over HTTP, in turns so that the machine's load falls on every page alike. Prints
 p50/p95 per page and the p95 ratio to the minimal view; goal: within 5x. A second table
 ("after a write: recomputed") times each page's first request after a committed write to a
-table the reports read (one visit's updated timestamp): the kept figures are recomputed then,
+table the reports read (one ALSFRS-R form's status flipped between complete and in progress,
+a change the dashboard's and the cohort's numbers show): the kept figures are recomputed then,
 and that cold path is timed as honestly as the warm one. The cohort view
 is skipped, with a note, if its URL does not resolve.
 
@@ -135,9 +136,15 @@ def _pages() -> list[tuple[str, str]]:
 
 
 def _touch_a_visit(writer: psycopg.Connection) -> None:
-    """One committed write the reports' change trigger notes (reports.freshness)."""
+    """One committed write that changes what the pages show: one ALSFRS-R form of an
+    attended visit at the site goes from complete to in progress, or back (the dashboard's
+    form completeness and the cohort's missing reasons move each time). Raw SQL, as any
+    write is noted by the reports' triggers (reports.freshness, reports.tallies)."""
     writer.execute(
-        "UPDATE visits_visit SET updated_at = now() WHERE id = (SELECT min(id) FROM visits_visit)"
+        "UPDATE crfs_alsfrsr SET status = CASE status WHEN 'complete' THEN 'in_progress'"
+        " ELSE 'complete' END WHERE id = (SELECT min(f.id) FROM crfs_alsfrsr f"
+        " JOIN visits_visit v ON v.id = f.visit_id WHERE v.actual_date IS NOT NULL"
+        " AND f.status IN ('complete', 'in_progress'))"
     )
 
 

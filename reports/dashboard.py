@@ -254,7 +254,7 @@ def form_completeness(total: dict[str, int]) -> list[FormCompleteness]:
             "in_progress": in_progress,
             "not_started": expected - complete - in_progress,
         }
-        rows.append(FormCompleteness(code, spec.title, counts))
+        rows.append(FormCompleteness(code, str(spec.title), counts))
     return rows
 
 

@@ -10,17 +10,20 @@ where the user holds that right.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -165,65 +168,74 @@ def _queries_figure(sites: list[Site], ages: list[figures.QueryAge]) -> Figure:
     )
 
 
-def build(data: figures.Dashboard, *, queries: bool = True) -> list[Figure]:
+def build(
+    data: figures.Dashboard, *, queries: bool = True, only: set[str] | None = None
+) -> list[Figure]:
+    """The figures, in the page's order (`only`: just these keys)."""
     sites = data.sites
     result = []
 
-    result.append(
-        Figure(
-            "enrolment",
-            _enrolment(data),
-            _links(sites, _("Screening log"), lambda s: _url("screening-log", s)),
+    def wanted(key: str) -> bool:
+        return only is None or key in only
+
+    if wanted("enrolment"):
+        result.append(
+            Figure(
+                "enrolment",
+                _enrolment(data),
+                _links(sites, _("Screening log"), lambda s: _url("screening-log", s)),
+            )
         )
-    )
 
     statuses = data.statuses
-    result.append(
-        Figure(
-            "status",
-            _bars(
-                _("Participants by status"),
-                _("Status"),
-                _("Participants (count)"),
-                [row.label for row in statuses],
-                [
-                    charts.BarGroup(
-                        _("Participants"),
-                        [row.n for row in statuses],
-                        [_one(sites, _status_list(row.key)) for row in statuses],
-                    )
-                ],
-                horizontal=True,
-            ),
-            _links(sites, _("Participant list"), lambda s: _url("participant-list", s)),
+    if wanted("status"):
+        result.append(
+            Figure(
+                "status",
+                _bars(
+                    _("Participants by status"),
+                    _("Status"),
+                    _("Participants (count)"),
+                    [row.label for row in statuses],
+                    [
+                        charts.BarGroup(
+                            _("Participants"),
+                            [row.n for row in statuses],
+                            [_one(sites, _status_list(row.key)) for row in statuses],
+                        )
+                    ],
+                    horizontal=True,
+                ),
+                _links(sites, _("Participant list"), lambda s: _url("participant-list", s)),
+            )
         )
-    )
 
     failures = data.screen_failures
-    result.append(
-        Figure(
-            "screen_failures",
-            _bars(
-                _("Screen failures by failed eligibility criterion"),
-                _("Criterion"),
-                _("Screen failures (count)"),
-                [row.label for row in failures],
-                [
-                    charts.BarGroup(
-                        _("Screen failures"),
-                        [row.n for row in failures],
-                        [_one(sites, lambda s: _url("screening-log", s)) for _row in failures],
-                    )
-                ],
-                horizontal=True,
-            ),
-            _links(sites, _("Screening log"), lambda s: _url("screening-log", s)),
-            _(
-                "A participant who failed several criteria counts under each. The bars open "
-                "the screening log, which lists every failure with its criteria."
-            ),
+    if wanted("screen_failures"):
+        result.append(
+            Figure(
+                "screen_failures",
+                _bars(
+                    _("Screen failures by failed eligibility criterion"),
+                    _("Criterion"),
+                    _("Screen failures (count)"),
+                    [row.label for row in failures],
+                    [
+                        charts.BarGroup(
+                            _("Screen failures"),
+                            [row.n for row in failures],
+                            [_one(sites, lambda s: _url("screening-log", s)) for _row in failures],
+                        )
+                    ],
+                    horizontal=True,
+                ),
+                _links(sites, _("Screening log"), lambda s: _url("screening-log", s)),
+                _(
+                    "A participant who failed several criteria counts under each. The bars open "
+                    "the screening log, which lists every failure with its criteria."
+                ),
+            )
         )
-    )
 
     visit_links: dict[str, Callable[[Site], str] | None] = {
         "in_window": None,
@@ -244,90 +256,93 @@ def build(data: figures.Dashboard, *, queries: bool = True) -> list[Figure]:
                 [_one(sites, link) if link else None for _tp in timepoints],
             )
         )
-    result.append(
-        Figure(
-            "visits",
-            _bars(
-                _("Visit completion per timepoint"),
-                _("Visit"),
-                _("Visits (count)"),
-                [tp.label for tp in timepoints],
-                groups,
-                stacked=True,
-            ),
-            _links(sites, _("Protocol deviations"), lambda s: _url("deviation-list", s))
-            + _links(
-                sites,
-                _("Participants with an overdue visit"),
-                lambda s: _url("participant-list", s, due="overdue"),
-            ),
-            _(
-                "Scheduled visits, on each site's today. Out-of-window bars open the protocol "
-                "deviations; overdue, window-open and upcoming bars the participant list "
-                "filtered by the next visit due (within 30 days for upcoming)."
-            ),
+    if wanted("visits"):
+        result.append(
+            Figure(
+                "visits",
+                _bars(
+                    _("Visit completion per timepoint"),
+                    _("Visit"),
+                    _("Visits (count)"),
+                    [tp.label for tp in timepoints],
+                    groups,
+                    stacked=True,
+                ),
+                _links(sites, _("Protocol deviations"), lambda s: _url("deviation-list", s))
+                + _links(
+                    sites,
+                    _("Participants with an overdue visit"),
+                    lambda s: _url("participant-list", s, due="overdue"),
+                ),
+                _(
+                    "Scheduled visits, on each site's today. Out-of-window bars open the protocol "
+                    "deviations; overdue, window-open and upcoming bars the participant list "
+                    "filtered by the next visit due (within 30 days for upcoming)."
+                ),
+            )
         )
-    )
 
     forms = data.forms
-    result.append(
-        Figure(
-            "forms",
-            _bars(
-                _("Form completeness at attended visits"),
-                _("Form"),
-                _("Forms expected (count)"),
-                [row.label for row in forms],
-                [
-                    charts.BarGroup(str(label), [row.counts[key] for row in forms])
-                    for key, label in figures.COMPLETENESS
-                ],
-                stacked=True,
-                horizontal=True,
-            ),
-            _links(sites, _("Participant list"), lambda s: _url("participant-list", s)),
-            _(
-                "Case report forms the protocol expects at visits with a date; complete "
-                "includes verified, signed and locked. Each participant's page shows which "
-                "form is missing."
-            ),
+    if wanted("forms"):
+        result.append(
+            Figure(
+                "forms",
+                _bars(
+                    _("Form completeness at attended visits"),
+                    _("Form"),
+                    _("Forms expected (count)"),
+                    [row.label for row in forms],
+                    [
+                        charts.BarGroup(str(label), [row.counts[key] for row in forms])
+                        for key, label in figures.COMPLETENESS
+                    ],
+                    stacked=True,
+                    horizontal=True,
+                ),
+                _links(sites, _("Participant list"), lambda s: _url("participant-list", s)),
+                _(
+                    "Case report forms the protocol expects at visits with a date; complete "
+                    "includes verified, signed and locked. Each participant's page shows which "
+                    "form is missing."
+                ),
+            )
         )
-    )
 
     if queries:
         result.append(_queries_figure(sites, data.queries))
 
     sdv = data.sdv
-    result.append(
-        Figure(
-            "sdv",
-            _bars(
-                _("Source data verification progress"),
-                _("Site"),
-                _("Records for SDV (count)"),
-                [row.site.code for row in sdv],
-                [
-                    charts.BarGroup(
-                        _("Verified"),
-                        [row.verified for row in sdv],
-                        [_url("review-queue", row.site) for row in sdv],
-                    ),
-                    charts.BarGroup(
-                        _("To verify"),
-                        [row.to_verify for row in sdv],
-                        [_url("review-queue", row.site) for row in sdv],
-                    ),
-                ],
-                stacked=True,
-                horizontal=True,
-            ),
-            _links(sites, _("Review work queue"), lambda s: _url("review-queue", s)),
-            _(
-                "Records the trial's SDV plan targets, once complete: %(verified)s of %(total)s verified."
+    if wanted("sdv"):
+        result.append(
+            Figure(
+                "sdv",
+                _bars(
+                    _("Source data verification progress"),
+                    _("Site"),
+                    _("Records for SDV (count)"),
+                    [row.site.code for row in sdv],
+                    [
+                        charts.BarGroup(
+                            _("Verified"),
+                            [row.verified for row in sdv],
+                            [_url("review-queue", row.site) for row in sdv],
+                        ),
+                        charts.BarGroup(
+                            _("To verify"),
+                            [row.to_verify for row in sdv],
+                            [_url("review-queue", row.site) for row in sdv],
+                        ),
+                    ],
+                    stacked=True,
+                    horizontal=True,
+                ),
+                _links(sites, _("Review work queue"), lambda s: _url("review-queue", s)),
+                _(
+                    "Records the trial's SDV plan targets, once complete: %(verified)s of %(total)s verified."
+                )
+                % {"verified": data.sdv_verified, "total": data.sdv_total},
             )
-            % {"verified": data.sdv_verified, "total": data.sdv_total},
         )
-    )
 
     grades = data.adverse_events
 
@@ -339,32 +354,33 @@ def build(data: figures.Dashboard, *, queries: bool = True) -> list[Figure]:
             params["related"] = "1"
         return lambda s: _url("ae-listing", s, **params)
 
-    result.append(
-        Figure(
-            "adverse_events",
-            _bars(
-                _("Adverse events by grade and relatedness"),
-                _("CTCAE grade"),
-                _("Adverse events (count)"),
-                [row.label for row in grades],
-                [
-                    charts.BarGroup(
-                        str(label),
-                        [row.counts[key] for row in grades],
-                        [_one(sites, ae_link(row.grade, key == "related")) for row in grades],
-                    )
-                    for key, label in figures.RELATEDNESS
-                ],
-                stacked=True,
-                horizontal=True,
-            ),
-            _links(sites, _("Adverse-event listing"), lambda s: _url("ae-listing", s)),
-            _(
-                "Relatedness to the procedure or the cells as entered. The listing filters "
-                "grade 3 or higher and related events; lower grades open the whole listing."
-            ),
+    if wanted("adverse_events"):
+        result.append(
+            Figure(
+                "adverse_events",
+                _bars(
+                    _("Adverse events by grade and relatedness"),
+                    _("CTCAE grade"),
+                    _("Adverse events (count)"),
+                    [row.label for row in grades],
+                    [
+                        charts.BarGroup(
+                            str(label),
+                            [row.counts[key] for row in grades],
+                            [_one(sites, ae_link(row.grade, key == "related")) for row in grades],
+                        )
+                        for key, label in figures.RELATEDNESS
+                    ],
+                    stacked=True,
+                    horizontal=True,
+                ),
+                _links(sites, _("Adverse-event listing"), lambda s: _url("ae-listing", s)),
+                _(
+                    "Relatedness to the procedure or the cells as entered. The listing filters "
+                    "grade 3 or higher and related events; lower grades open the whole listing."
+                ),
+            )
         )
-    )
     return result
 
 
@@ -381,6 +397,63 @@ def _rendered(figure: Figure) -> Figure:
     return replace(figure, html=render_to_string("reports/_figure.html", {"figure": figure}))
 
 
+# The part of the dashboard's data each kept figure is drawn from, in the page's order (as
+# `build` makes them, the open queries by age aside): a figure whose part did
+# not change since it was last drawn is not drawn again. Its HTML is kept under a key made
+# of that part itself (with the sites, the language and the drawing code), so a kept
+# drawing is always the drawing of these very numbers: a write redraws only the figures
+# whose numbers it changed.
+_DRAWN_FROM = {
+    "enrolment": "enrolment",
+    "status": "statuses",
+    "screen_failures": "screen_failures",
+    "visits": "visits",
+    "forms": "forms",
+    "sdv": "sdv",
+    "adverse_events": "adverse_events",
+}
+_HERE = Path(__file__).resolve().parent
+_DRAWING = hashlib.sha256(
+    b"".join(
+        path.read_bytes()
+        for path in (
+            _HERE / "charts.py",
+            _HERE / "views_dashboard.py",
+            *sorted((_HERE.parent / "templates" / "reports").glob("_*.html")),
+        )
+    )
+).hexdigest()
+
+
+def _drawing_key(figure_key: str, data: figures.Dashboard) -> str:
+    raw = repr(
+        (
+            _DRAWING,
+            translation.get_language(),
+            figure_key,
+            [(site.pk, site.code) for site in data.sites],
+            getattr(data, _DRAWN_FROM[figure_key]),
+        )
+    )
+    return "reports:figure:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _drawn(data: figures.Dashboard) -> list[Figure]:
+    """The kept figures of `data`, rendered, each built and drawn only if the numbers it
+    shows were not drawn before (two cache round trips)."""
+    keys = {figure_key: _drawing_key(figure_key, data) for figure_key in _DRAWN_FROM}
+    drawn = cache.get_many(list(keys.values()))
+    missing = {figure_key for figure_key, key in keys.items() if key not in drawn}
+    new = [_rendered(f) for f in build(data, queries=False, only=missing)] if missing else []
+    if new:
+        cache.set_many({keys[figure.key]: figure for figure in new}, freshness.TIMEOUT)
+    by_key = {figure.key: figure for figure in new}
+    return [
+        by_key[figure_key] if figure_key in by_key else drawn[keys[figure_key]]
+        for figure_key in _DRAWN_FROM
+    ]
+
+
 def _figures(sites: list[Site], now: datetime) -> list[Figure]:
     """Every figure, rendered. All but the open queries by age are kept with their HTML
     until the data behind them change (reports.freshness): drawing the charts and their
@@ -389,8 +462,7 @@ def _figures(sites: list[Site], now: datetime) -> list[Figure]:
     today = figures.site_days(sites, now)
 
     def compute() -> list[Figure]:
-        data = figures.kept_dashboard(sites, today)
-        return [_rendered(figure) for figure in build(data, queries=False)]
+        return _drawn(figures.kept_dashboard(sites, today))
 
     kept = freshness.kept("dashboard-page", figures.kept_parts(sites, today), compute)
     live = _rendered(_queries_figure(sites, figures.open_queries_by_age(sites, now)))

@@ -430,6 +430,57 @@ def _adverse_event_bars_open_the_listing_filtered(study, client_for):
     assert listing.context["page"].paginator.count == related_severe
 
 
+def _a_write_redraws_only_the_figures_whose_numbers_it_changed(study, client_for, monkeypatch):
+    from reports import views_dashboard
+
+    built: list[set[str] | None] = []
+    real_build = views_dashboard.build
+
+    def build(data, *, queries=True, only=None):
+        built.append(only)
+        return real_build(data, queries=queries, only=only)
+
+    monkeypatch.setattr(views_dashboard, "build", build)
+    client = client_for(study["monitor"])
+    url = reverse("reports-dashboard-site", args=["ISF"])
+    client.get(url)
+    # One complete ALSFRS-R of an attended visit back in progress (raw SQL, as any write).
+    form = (
+        records.get("alsfrs_r")
+        .model.objects.filter(
+            visit__participant__site=study["a"],
+            visit__actual_date__isnull=False,
+            status="complete",
+        )
+        .first()
+    )
+    type(form).objects.filter(pk=form.pk).update(status="in_progress")
+    built.clear()
+    response = client.get(url)
+    assert built == [{"forms"}]
+    forms = next(f for f in response.context["figures"] if f.key == "forms")
+    expected = next(
+        row
+        for row in figures.dashboard([study["a"]], timezone.now()).forms
+        if row.code == "alsfrs_r"
+    )
+    assert (
+        forms.chart.table.rows
+        == views_dashboard.build(figures.dashboard([study["a"]], timezone.now()), only={"forms"})[
+            0
+        ].chart.table.rows
+    )
+    assert any(
+        str(expected.counts["in_progress"]) in cell
+        for row in forms.chart.table.rows
+        for cell in map(str, row)
+    )
+    # Nothing changed: nothing is built again.
+    built.clear()
+    client.get(url)
+    assert built == []
+
+
 # --- the stories (each seeds the study once: seeding through the services is slow) ------------
 
 
@@ -439,7 +490,7 @@ def test_the_numbers(study, time_machine):
     _a_visit_is_overdue_by_the_sites_day_not_the_servers(study, time_machine)
 
 
-def test_the_pages(study, client_for, coordinator_a, site_a, trial):
+def test_the_pages(study, client_for, coordinator_a, site_a, trial, monkeypatch):
     _a_coordinator_sees_only_their_site(study, client_for, coordinator_a)
     _the_page_shows_no_identifier(study, client_for)
     _every_figure_has_a_title_a_data_table_and_links_to_its_list(study, client_for)
@@ -447,6 +498,7 @@ def test_the_pages(study, client_for, coordinator_a, site_a, trial):
     _the_overdue_and_out_of_window_bars_link_to_their_lists(study, client_for)
     _adverse_event_bars_open_the_listing_filtered(study, client_for)
     _the_all_sites_view_adds_up_the_users_sites_only(study, client_for, site_a, trial)
+    _a_write_redraws_only_the_figures_whose_numbers_it_changed(study, client_for, monkeypatch)
 
 
 # --- constant number of SQL queries --------------------------------------------------------------
