@@ -61,13 +61,13 @@ def enrolment(total: dict[str, int]) -> list[Month]:
     is listed, months without anyone too. `total`: the sites' kept tallies (`summed`)."""
     counts: dict[tuple[date, str], int] = {}
     for key, n in total.items():
-        kind, _sep, month = key.partition(":")
+        kind, _sep, year_month = key.partition(":")
         if kind in ("screened", "enrolled") and n:
-            year, number = month.split("-")
+            year, number = year_month.split("-")
             counts[(date(int(year), int(number), 1), kind)] = n
     if not counts:
         return []
-    months = sorted({month for month, _kind in counts})
+    months = sorted({first for first, _kind in counts})
     rows, screened_total, enrolled_total = [], 0, 0
     for month in _months(months[0], months[-1]):
         s, e = counts.get((month, "screened"), 0), counts.get((month, "enrolled"), 0)
@@ -187,8 +187,8 @@ def visit_completion(
         & _on_site_day(sites, today, "window_start__lte")
         & _on_site_day(sites, today, "window_end__gte")
     )
-    live = {
-        row["code"]: row
+    live: dict[str, dict[str, Any]] = {
+        row["code"]: dict(row)
         for row in Visit.objects.filter(still_open, participant__site__in=sites)
         .exclude(code=UNSCHEDULED_CODE)
         .order_by()
@@ -206,7 +206,7 @@ def visit_completion(
             codes.add(rest.rpartition(":")[0])
     result = []
     for code in sorted(codes, key=_visit_order):
-        row = live.get(code, {})
+        row: dict[str, Any] = live.get(code, {})
         counts = {
             key: total.get(tallies.visit_key(code, key), 0)
             for key in (tallies.IN_WINDOW, tallies.OUT_OF_WINDOW, tallies.MISSED)

@@ -353,9 +353,9 @@ class _AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, self.rhs]
+        return f"{lhs} = ANY(%s::bigint[])", (*lhs_params, self.rhs)
 
 
 def _sdv_counts_sql(column: str, plans: dict[int, list[str]]) -> tuple[str, list]:
